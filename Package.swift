@@ -1,0 +1,90 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CairnLog", targets: ["CairnLog"]),
+        .library(name: "Cairn", targets: ["Cairn"]),
+        .library(name: "CairnTesting", targets: ["CairnTesting"]),
+        .executable(name: "cairn", targets: ["cairn"]),
+        .executable(name: "cairn-bench", targets: ["cairn-bench"]),
+        .executable(name: "cairn-demo", targets: ["cairn-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // liblz4 from the system (Debian: liblz4-dev).
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
+        ),
+        .target(
+            name: "CairnLog",
+            dependencies: [
+                "CLZ4",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Cairn",
+            dependencies: [
+                "CairnLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "CairnTesting",
+            dependencies: ["Cairn", "CairnLog"]
+        ),
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/cairn"
+        ),
+        .executableTarget(
+            name: "cairn-bench",
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                "CLZ4",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/cairn-bench"
+        ),
+        .executableTarget(
+            name: "cairn-demo",
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/cairn-demo"
+        ),
+        .testTarget(
+            name: "CairnLogTests",
+            dependencies: ["CairnLog", "CLZ4"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,1 @@
+// The engine (issue: durable workflows on the log).

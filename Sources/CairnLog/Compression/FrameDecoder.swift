@@ -1,0 +1,69 @@
+import CLZ4
+
+/// Decodes the frames of one segment in order, keeping the last 64 KiB of raw bytes that the next LZ4 block may
+/// refer to (see ``FrameEncoder``).
+///
+/// Blocks are decompressed one after another into ``buffer``; when the next one does not fit, the last 64 KiB move
+/// to the front. Not thread-safe: one per reader.
+package final class FrameDecoder {
+    private var buffer: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var position = 0
+
+    package init(initialCapacity: Int = 4 << 20) {
+        capacity = max(initialCapacity, 2 * FrameEncoder.window)
+        buffer = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Forgets the history: call at the start of every segment.
+    package func reset() { position = 0 }
+
+    /// The last raw bytes decoded (at most 64 KiB): what an encoder continuing this segment must start from.
+    package var history: UnsafeRawBufferPointer {
+        let n = min(position, FrameEncoder.window)
+        return UnsafeRawBufferPointer(start: buffer + (position - n), count: n)
+    }
+
+    /// The reason a payload did not decode although its checksum matched.
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
+    }
+
+    /// Decodes one frame's payload; the returned block is valid until the next call.
+    package func decode(_ header: FrameHeader, payload: UnsafeRawPointer) throws -> UnsafeRawBufferPointer {
+        let raw = Int(header.rawLength)
+        if position + raw > capacity {
+            let keep = min(position, FrameEncoder.window)
+            if keep + raw > capacity {
+                let newCapacity = 2 * (keep + raw)
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+                grown.copyMemory(from: buffer + (position - keep), byteCount: keep)
+                buffer.deallocate()
+                buffer = grown
+                capacity = newCapacity
+            } else {
+                buffer.copyMemory(from: buffer + (position - keep), byteCount: keep)
+            }
+            position = keep
+        }
+        let destination = buffer + position
+        if header.isCompressed {
+            let dictionarySize = min(position, FrameEncoder.window)
+            let n = LZ4_decompress_safe_usingDict(
+                payload.assumingMemoryBound(to: CChar.self),
+                destination.assumingMemoryBound(to: CChar.self),
+                Int32(header.storedLength), Int32(raw),
+                UnsafePointer((destination - dictionarySize).assumingMemoryBound(to: CChar.self)),
+                Int32(dictionarySize))
+            guard n == Int32(raw) else {
+                throw Failure(description: "LZ4 block did not decode to \(raw) bytes (result \(n))")
+            }
+        } else {
+            destination.copyMemory(from: payload, byteCount: raw)
+        }
+        position += raw
+        return UnsafeRawBufferPointer(start: destination, count: raw)
+    }
+}

@@ -1,0 +1,75 @@
+/// The 28-byte header of a frame, the unit of one group commit (see the LogFormat article).
+///
+/// ```
+/// 0   4  magic "CFRM"
+/// 4   2  flags (bit 0: payload is an LZ4 block of the segment's stream; clear: stored raw)
+/// 6   2  reserved, zero
+/// 8   4  stored length: payload bytes on disk
+/// 12  4  raw length: the record block's length once decompressed
+/// 16  4  record count (>= 1)
+/// 20  8  first LSN: the LSN of the frame's first record
+/// 28  .  payload (stored length bytes)
+/// ..  4  CRC-32C of header and payload
+/// ```
+/// A frame whose 28 header bytes are all zero marks the end of data: segments are pre-filled with zeros.
+package struct FrameHeader: Equatable, Sendable {
+    package static let size = 28
+    package static let trailerSize = 4
+    package static let overhead = size + trailerSize
+    package static let magic: UInt32 = 0x4D52_4643  // "CFRM" read as little-endian
+    package static let flagCompressed: UInt16 = 1
+
+    package var flags: UInt16
+    package var storedLength: UInt32
+    package var rawLength: UInt32
+    package var recordCount: UInt32
+    package var firstLSN: LSN
+
+    package var isCompressed: Bool { flags & Self.flagCompressed != 0 }
+    /// Header, payload and checksum.
+    package var frameLength: Int { Self.overhead + Int(storedLength) }
+
+    package init(flags: UInt16, storedLength: UInt32, rawLength: UInt32, recordCount: UInt32, firstLSN: LSN) {
+        self.flags = flags
+        self.storedLength = storedLength
+        self.rawLength = rawLength
+        self.recordCount = recordCount
+        self.firstLSN = firstLSN
+    }
+
+    package func write(to p: UnsafeMutableRawPointer) {
+        p.setLE32(Self.magic, 0)
+        p.setLE16(flags, 4)
+        p.setLE16(0, 6)
+        p.setLE32(storedLength, 8)
+        p.setLE32(rawLength, 12)
+        p.setLE32(recordCount, 16)
+        p.setLE64(firstLSN.rawValue, 20)
+    }
+
+    /// Why the bytes at a frame position are not a frame.
+    package enum DecodeFailure: Error, Equatable {
+        /// All 28 header bytes are zero: the end of the data in a pre-filled segment.
+        case zeroes
+        case badMagic
+        case badField(String)
+    }
+
+    /// Reads a header; checks only what can be checked without the payload (the CRC covers the rest).
+    package static func decode(_ p: UnsafeRawPointer, maxRawLength: Int) -> Result<FrameHeader, DecodeFailure> {
+        let magic = p.le32(0)
+        if magic != Self.magic {
+            if magic == 0 && p.le64(4) == 0 && p.le64(12) == 0 && p.le64(20) == 0 { return .failure(.zeroes) }
+            return .failure(.badMagic)
+        }
+        let h = FrameHeader(
+            flags: p.le16(4), storedLength: p.le32(8), rawLength: p.le32(12), recordCount: p.le32(16),
+            firstLSN: LSN(p.le64(20)))
+        if h.flags & ~Self.flagCompressed != 0 || p.le16(6) != 0 { return .failure(.badField("flags")) }
+        if h.recordCount == 0 { return .failure(.badField("record count 0")) }
+        if Int(h.rawLength) > maxRawLength { return .failure(.badField("raw length \(h.rawLength)")) }
+        if !h.isCompressed && h.storedLength != h.rawLength { return .failure(.badField("stored length")) }
+        if h.firstLSN.rawValue == 0 { return .failure(.badField("first LSN 0")) }
+        return .success(h)
+    }
+}

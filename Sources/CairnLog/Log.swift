@@ -1,0 +1,190 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A segmented, LZ4-compressed, checksummed, append-only log of opaque records in a directory.
+///
+/// One process at a time may open a directory (an `flock` on its `LOCK` file); opening verifies every frame and
+/// repairs what a crash can leave (see ``RecoveryReport``). Appends from any number of tasks are group-committed by
+/// one writer thread: each cycle takes everything queued, writes it as LZ4-compressed frames with one `pwrite`,
+/// syncs once (under ``LogConfiguration/Durability/always``), and resumes every appender.
+///
+/// ```swift
+/// let log = try await Log.open(at: "/var/lib/orders/log")
+/// let lsn = try await log.append(LogRecord(tag: 1, payload: Array("hello".utf8)))
+/// try log.scan(from: .first) { record in
+///     print(record.lsn, record.tag, record.bytes.count)
+///     return true
+/// }
+/// try await log.close()
+/// ```
+///
+/// The on-disk format and the recovery rules are described in <doc:LogFormat>.
+public final class Log: Sendable {
+    /// The log directory.
+    public let directory: String
+    /// The configuration the log was opened with.
+    public let configuration: LogConfiguration
+    /// What opening found and repaired.
+    public let recovery: RecoveryReport
+
+    private let writer: LogWriter
+    private let closed = Atomic<Bool>(false)
+    private let compactionLock = Mutex<Bool>(false)
+
+    package var state: LogState { writer.state }
+
+    private init(directory: String, configuration: LogConfiguration, recovery: RecoveryReport, writer: LogWriter) {
+        self.directory = directory
+        self.configuration = configuration
+        self.recovery = recovery
+        self.writer = writer
+    }
+
+    deinit {
+        // Not closed: stop the writer without waiting. Queued appends still complete; the lock is released when
+        // the writer thread exits.
+        if !closed.load(ordering: .relaxed) { writer.stopDetached() }
+    }
+
+    /// Opens the log in `directory`, creating the directory (mode 0700) if it does not exist.
+    ///
+    /// Verifies every frame, removes the leftovers of an interrupted segment creation or compaction, and cuts a
+    /// torn tail off the last segment; what it did is in ``recovery``.
+    ///
+    /// - Parameters:
+    ///   - directory: the log directory.
+    ///   - configuration: durability, segment size, record size limit and logger.
+    ///   - visit: called for every record, in LSN order, while recovery verifies them — a state rebuild that needs
+    ///     only one pass over the log. The view is valid only during the call. It runs on the opening thread.
+    /// - Throws: ``LogError`` — `.locked` if another `Log` has the directory, `.notADirectory`,
+    ///   `.permissionDenied`, `.foreignFile`, `.unsupportedFormatVersion`, `.corruptSegment`, `.invalidArgument`.
+    public static func open(
+        at directory: String, configuration: LogConfiguration = LogConfiguration(),
+        visit: (@Sendable (LogRecordView) throws -> Void)? = nil
+    ) async throws -> Log {
+        try await DedicatedThread.run(name: "cairn-log-open") {
+            try openBlocking(at: directory, configuration: configuration, visit: visit)
+        }
+    }
+
+    /// ``open(at:configuration:visit:)`` without leaving the calling thread: blocks it for the whole recovery.
+    /// For command-line tools and tests; services should use the `async` form.
+    public static func openBlocking(
+        at directory: String, configuration: LogConfiguration = LogConfiguration(),
+        visit: ((LogRecordView) throws -> Void)? = nil
+    ) throws -> Log {
+        let configuration = try configuration.validated()
+        let dir = LogDirectory(path: directory)
+        switch try Directory.kind(of: dir.path) {
+        case .other:
+            throw LogError(.notADirectory, "the log path exists but is not a directory; give a directory path", path: dir.path)
+        case .missing:
+            try Directory.create(dir.path)
+        case .directory:
+            break
+        }
+        let lock = try DirectoryLock.acquire(directory: dir.path)
+        var recovery = try Recovery(
+            directory: dir, writable: true,
+            visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
+        let segment: File
+        let writeOffset: Int64
+        var history = UnsafeRawBufferPointer(start: nil, count: 0)
+        if let last = recovery.last {
+            segment = last.file
+            writeOffset = last.offset
+            history = last.history
+        } else {
+            // A new log: its first segment, created durably before anything is acknowledged.
+            let name = LogDirectory.segmentName(base: recovery.nextLSN)
+            let path = dir.file(name)
+            let created = try File.open(path + ".tmp", O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+            try created.write(SegmentHeader(baseLSN: recovery.nextLSN).encoded(), at: 0)
+            try created.sync()
+            try Directory.rename(path + ".tmp", to: path)
+            try Directory.sync(dir.path)
+            segment = try File.open(path, O_RDWR)
+            writeOffset = Int64(SegmentHeader.size)
+            recovery.segments.append(SegmentDescriptor(name: name, path: path, base: recovery.nextLSN, replacesUntil: 0))
+            recovery.report.segmentCount = 1
+        }
+        let state = LogState(
+            directory: dir, segments: recovery.segments, activeEnd: writeOffset, lastLSN: recovery.report.lastLSN)
+        let writer = try LogWriter(
+            state: state, configuration: configuration, lock: lock, segment: segment, writeOffset: writeOffset,
+            nextLSN: recovery.nextLSN, history: history)
+        writer.start()
+        let report = recovery.report
+        if report.truncatedTail != nil || !report.removedTemporaryFiles.isEmpty || !report.removedSupersededSegments.isEmpty {
+            configuration.logger.warning("log recovered with repairs", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
+        } else {
+            configuration.logger.debug("log opened", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
+        }
+        return Log(directory: dir.path, configuration: configuration, recovery: report, writer: writer)
+    }
+
+    // MARK: Appending
+
+    /// Appends one record; returns its LSN once it is acknowledged under the configured durability policy.
+    ///
+    /// Cancelling the calling task does not withdraw the record: once queued it is written.
+    /// - Throws: ``LogError`` — `.emptyRecord`, `.recordTooLarge` (nothing written); `.poisoned`, `.diskFull`,
+    ///   `.ioFailed` when the log cannot write; `.closed`.
+    public func append(_ record: LogRecord) async throws -> LSN {
+        try validate(record)
+        return try await writer.append(
+            [record], rawBound: record.payload.count + RecordBlock.maxRecordOverhead)
+    }
+
+    /// Appends records atomically: all in one frame, with consecutive LSNs, acknowledged together.
+    /// - Returns: the LSNs the records got.
+    public func append(contentsOf records: [LogRecord]) async throws -> ClosedRange<LSN> {
+        guard !records.isEmpty else {
+            throw LogError(.emptyRecord, "append(contentsOf:) was given no records", path: directory)
+        }
+        var bound = 0
+        for record in records {
+            try validate(record)
+            bound += record.payload.count + RecordBlock.maxRecordOverhead
+        }
+        let last = try await writer.append(records, rawBound: bound)
+        return LSN(last.rawValue - UInt64(records.count - 1))...last
+    }
+
+    private func validate(_ record: LogRecord) throws(LogError) {
+        if record.payload.isEmpty {
+            throw LogError(.emptyRecord, "a record must have at least one byte (tag \(record.tag)); nothing was written", path: directory)
+        }
+        if record.payload.count > configuration.maxRecordSize {
+            throw LogError(
+                .recordTooLarge,
+                "a record of \(record.payload.count) bytes exceeds maxRecordSize (\(configuration.maxRecordSize)); nothing was written — store large blobs elsewhere and log a reference",
+                path: directory)
+        }
+    }
+
+    /// The LSN of the last acknowledged record, if any.
+    public var lastLSN: LSN? { state.snapshot.lastLSN }
+
+    // MARK: Closing
+
+    /// Writes and acknowledges everything queued, syncs, stops the writer thread and releases the directory lock.
+    /// Appends after this throw ``LogError/Code/closed``.
+    public func close() async throws {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        try await DedicatedThread.run(name: "cairn-log-close") { [writer] in writer.stop(sync: true) }
+    }
+
+    /// Stops without the final sync and releases the lock, as a crash would leave the files (tests only: what was
+    /// written but not synced is still in the page cache, so this models a process crash, not a power loss).
+    package func _abandon() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        writer.stop(sync: false)
+    }
+}

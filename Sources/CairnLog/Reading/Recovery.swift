@@ -1,0 +1,113 @@
+/// Opening a log directory: verify every frame of every segment, decide what a bad tail means, and (when allowed
+/// to write) repair what a crash can leave behind.
+///
+/// The rules (also in the LogFormat article):
+/// - Temporary files (`.seg.tmp`, `.seg.compact`) are unfinished work: removed.
+/// - A segment whose base is below an earlier compaction output's *replaces-until* LSN was already replaced by it:
+///   removed, which finishes that compaction.
+/// - A sealed segment (any but the last) must be valid frames from header to end of file. Anything else stops the
+///   open with ``LogError/Code/corruptSegment``, naming the file and byte offset.
+/// - The last segment may end in zeros (pre-allocated space) or in a torn frame: a crash mid-write. If no valid
+///   frame follows the bad bytes, they are cut off and reported in ``RecoveryReport/truncatedTail``. If a valid
+///   frame does follow, acknowledged records lie beyond the damage: that is corruption, not a torn write, and the
+///   open stops with an error rather than drop them.
+package struct Recovery {
+    package var report = RecoveryReport()
+    package var segments: [SegmentDescriptor] = []
+    /// The reader left at the end of the last segment (writable when recovering for a writer), if any segment.
+    package var last: SegmentReader?
+    /// The LSN the next appended record gets.
+    package var nextLSN = LSN.first
+
+    /// Recovers `directory`. `writable` allows removing leftovers and cutting a torn tail; `visit` sees every record
+    /// that survives, in LSN order.
+    package init(
+        directory: LogDirectory, writable: Bool,
+        visit: ((LSN, UInt8, UnsafeRawBufferPointer) throws -> Void)? = nil
+    ) throws {
+        let catalog = try directory.catalog()
+        if writable {
+            for name in catalog.temporaries {
+                try Directory.remove(directory.file(name))
+                report.removedTemporaryFiles.append(name)
+            }
+            for name in catalog.superseded {
+                try Directory.remove(directory.file(name))
+                report.removedSupersededSegments.append(name)
+            }
+            if !catalog.temporaries.isEmpty || !catalog.superseded.isEmpty { try Directory.sync(directory.path) }
+        }
+        segments = catalog.segments
+        report.segmentCount = segments.count
+        var previous: LSN?
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            let reader = try SegmentReader(path: segment.path, writable: writable && isLast, following: previous)
+            let end: SegmentReader.End
+            scan: while true {
+                switch try reader.next(visit ?? { _, _, _ in }) {
+                case .frame: continue
+                case .end(let why):
+                    end = why
+                    break scan
+                }
+            }
+            if !isLast {
+                guard end == .endOfFile else {
+                    throw LogError(
+                        .corruptSegment,
+                        "sealed segment \(segment.name) is damaged at this offset (\(end.explanation)); restore it from a backup, or run `cairn verify` for details",
+                        path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
+                }
+            } else if end != .endOfFile {
+                if let valid = try reader.findValidFrame(after: reader.offset) {
+                    throw LogError(
+                        .corruptSegment,
+                        "segment \(segment.name) is damaged at this offset (\(end.explanation)) but a valid frame follows at offset \(valid): acknowledged records lie beyond the damage, so it is not a torn write; nothing was cut",
+                        path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
+                }
+                if case .invalid(let reason) = end {
+                    let size = try reader.file.size()
+                    report.truncatedTail = RecoveryReport.TruncatedTail(
+                        file: segment.name, offset: reader.offset, droppedBytes: size - reader.offset, reason: reason)
+                    if writable {
+                        try reader.file.truncate(to: reader.offset)
+                        try reader.file.sync()
+                    }
+                }
+            }
+            report.frameCount += reader.frameCount
+            report.recordCount += reader.recordCount
+            report.rawBytes += reader.rawBytes
+            report.storedBytes += reader.storedBytes
+            if reader.recordCount > 0 {
+                if report.firstLSN == nil {
+                    // The first record of the first segment that has any.
+                    report.firstLSN = firstLSNOf(segment: segment, reader: reader)
+                }
+                report.lastLSN = reader.lastLSN
+            }
+            previous = reader.lastLSN ?? previous
+            nextLSN = max(nextLSN, segment.base, LSN(max(segment.replacesUntil, 1)))
+            if let last = reader.lastLSN { nextLSN = max(nextLSN, last.next) }
+            if isLast { self.last = reader }
+        }
+    }
+
+    private func firstLSNOf(segment: SegmentDescriptor, reader: SegmentReader) -> LSN? {
+        guard let probe = try? SegmentReader(path: segment.path) else { return nil }
+        var first: LSN?
+        _ = try? probe.next { lsn, _, _ in if first == nil { first = lsn } }
+        return first
+    }
+}
+
+extension SegmentReader.End {
+    package var explanation: String {
+        switch self {
+        case .endOfFile: "end of file"
+        case .zeroes: "zero bytes where a frame should start"
+        case .invalid(let reason): reason
+        }
+    }
+}

@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one segment file frame by frame: checks each frame's header and CRC-32C, decompresses it in stream order,
+/// and walks its records.
+///
+/// It reports where the frames end and why (end of file, the zero fill, or bytes that are not a valid frame)
+/// rather than deciding what that means: for the last segment a bad tail is a torn write, for a sealed one it is
+/// corruption. Reads go through a window of at least 1 MiB, so small frames cost no system call each.
+package final class SegmentReader {
+    /// Largest raw block any frame may declare: a sanity bound, far above ``LogConfiguration/maxRecordSize``.
+    package static let maxRawLength = 256 << 20
+
+    package let file: File
+    package let header: SegmentHeader
+    /// The offset of the next frame to read.
+    package private(set) var offset: Int64
+    /// The last LSN read from this segment, if any.
+    package private(set) var lastLSN: LSN?
+    package private(set) var frameCount = 0
+    package private(set) var recordCount = 0
+    /// Raw (decompressed) bytes read so far, and stored bytes: for compression ratios.
+    package private(set) var rawBytes = 0
+    package private(set) var storedBytes = 0
+
+    private let decoder = FrameDecoder()
+    private var window: UnsafeMutableRawPointer
+    private var windowCapacity: Int
+    private var windowStart: Int64 = 0
+    private var windowCount = 0
+
+    /// Why the frames stopped.
+    package enum End: Equatable {
+        /// The file ends exactly after the last frame.
+        case endOfFile
+        /// A zero header: the pre-filled space after the data.
+        case zeroes
+        /// The bytes at ``SegmentReader/offset`` are not a complete valid frame.
+        case invalid(String)
+    }
+
+    package enum Step {
+        case frame(FrameHeader)
+        case end(End)
+    }
+
+    /// Opens `path` and reads its header. `following` is the last LSN of the segments before this one: every
+    /// record here must come after it.
+    package init(path: String, writable: Bool = false, following: LSN? = nil) throws(LogError) {
+        lastLSN = following
+        file = try File.open(path, writable ? O_RDWR : O_RDONLY)
+        windowCapacity = 1 << 20
+        window = .allocate(byteCount: windowCapacity, alignment: 16)
+        let raw: [UInt8]
+        do { raw = try file.read(count: SegmentHeader.size, at: 0) } catch {
+            window.deallocate()
+            throw error
+        }
+        switch raw.withUnsafeBytes({ SegmentHeader.decode($0) }) {
+        case .success(let h):
+            header = h
+        case .failure(.newerVersion(let v)):
+            window.deallocate()
+            throw LogError(
+                .unsupportedFormatVersion,
+                "segment format version \(v) is newer than this Cairn reads (\(SegmentHeader.currentVersion)); open the log with a newer Cairn",
+                path: path, offset: 8)
+        case .failure(let failure):
+            window.deallocate()
+            throw LogError(.corruptSegment, "the segment header is invalid (\(failure))", path: path, offset: 0)
+        }
+        offset = Int64(SegmentHeader.size)
+    }
+
+    deinit { window.deallocate() }
+
+    /// Opens a segment for reading, or returns nil if the file is gone (removed by a compaction meanwhile).
+    package static func openIfPresent(path: String) throws(LogError) -> SegmentReader? {
+        do {
+            return try SegmentReader(path: path)
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
+    /// Makes `count` bytes at `position` available in the window if the file has them; returns how many it has.
+    private func ensure(_ position: Int64, _ count: Int) throws(LogError) -> Int {
+        if position >= windowStart && position + Int64(count) <= windowStart + Int64(windowCount) { return count }
+        if count > windowCapacity {
+            window.deallocate()
+            windowCapacity = max(count, 2 * windowCapacity)
+            window = .allocate(byteCount: windowCapacity, alignment: 16)
+            windowCount = 0
+        }
+        // Keep what we have of [position...] and read the rest after it.
+        if position >= windowStart && position < windowStart + Int64(windowCount) {
+            let keep = Int(windowStart + Int64(windowCount) - position)
+            window.copyMemory(from: window + Int(position - windowStart), byteCount: keep)
+            windowCount = keep
+        } else {
+            windowCount = 0
+        }
+        windowStart = position
+        let n = try file.read(
+            into: UnsafeMutableRawBufferPointer(start: window + windowCount, count: windowCapacity - windowCount),
+            at: position + Int64(windowCount))
+        windowCount += n
+        return min(count, windowCount)
+    }
+
+    /// Drops buffered bytes from ``offset`` on, so the next read sees what the writer has written since.
+    package func forgetBufferedTail() {
+        if offset >= windowStart && offset < windowStart + Int64(windowCount) {
+            windowCount = Int(offset - windowStart)
+        } else {
+            windowCount = 0
+        }
+    }
+
+    /// Reads the frame at ``offset``, calling `body` for each record, and advances past it; or reports where and
+    /// why the frames end, leaving ``offset`` at that point.
+    ///
+    /// `limit`, when given, is an offset the frames may not cross (the committed end of an active segment).
+    package func next(
+        limit: Int64? = nil, _ body: (LSN, UInt8, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Step {
+        if let limit, offset >= limit { return .end(.endOfFile) }
+        let available = try ensure(offset, FrameHeader.size)
+        if available < FrameHeader.size {
+            if available == 0 { return .end(.endOfFile) }
+            let tail = UnsafeRawBufferPointer(start: window + Int(offset - windowStart), count: available)
+            return .end(tail.allSatisfy { $0 == 0 } ? .zeroes : .invalid("a frame header cut short by the end of the file"))
+        }
+        let headerPointer = UnsafeRawPointer(window + Int(offset - windowStart))
+        let frame: FrameHeader
+        switch FrameHeader.decode(headerPointer, maxRawLength: Self.maxRawLength) {
+        case .success(let h): frame = h
+        case .failure(.zeroes): return .end(.zeroes)
+        case .failure(.badMagic): return .end(.invalid("no frame magic"))
+        case .failure(.badField(let what)): return .end(.invalid("impossible frame header field: \(what)"))
+        }
+        let length = frame.frameLength
+        if let limit, offset + Int64(length) > limit { return .end(.invalid("a frame crosses the committed end")) }
+        guard try ensure(offset, length) == length else {
+            return .end(.invalid("a frame of \(length) bytes cut short by the end of the file"))
+        }
+        let base = UnsafeRawPointer(window + Int(offset - windowStart))
+        let crcOffset = FrameHeader.size + Int(frame.storedLength)
+        guard CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset)) == base.le32(crcOffset) else {
+            return .end(.invalid("checksum mismatch"))
+        }
+        if let lastLSN, frame.firstLSN <= lastLSN {
+            return .end(.invalid("frame LSN \(frame.firstLSN) does not follow \(lastLSN)"))
+        }
+        if frame.firstLSN < header.baseLSN {
+            return .end(.invalid("frame LSN \(frame.firstLSN) is below the segment's base \(header.baseLSN)"))
+        }
+        let block: UnsafeRawBufferPointer
+        do {
+            block = try decoder.decode(frame, payload: base + FrameHeader.size)
+        } catch {
+            return .end(.invalid("\(error)"))
+        }
+        // Check the whole block before `body` sees any of it, so a caller never sees half a frame.
+        let last: LSN
+        do {
+            last = try RecordBlock.forEach(in: block, firstLSN: frame.firstLSN, count: frame.recordCount) { _, _, _ in }
+        } catch let malformed as RecordBlock.Malformed {
+            return .end(.invalid("malformed record block: \(malformed)"))
+        }
+        _ = try RecordBlock.forEach(in: block, firstLSN: frame.firstLSN, count: frame.recordCount, body)
+        lastLSN = last
+        offset += Int64(length)
+        frameCount += 1
+        recordCount += Int(frame.recordCount)
+        rawBytes += Int(frame.rawLength)
+        storedBytes += length
+        return .frame(frame)
+    }
+
+    /// The last raw bytes decoded: what an encoder continuing this segment must be primed with.
+    package var history: UnsafeRawBufferPointer { decoder.history }
+
+    /// Looks past ``offset`` for any complete, checksummed frame. A valid frame after a bad one means the bad one
+    /// is not a torn final write but damage to acknowledged data. Returns the first such frame's offset.
+    package func findValidFrame(after start: Int64) throws(LogError) -> Int64? {
+        let size = try file.size()
+        let magic = withUnsafeBytes(of: FrameHeader.magic.littleEndian) { Array($0) }
+        var position = start + 1
+        while position + Int64(FrameHeader.overhead) <= size {
+            let n = try ensure(position, min(windowCapacity, Int(size - position)))
+            let p = UnsafeRawPointer(window + Int(position - windowStart))
+            var i = 0
+            var found = false
+            while i + 4 <= n {
+                if p.load(fromByteOffset: i, as: UInt8.self) == magic[0]
+                    && p.load(fromByteOffset: i + 1, as: UInt8.self) == magic[1]
+                    && p.load(fromByteOffset: i + 2, as: UInt8.self) == magic[2]
+                    && p.load(fromByteOffset: i + 3, as: UInt8.self) == magic[3]
+                {
+                    found = true
+                    break
+                }
+                i += 1
+            }
+            guard found else {
+                position += Int64(max(1, n - 3))
+                continue
+            }
+            let candidate = position + Int64(i)
+            if try ensure(candidate, FrameHeader.size) == FrameHeader.size,
+                case .success(let h) = FrameHeader.decode(
+                    UnsafeRawPointer(window + Int(candidate - windowStart)), maxRawLength: Self.maxRawLength),
+                candidate + Int64(h.frameLength) <= size,
+                try ensureChecksum(at: candidate, header: h)
+            {
+                return candidate
+            }
+            position = candidate + 1
+        }
+        return nil
+    }
+
+    private func ensureChecksum(at position: Int64, header h: FrameHeader) throws(LogError) -> Bool {
+        let length = h.frameLength
+        guard try ensure(position, length) == length else { return false }
+        let base = UnsafeRawPointer(window + Int(position - windowStart))
+        let crcOffset = FrameHeader.size + Int(h.storedLength)
+        return CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset)) == base.le32(crcOffset)
+    }
+}

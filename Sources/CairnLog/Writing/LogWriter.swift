@@ -1,0 +1,333 @@
+import Dispatch
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Group commit: many appenders enqueue, one writer thread turns everything queued into frames, writes them with
+/// one `pwrite`, syncs once, and resumes every waiter.
+///
+/// Appenders only take a `Mutex` and, when the writer sleeps, signal a semaphore: they never block on I/O. The
+/// writer never holds the mutex while writing or syncing, so appends keep queueing during a sync and the next
+/// cycle takes them all — batches grow with load on their own.
+///
+/// A failed write or sync *poisons* the writer: the failing batch and everything after it get an error, and nothing
+/// more is acknowledged. After a failed `fdatasync` the kernel may have dropped the dirty pages, so a later
+/// successful sync would prove nothing (PostgreSQL's "fsyncgate"); and a failed write leaves the LZ4 stream ahead
+/// of the file. Reopening runs recovery, which establishes what actually reached the disk.
+package final class LogWriter: @unchecked Sendable {
+    // @unchecked: `queue` and `shared` are Mutex-protected. Every other stored property is touched only by the writer
+    // thread (between `start` and the thread's exit), or before the thread starts.
+
+    package struct Pending {
+        let records: [LogRecord]
+        let rawBound: Int
+        let continuation: UnsafeContinuation<LSN, any Error>
+    }
+
+    private struct Queue: ~Copyable {
+        var items: [Pending] = []
+        var sleeping = false
+        var stopping = false
+        var failure: LogError?
+    }
+
+    private let queue = Mutex(Queue())
+    private let wakeup = DispatchSemaphore(value: 0)
+    private var thread: DedicatedThread?
+
+    package let state: LogState
+    private let configuration: LogConfiguration
+    private let directory: LogDirectory
+    /// Kept alive for as long as the writer may write.
+    private let lock: DirectoryLock
+
+    // Writer-thread state.
+    private var segment: File
+    private var writeOffset: Int64
+    private var zeroedUntil: Int64
+    private var nextLSN: LSN
+    private let encoder: FrameEncoder
+    private var output = ByteBuffer(capacity: 2 << 20)
+    private var unsynced = false
+    private var lastSync = ContinuousClock.now
+    private var lastLSNs: [LSN] = []
+
+    package init(
+        state: LogState, configuration: LogConfiguration, lock: DirectoryLock, segment: File, writeOffset: Int64,
+        nextLSN: LSN, history: UnsafeRawBufferPointer
+    ) throws(LogError) {
+        self.state = state
+        self.configuration = configuration
+        self.directory = state.directory
+        self.lock = lock
+        self.segment = segment
+        self.writeOffset = writeOffset
+        self.zeroedUntil = try segment.size()
+        self.nextLSN = nextLSN
+        self.encoder = FrameEncoder(maxBlockLength: configuration.targetFrameSize + configuration.maxRecordSize)
+        encoder.reset(continuing: history)
+        try preallocate()
+    }
+
+    package func start() {
+        thread = DedicatedThread.start(name: "cairn-log-writer") { [self] in run() }
+    }
+
+    // MARK: Appender side (any thread, never blocks)
+
+    /// Enqueues `records` (already validated) and suspends until they are acknowledged; returns the last LSN.
+    package func append(_ records: [LogRecord], rawBound: Int) async throws -> LSN {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<LSN, any Error>) in
+            let outcome: (wake: Bool, error: LogError?) = queue.withLock { q in
+                if let failure = q.failure { return (false, .poisoned(by: failure, path: directory.path)) }
+                if q.stopping { return (false, LogError(.closed, "the log was closed", path: directory.path)) }
+                q.items.append(Pending(records: records, rawBound: rawBound, continuation: continuation))
+                if q.sleeping {
+                    q.sleeping = false
+                    return (true, nil)
+                }
+                return (false, nil)
+            }
+            if let error = outcome.error {
+                continuation.resume(throwing: error)
+            } else if outcome.wake {
+                wakeup.signal()
+            }
+        }
+    }
+
+    /// Asks the writer to finish what is queued, sync, and exit; then waits for it (blocking: call off the pool).
+    package func stop(sync: Bool) {
+        finalSyncWanted.store(sync, ordering: .relaxed)
+        let wake = queue.withLock { q -> Bool in
+            q.stopping = true
+            if q.sleeping {
+                q.sleeping = false
+                return true
+            }
+            return false
+        }
+        if wake { wakeup.signal() }
+        thread?.join()
+        lock.release()
+    }
+
+    /// Asks the writer to finish what is queued and exit, without waiting (for a `Log` dropped without `close`).
+    /// The directory lock goes when the writer does.
+    package func stopDetached() {
+        let wake = queue.withLock { q -> Bool in
+            q.stopping = true
+            defer { q.sleeping = false }
+            return q.sleeping
+        }
+        if wake { wakeup.signal() }
+    }
+
+    private let finalSyncWanted = Atomic<Bool>(true)
+
+    // MARK: Writer thread
+
+    private func run() {
+        var batch: [Pending] = []
+        batch.reserveCapacity(1024)
+        while true {
+            enum Action { case work, stop, sleep }
+            let action: Action = queue.withLock { q in
+                if !q.items.isEmpty {
+                    swap(&q.items, &batch)
+                    return .work
+                }
+                if q.stopping { return .stop }
+                q.sleeping = true
+                return .sleep
+            }
+            switch action {
+            case .work:
+                process(batch)
+                batch.removeAll(keepingCapacity: true)
+            case .stop:
+                if finalSyncWanted.load(ordering: .relaxed) && unsynced && !isPoisoned { try? segment.syncData() }
+                return
+            case .sleep:
+                if unsynced, case .interval(let ms) = configuration.durability {
+                    let due = lastSync + .milliseconds(ms)
+                    let wait = max(0, (due - ContinuousClock.now).nanosecondsClamped)
+                    if wakeup.wait(timeout: .now() + .nanoseconds(Int(wait))) == .timedOut {
+                        queue.withLock { $0.sleeping = false }
+                        syncIfDue(force: true)
+                    }
+                } else {
+                    wakeup.wait()
+                }
+            }
+        }
+    }
+
+    private var isPoisoned: Bool { queue.withLock { $0.failure != nil } }
+
+    private func process(_ batch: [Pending]) {
+        if let failure = queue.withLock({ $0.failure }) {
+            let error = LogError.poisoned(by: failure, path: directory.path)
+            for p in batch { p.continuation.resume(throwing: error) }
+            return
+        }
+        lastLSNs.removeAll(keepingCapacity: true)
+        do {
+            try writeFrames(batch)
+            switch configuration.durability {
+            case .always: try syncNow()
+            case .interval: syncIfDue(force: false)
+            case .never: break
+            }
+            if case .interval = configuration.durability, isPoisoned {
+                throw queue.withLock { $0.failure! }
+            }
+        } catch {
+            poison(error, failing: batch)
+            return
+        }
+        state.commit(end: writeOffset, lastLSN: lastLSNs.last!)
+        for (p, lsn) in zip(batch, lastLSNs) { p.continuation.resume(returning: lsn) }
+        if writeOffset + Int64(configuration.preallocationStep / 2) > zeroedUntil {
+            do { try preallocate() } catch { poison(error, failing: []) }
+        }
+    }
+
+    /// Encodes the batch into frames of about ``LogConfiguration/targetFrameSize`` (never splitting one append),
+    /// sealing the segment first whenever the next frame might not fit, and writes them.
+    private func writeFrames(_ batch: [Pending]) throws(LogError) {
+        output.count = 0
+        var i = 0
+        while i < batch.count {
+            var rawBound = batch[i].rawBound
+            var j = i + 1
+            while j < batch.count && rawBound + batch[j].rawBound <= configuration.targetFrameSize {
+                rawBound += batch[j].rawBound
+                j += 1
+            }
+            let frameEnd = writeOffset + Int64(output.count) + Int64(FrameEncoder.maxFrameLength(blockLength: rawBound))
+            if frameEnd > Int64(configuration.segmentSize) && writeOffset + Int64(output.count) > Int64(SegmentHeader.size) {
+                try flushOutput()
+                try roll()
+            }
+            encoder.beginFrame(maxBlockLength: rawBound)
+            for k in i..<j {
+                for record in batch[k].records {
+                    record.payload.withUnsafeBytes { encoder.add(lsn: nextLSN, tag: record.tag, payload: $0) }
+                    nextLSN = nextLSN.next
+                }
+                lastLSNs.append(LSN(nextLSN.rawValue - 1))
+            }
+            encoder.endFrame(into: &output)
+            i = j
+        }
+        try flushOutput()
+    }
+
+    private func flushOutput() throws(LogError) {
+        guard output.count > 0 else { return }
+        try segment.write(output.bytes, at: writeOffset)
+        writeOffset += Int64(output.count)
+        zeroedUntil = max(zeroedUntil, writeOffset)
+        output.count = 0
+        unsynced = true
+    }
+
+    private func syncNow() throws(LogError) {
+        guard unsynced else { return }
+        try segment.syncData()
+        unsynced = false
+        lastSync = .now
+    }
+
+    /// For ``LogConfiguration/Durability/interval(milliseconds:)``: sync when the interval has passed. A failure
+    /// poisons the log (acknowledged records may be lost; later appends are refused).
+    private func syncIfDue(force: Bool) {
+        guard case .interval(let ms) = configuration.durability, unsynced else { return }
+        guard force || ContinuousClock.now - lastSync >= .milliseconds(ms) else { return }
+        do { try syncNow() } catch { poison(error, failing: []) }
+    }
+
+    /// Seals the active segment (cuts its zero fill, syncs) and makes the next one, durable before any frame goes
+    /// into it: created as `.seg.tmp`, header and zero fill written and synced, renamed, directory synced.
+    private func roll() throws(LogError) {
+        try segment.truncate(to: writeOffset)
+        try segment.sync()
+        unsynced = false
+        let base = nextLSN
+        let name = LogDirectory.segmentName(base: base)
+        let path = directory.file(name)
+        let temporary = path + ".tmp"
+        let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+        try created.write(SegmentHeader(baseLSN: base).encoded(), at: 0)
+        try created.sync()
+        try Directory.rename(temporary, to: path)
+        try Directory.sync(directory.path)
+        segment = try File.open(path, O_RDWR)
+        writeOffset = Int64(SegmentHeader.size)
+        zeroedUntil = writeOffset
+        encoder.reset()
+        state.addSegment(SegmentDescriptor(name: name, path: path, base: base, replacesUntil: 0), end: writeOffset)
+        try preallocate()
+        configuration.logger.debug("started segment", metadata: ["segment": "\(name)"])
+    }
+
+    /// Fills the next ``LogConfiguration/preallocationStep`` bytes (not past the segment size) with zeros and syncs,
+    /// so that later commits overwrite allocated blocks and their `fdatasync` need not update the file size.
+    private func preallocate() throws(LogError) {
+        let limit = max(Int64(configuration.segmentSize), writeOffset)
+        let target = min(writeOffset + Int64(configuration.preallocationStep), limit)
+        guard target > zeroedUntil else { return }
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(target - zeroedUntil), alignment: 16)
+        defer { zeros.deallocate() }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        do {
+            try segment.write(UnsafeRawBufferPointer(zeros), at: zeroedUntil)
+            try segment.syncData()
+        } catch let error where error.code == .diskFull {
+            // Only zeros were written, past the data: nothing is lost. Cut them off and carry on without the fill.
+            try segment.truncate(to: zeroedUntil)
+            configuration.logger.warning(
+                "disk full while pre-allocating the log segment; continuing without", metadata: ["path": "\(segment.path)"])
+            return
+        }
+        zeroedUntil = target
+    }
+
+    private func poison(_ error: any Error, failing batch: [Pending]) {
+        let failure = (error as? LogError) ?? LogError(.ioFailed, "\(error)", path: directory.path)
+        let queued: [Pending] = queue.withLock { q in
+            if q.failure == nil { q.failure = failure }
+            defer { q.items.removeAll() }
+            return q.items
+        }
+        configuration.logger.error(
+            "log write failed; no further appends will be acknowledged until the log is reopened",
+            metadata: ["error": "\(failure)"])
+        for p in batch { p.continuation.resume(throwing: failure) }
+        let refusal = LogError.poisoned(by: failure, path: directory.path)
+        for p in queued { p.continuation.resume(throwing: refusal) }
+    }
+}
+
+extension LogError {
+    static func poisoned(by failure: LogError, path: String) -> LogError {
+        LogError(
+            .poisoned,
+            "an earlier write or sync failed (\(failure.code): \(failure.message)); this Log acknowledges nothing more: close it and open the directory again, which recovers what reached the disk",
+            path: failure.path ?? path, offset: failure.offset, errno: failure.errno)
+    }
+}
+
+extension Duration {
+    var nanosecondsClamped: Int64 {
+        let (s, a) = components
+        if s > Int64.max / 1_000_000_000 { return .max }
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+}

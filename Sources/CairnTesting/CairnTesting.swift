@@ -1,0 +1,1 @@
+// The determinism test kit.
