@@ -74,9 +74,15 @@ let package = Package(
             ],
             path: "Tools/cairn-demo"
         ),
+        // Processes that tests lock against, kill and restart (crash tests need a real second process).
+        .executableTarget(
+            name: "cairn-testhost",
+            dependencies: ["Cairn", "CairnLog"],
+            path: "Tools/cairn-testhost"
+        ),
         .testTarget(
             name: "CairnLogTests",
-            dependencies: ["CairnLog", "CLZ4"]
+            dependencies: ["CairnLog"]
         ),
     ]
 )
