@@ -1,0 +1,51 @@
+import ArgumentParser
+
+/// `cairn-bench`: runs workloads and prints one JSON line per result on stdout (diagnostics on stderr), in the
+/// schema of the peer benchmarks in `shared/bench`, so Cairn's figures drop into the same table.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn-bench",
+        abstract: "Benchmarks for Cairn; prints one JSON object per result line.",
+        discussion: """
+            Workloads (--workload takes a comma list):
+            \(Workload.all.map { "  \($0.name) (n \($0.defaultN)): \($0.summary)" }.joined(separator: "\n"))
+            \(Workload.groups.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value.joined(separator: ", "))" }.joined(separator: "\n"))
+            """)
+
+    @Option(help: "Workload names or groups, comma-separated.")
+    var workload: String
+
+    @Option(help: "Storage backend (only 'log': a CairnLog directory).")
+    var backend: String = "log"
+
+    @Option(help: "Size of each workload (what it counts depends on the workload); default: the workload's own.")
+    var n: Int?
+
+    @Option(help: "Repetitions, for workloads that repeat (fan-out workflows); the log workloads run once.")
+    var reps: Int = 1
+
+    @Option(help: "Where to make the run's scratch directory (it is removed afterwards).")
+    var dir: String = "/tmp"
+
+    func validate() throws {
+        guard backend == "log" else { throw ValidationError("unknown backend '\(backend)'; only 'log' exists") }
+        if let n, n < 1 { throw ValidationError("--n must be at least 1") }
+        guard reps >= 1 else { throw ValidationError("--reps must be at least 1") }
+        do { _ = try Workload.named(workload) } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() async throws {
+        let workloads = try Workload.named(workload)
+        var context = BenchContext(
+            backend: backend, n: 0, reps: reps, directory: try BenchContext.makeScratchDirectory(under: dir))
+        defer { context.remove(context.directory) }
+        for workload in workloads {
+            context.n = n ?? workload.defaultN
+            context.note("\(workload.name), n \(context.n), in \(context.directory)")
+            let start = Stopwatch.now()
+            try await workload.run(&context)
+            context.note("\(workload.name) took \(Int((Stopwatch.now() - start) * 1000)) ms")
+        }
+    }
+}

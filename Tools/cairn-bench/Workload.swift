@@ -1,0 +1,69 @@
+/// One benchmark: the name `--workload` selects it by, its default n, and the function that runs it and prints its
+/// result lines through the context.
+struct Workload: Sendable {
+    let name: String
+    let defaultN: Int
+    /// What n counts and what the lines report, for `--help`.
+    let summary: String
+    let run: @Sendable (inout BenchContext) async throws -> Void
+}
+
+extension Workload {
+    /// Every workload, in the order a group runs them. Adding a workload is adding an entry here (and, if it
+    /// belongs to one, its name to a group below).
+    static let all: [Workload] = [
+        Workload(
+            name: "floor-fdatasync", defaultN: 2_000,
+            summary: "n × (256 B write + fdatasync), appending and overwriting a pre-allocated file; syncs/s",
+            run: { try Floor.fdatasyncFloor(&$0) }),
+        Workload(
+            name: "floor-write", defaultN: 512,
+            summary: "n MiB of 1 MiB writes, then one fdatasync; MiB/s",
+            run: { try Floor.writeFloor(&$0) }),
+        Workload(
+            name: "lz4", defaultN: 128,
+            summary: "LZ4 block compression of n MB of workflow events in 64 KiB batches; MB/s, decompress_mb_s, ratio",
+            run: { try LZ4Bench.run(&$0) }),
+        Workload(
+            name: "log-append-1", defaultN: 20_000,
+            summary: "one appender, n durable appends; records/s, latency, ratio, vs_floor",
+            run: { try await LogBenchmarks.appendOne(&$0) }),
+        Workload(
+            name: "log-append-256", defaultN: 1_000_000,
+            summary: "256 concurrent appenders, n durable appends in all; records/s, latency, ratio",
+            run: { try await LogBenchmarks.appendMany(&$0) }),
+        Workload(
+            name: "log-recovery", defaultN: 2_000_000,
+            summary: "open (verify, decompress, split) a log of n records, then scan it; records/s",
+            run: { try await LogBenchmarks.recovery(&$0) }),
+    ]
+
+    /// Names that stand for several workloads.
+    static let groups: [String: [String]] = [
+        "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"]
+    ]
+
+    /// The workloads a `--workload` value names: a comma list of workload and group names.
+    static func named(_ list: String) throws -> [Workload] {
+        try list.split(separator: ",").flatMap { item -> [Workload] in
+            let name = String(item).trimmingWhitespace
+            let names = groups[name] ?? [name]
+            return try names.map { name in
+                guard let workload = all.first(where: { $0.name == name }) else {
+                    throw BenchError("unknown workload '\(name)'; known: \(knownNames)")
+                }
+                return workload
+            }
+        }
+    }
+
+    static var knownNames: String {
+        (all.map(\.name) + groups.keys.sorted()).joined(separator: ", ")
+    }
+}
+
+extension String {
+    fileprivate var trimmingWhitespace: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
