@@ -44,7 +44,7 @@ struct BenchCommand: AsyncParsableCommand {
             context.n = n ?? workload.defaultN
             context.note("\(workload.name), n \(context.n), in \(context.directory)")
             let start = Stopwatch.now()
-            try await workload.run(&context)
+            try await workload.run(context)
             context.note("\(workload.name) took \(Int((Stopwatch.now() - start) * 1000)) ms")
         }
     }

@@ -6,8 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// What a workload gets: its size, the scratch directory, the output, and what earlier workloads of the same run
-/// measured (the storage floor, so that log latencies can be given as ratios to it).
+/// What a workload gets: its size, the scratch directory and the output.
 struct BenchContext {
     /// Every line says `"peer": "cairn"`, the floor measurements too: they come from the same process and run.
     static let peer = "cairn"
@@ -19,8 +18,6 @@ struct BenchContext {
     let reps: Int
     /// A fresh directory for this run (removed at exit); the floor and the logs are measured here alike.
     let directory: String
-    /// The fdatasync floor, once measured in this run.
-    var floor: SyncFloor?
 
     /// A path in the scratch directory. Workloads remove what they create there when they finish.
     func path(_ name: String) -> String { directory + "/" + name }

@@ -20,10 +20,9 @@ enum Floor {
 
     /// `floor-fdatasync`: n × (256-byte write + fdatasync), once appending (`"variant": "append"`), once
     /// overwriting a pre-allocated file (`"variant": "overwrite"`). per_sec is syncs per second.
-    static func fdatasyncFloor(_ context: inout BenchContext) throws {
+    static func fdatasyncFloor(_ context: BenchContext) throws {
         let path = context.path("floor-fdatasync.dat")
         defer { context.remove(path) }
-        var p50 = [String: Double]()
         for preallocated in [false, true] {
             let (seconds, latencies) = try timeSyncs(context.n, path: path, preallocated: preallocated)
             var line = context.line("floor-fdatasync", seconds: seconds, latencies: latencies)
@@ -32,26 +31,22 @@ enum Floor {
             line["unit"] = "syncs/s"
             line["dir"] = .string(context.directory)
             context.emit(line)
-            p50[variant] = Percentile.nearestRank(50, of: latencies)
         }
-        context.floor = SyncFloor(appendP50: p50["append"]!, overwriteP50: p50["overwrite"]!)
     }
 
-    /// The run's floor: the one `floor-fdatasync` measured, or a quiet measurement of 2,000 syncs of each kind.
-    static func syncFloor(_ context: inout BenchContext) throws -> SyncFloor {
-        if let floor = context.floor { return floor }
+    /// Measures the floor quietly (no output): 2,000 syncs of each kind. For workloads that report ratios to it,
+    /// right before they run, so that both see the same load on the shared disk.
+    static func measure(in context: BenchContext) throws -> SyncFloor {
         let path = context.path("floor-fdatasync.dat")
         defer { context.remove(path) }
         let append = try timeSyncs(2_000, path: path, preallocated: false).latencies
         let overwrite = try timeSyncs(2_000, path: path, preallocated: true).latencies
-        let floor = SyncFloor(
+        return SyncFloor(
             appendP50: Percentile.nearestRank(50, of: append), overwriteP50: Percentile.nearestRank(50, of: overwrite))
-        context.floor = floor
-        return floor
     }
 
     /// `floor-write`: n × 1 MiB sequential writes, then one fdatasync. n is in MiB; per_sec is MiB/s.
-    static func writeFloor(_ context: inout BenchContext) throws {
+    static func writeFloor(_ context: BenchContext) throws {
         let path = context.path("floor-write.dat")
         defer { context.remove(path) }
         let fd = try openTruncated(path)

@@ -9,7 +9,7 @@ import CLZ4
 enum LZ4Bench {
     static let batchSize = 64 << 10
 
-    static func run(_ context: inout BenchContext) throws {
+    static func run(_ context: BenchContext) throws {
         let (input, batchEnds) = batches(of: context.n * 1_000_000)
         let bound = Int(LZ4_compressBound(Int32(batchSize)))
         var compressed = [UInt8](repeating: 0, count: batchEnds.count * bound)

@@ -6,9 +6,11 @@ import CairnLog
 /// over the frame bytes on disk, as the reopened log's ``RecoveryReport`` counts them.
 enum LogBenchmarks {
     /// `log-append-1`: one task appends n records, each awaited, durability `.always`: every append is one frame
-    /// and one fdatasync, so its p50 is compared with the fdatasync floor measured in the same run.
-    static func appendOne(_ context: inout BenchContext) async throws {
-        let floor = try Floor.syncFloor(&context)
+    /// and one fdatasync, so its p50 is compared with the fdatasync floor, measured just before in the same
+    /// directory (`floor_p50_ms`: appending to a growing file; `floor_overwrite_p50_ms`: overwriting pre-allocated
+    /// space, as the log does).
+    static func appendOne(_ context: BenchContext) async throws {
+        let floor = try Floor.measure(in: context)
         let run = try await durableAppends(appenders: 1, context, name: "log-append-1")
         var line = run.line(context, "log-append-1")
         let p50 = Percentile.nearestRank(50, of: run.latencies)
@@ -21,7 +23,7 @@ enum LogBenchmarks {
 
     /// `log-append-256`: 256 tasks append n records in all, each awaiting its own, durability `.always`: group
     /// commit shares each sync among the appends queued meanwhile.
-    static func appendMany(_ context: inout BenchContext) async throws {
+    static func appendMany(_ context: BenchContext) async throws {
         let run = try await durableAppends(appenders: 256, context, name: "log-append-256")
         context.emit(run.line(context, "log-append-256"))
     }
@@ -30,7 +32,7 @@ enum LogBenchmarks {
     /// batches, so frames are large), close it, and time `Log.openBlocking`, which verifies every frame's CRC,
     /// decompresses it and walks its records (`"variant": "open"`); then time `LogReader.scan` over the same log
     /// (`"variant": "scan"`). The files are in the page cache, as after a process restart.
-    static func recovery(_ context: inout BenchContext) async throws {
+    static func recovery(_ context: BenchContext) async throws {
         let directory = context.path("log-recovery")
         defer { context.remove(directory) }
         let n = context.n
@@ -81,12 +83,15 @@ enum LogBenchmarks {
         var latencies: [Double]
         /// Records' bytes over frame bytes on disk.
         var ratio: Double
+        /// Frames written: about one per group commit.
+        var frames: Int
 
         func line(_ context: BenchContext, _ workload: String) -> JSONLine {
             var line = context.line(workload, seconds: seconds, latencies: latencies)
             line["unit"] = "records/s"
             line["ratio"] = .number(ratio)
             line["record_bytes"] = .number(WorkflowEvents.meanSize)
+            line["frames"] = .int(frames)
             return line
         }
     }
@@ -129,7 +134,7 @@ enum LogBenchmarks {
         }
         return AppendRun(
             seconds: seconds, latencies: latencies.sorted(),
-            ratio: Double(payloadBytes(records: n)) / Double(report.storedBytes))
+            ratio: Double(payloadBytes(records: n)) / Double(report.storedBytes), frames: report.frameCount)
     }
 
     /// Fills a new log with `records` records from a few tasks appending batches of 1,000, durability `.never`.

@@ -5,7 +5,7 @@ struct Workload: Sendable {
     let defaultN: Int
     /// What n counts and what the lines report, for `--help`.
     let summary: String
-    let run: @Sendable (inout BenchContext) async throws -> Void
+    let run: @Sendable (BenchContext) async throws -> Void
 }
 
 extension Workload {
@@ -15,27 +15,27 @@ extension Workload {
         Workload(
             name: "floor-fdatasync", defaultN: 2_000,
             summary: "n × (256 B write + fdatasync), appending and overwriting a pre-allocated file; syncs/s",
-            run: { try Floor.fdatasyncFloor(&$0) }),
+            run: Floor.fdatasyncFloor),
         Workload(
             name: "floor-write", defaultN: 512,
             summary: "n MiB of 1 MiB writes, then one fdatasync; MiB/s",
-            run: { try Floor.writeFloor(&$0) }),
+            run: Floor.writeFloor),
         Workload(
             name: "lz4", defaultN: 128,
             summary: "LZ4 block compression of n MB of workflow events in 64 KiB batches; MB/s, decompress_mb_s, ratio",
-            run: { try LZ4Bench.run(&$0) }),
+            run: LZ4Bench.run),
         Workload(
             name: "log-append-1", defaultN: 20_000,
             summary: "one appender, n durable appends; records/s, latency, ratio, vs_floor",
-            run: { try await LogBenchmarks.appendOne(&$0) }),
+            run: LogBenchmarks.appendOne),
         Workload(
             name: "log-append-256", defaultN: 1_000_000,
             summary: "256 concurrent appenders, n durable appends in all; records/s, latency, ratio",
-            run: { try await LogBenchmarks.appendMany(&$0) }),
+            run: LogBenchmarks.appendMany),
         Workload(
             name: "log-recovery", defaultN: 2_000_000,
             summary: "open (verify, decompress, split) a log of n records, then scan it; records/s",
-            run: { try await LogBenchmarks.recovery(&$0) }),
+            run: LogBenchmarks.recovery),
     ]
 
     /// Names that stand for several workloads.
