@@ -7,11 +7,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn-bench",
         abstract: "Benchmarks for Cairn; prints one JSON object per result line.",
-        discussion: """
-            Workloads (--workload takes a comma list):
-            \(Workload.all.map { "  \($0.name) (n \($0.defaultN)): \($0.summary)" }.joined(separator: "\n"))
-            \(Workload.groups.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value.joined(separator: ", "))" }.joined(separator: "\n"))
-            """)
+        discussion: "Workloads (--workload takes a comma list):\n"
+            + Workload.all.map { "  \($0.name) (n \($0.defaultN)): \($0.summary)\n" }.joined()
+            + Workload.groups.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value.joined(separator: ", "))\n" }.joined())
 
     @Option(help: "Workload names or groups, comma-separated.")
     var workload: String

@@ -68,7 +68,8 @@ enum LogBenchmarks {
         }
         let scanSeconds = Stopwatch.now() - scanStart
         guard summary.recordCount == n, bytes == payloadBytes else {
-            throw BenchError("log-recovery: scan saw \(summary.recordCount) records of \(bytes) bytes, not \(n) of \(payloadBytes)")
+            throw BenchError(
+                "log-recovery: scan saw \(summary.recordCount) records of \(bytes) bytes, not \(n) of \(payloadBytes)")
         }
         var scanLine = context.line("log-recovery", seconds: scanSeconds)
         scanLine["variant"] = "scan"
@@ -98,7 +99,9 @@ enum LogBenchmarks {
 
     /// `appenders` tasks append `context.n` records between them to a new log, durability `.always`, each timing
     /// its own appends; then the log is closed and reopened to read its compression ratio.
-    private static func durableAppends(appenders: Int, _ context: BenchContext, name: String) async throws -> AppendRun {
+    private static func durableAppends(
+        appenders: Int, _ context: BenchContext, name: String
+    ) async throws -> AppendRun {
         let directory = context.path(name)
         defer { context.remove(directory) }
         let n = context.n

@@ -5,9 +5,9 @@ import CairnLog
 /// A simulation runs a few dozen order workflows at once and interleaves their events, as a busy engine would:
 /// start, `reserve-inventory`, `charge-card` (sometimes declined and retried), a durable sleep, `ship`,
 /// `send-confirmation`, completion. Each event is a compact binary envelope (kind, workflow ID, position, operation
-/// name, call site, time, input digest) followed by a small JSON payload, 150–250 bytes in all. Identifiers,
-/// amounts, digests and times come from a seeded generator: the same seed gives the same bytes on every run, and
-/// nothing is padded or repeated to flatter the compressor.
+/// name, call site, time, trace ID, input digest) followed by a small JSON payload, 150–250 bytes in all.
+/// Identifiers, amounts, digests and times come from a seeded generator: the same seed gives the same bytes on every
+/// run, and nothing is padded or repeated to flatter the compressor.
 enum WorkflowEvents {
     /// The event kinds, used as the record's tag (the engine tags records by event kind too).
     enum Kind: UInt8 {
@@ -97,25 +97,26 @@ enum WorkflowEvents {
         /// Emits this workflow's next event.
         mutating func advance(at time: UInt64, random: inout SplitMix64) -> LogRecord {
             defer { position += 1 }
-            let order = "\"orderID\":\"\(id)\""
+            let order = #""orderID":"\#(id)""#
             switch stage {
             case 0:
                 stage += 1
                 return envelope(
                     .workflowStarted, "process-order", line: 18, time, &random,
-                    "{\(order),\"customerID\":\"\(customer)\",\"items\":\(quantity),\"amount\":\(amount),\"currency\":\"\(currency)\",\"shipTo\":{\"country\":\"\(country)\",\"postcode\":\"\(postcode)\"}}")
+                    #"{\#(order),"customerID":"\#(customer)","items":\#(quantity),"amount":\#(amount),"# +
+                        #""currency":"\#(currency)","shipTo":{"country":"\#(country)","postcode":"\#(postcode)"}}"#)
             case 1:
                 stage += 1
                 let warehouse = Self.warehouses.randomElement(using: &random)!
                 return envelope(
                     .stepCompleted, "reserve-inventory", line: 24, time, &random,
-                    "{\(order),\"sku\":\"\(sku)\",\"quantity\":\(quantity),\"warehouse\":\"\(warehouse)\",\"reserved\":true}")
+                    #"{\#(order),"sku":"\#(sku)","quantity":\#(quantity),"warehouse":"\#(warehouse)","reserved":true}"#)
             case 2:
                 if declines < 2 && Int.random(in: 0..<8, using: &random) == 0 {
                     declines += 1
                     return envelope(
                         .stepFailed, "charge-card", line: 31, time, &random,
-                        "{\"error\":\"PaymentError.declined\",\"code\":\"card_declined\",\"attempt\":\(declines)}")
+                        #"{"error":"PaymentError.declined","code":"card_declined","attempt":\#(declines)}"#)
                 }
                 stage += 1
                 let payment = Self.hex(random.next(), 12)
@@ -123,13 +124,14 @@ enum WorkflowEvents {
                 let last4 = Self.padded(Int.random(in: 0..<10_000, using: &random), 4)
                 return envelope(
                     .stepCompleted, "charge-card", line: 31, time, &random,
-                    "{\(order),\"amount\":\(amount),\"currency\":\"\(currency)\",\"status\":\"charged\",\"paymentID\":\"pay_\(payment)\",\"card\":{\"brand\":\"\(brand)\",\"last4\":\"\(last4)\"}}")
+                    #"{\#(order),"amount":\#(amount),"currency":"\#(currency)","status":"charged","# +
+                        #""paymentID":"pay_\#(payment)","card":{"brand":"\#(brand)","last4":"\#(last4)"}}"#)
             case 3:
                 stage += 1
                 let milliseconds = UInt64.random(in: 60_000...3_600_000, using: &random)
                 return envelope(
                     .sleepStarted, "sleep", line: 37, time, &random,
-                    "{\"wakeAt\":\(time / 1_000_000 + milliseconds),\"durationMs\":\(milliseconds),\"timer\":\"settle-payment\"}")
+                    #"{"wakeAt":\#(time / 1_000_000 + milliseconds),"durationMs":\#(milliseconds),"timer":"settle-payment"}"#)
             case 4:
                 stage += 1
                 let carrier = Self.carriers.randomElement(using: &random)!
@@ -137,17 +139,18 @@ enum WorkflowEvents {
                 let days = Int.random(in: 1...6, using: &random)
                 return envelope(
                     .stepCompleted, "ship", line: 42, time, &random,
-                    "{\(order),\"carrier\":\"\(carrier)\",\"tracking\":\"JD\(tracking)\",\"status\":\"shipped\",\"etaDays\":\(days),\"country\":\"\(country)\"}")
+                    #"{\#(order),"carrier":"\#(carrier)","tracking":"JD\#(tracking)","status":"shipped","# +
+                        #""etaDays":\#(days),"country":"\#(country)"}"#)
             case 5:
                 stage += 1
                 return envelope(
                     .stepCompleted, "send-confirmation", line: 47, time, &random,
-                    "{\(order),\"email\":\"\(customer)@example.com\",\"template\":\"order-shipped\",\"sent\":true}")
+                    #"{\#(order),"email":"\#(customer)@example.com","template":"order-shipped","sent":true}"#)
             default:
                 isDone = true
                 return envelope(
                     .workflowCompleted, "process-order", line: 18, time, &random,
-                    "{\(order),\"status\":\"completed\",\"total\":\(amount * quantity),\"currency\":\"\(currency)\"}")
+                    #"{\#(order),"status":"completed","total":\#(amount * quantity),"currency":"\#(currency)"}"#)
             }
         }
 
