@@ -31,6 +31,9 @@ public struct LogConfiguration: Sendable {
     /// Where the log reports recovery actions (a truncated tail, a finished compaction) and I/O failures.
     public var logger: Logger = Logger(label: "cairn.log")
 
+    /// Failures the writer simulates instead of running a `pwrite` or `fdatasync` (tests only; nil in production).
+    package var _faults: LogFaults?
+
     /// The defaults: durable appends, 64 MiB segments.
     public init() {}
 

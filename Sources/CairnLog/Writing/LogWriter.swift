@@ -42,6 +42,8 @@ package final class LogWriter: @unchecked Sendable {
 
     package let state: LogState
     private let configuration: LogConfiguration
+    /// Test-only failures to simulate (``LogConfiguration/_faults``).
+    private let faults: LogFaults?
     private let directory: LogDirectory
     /// Kept alive for as long as the writer may write.
     private let lock: DirectoryLock
@@ -63,6 +65,7 @@ package final class LogWriter: @unchecked Sendable {
     ) throws(LogError) {
         self.state = state
         self.configuration = configuration
+        self.faults = configuration._faults
         self.directory = state.directory
         self.lock = lock
         self.segment = segment
@@ -151,7 +154,7 @@ package final class LogWriter: @unchecked Sendable {
                 process(batch)
                 batch.removeAll(keepingCapacity: true)
             case .stop:
-                if finalSyncWanted.load(ordering: .relaxed) && unsynced && !isPoisoned { try? segment.syncData() }
+                if finalSyncWanted.load(ordering: .relaxed) && unsynced && !isPoisoned { try? segment.syncData(faults: faults) }
                 return
             case .sleep:
                 if unsynced, case .interval(let ms) = configuration.durability {
@@ -231,7 +234,7 @@ package final class LogWriter: @unchecked Sendable {
 
     private func flushOutput() throws(LogError) {
         guard output.count > 0 else { return }
-        try segment.write(output.bytes, at: writeOffset)
+        try segment.write(output.bytes, at: writeOffset, .frames, faults: faults)
         writeOffset += Int64(output.count)
         zeroedUntil = max(zeroedUntil, writeOffset)
         output.count = 0
@@ -240,7 +243,7 @@ package final class LogWriter: @unchecked Sendable {
 
     private func syncNow() throws(LogError) {
         guard unsynced else { return }
-        try segment.syncData()
+        try segment.syncData(faults: faults)
         unsynced = false
         lastSync = .now
     }
@@ -257,15 +260,19 @@ package final class LogWriter: @unchecked Sendable {
     /// into it: created as `.seg.tmp`, header and zero fill written and synced, renamed, directory synced.
     private func roll() throws(LogError) {
         try segment.truncate(to: writeOffset)
-        try segment.sync()
+        try segment.sync(faults: faults)
         unsynced = false
         let base = nextLSN
         let name = LogDirectory.segmentName(base: base)
         let path = directory.file(name)
         let temporary = path + ".tmp"
         let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
-        try created.write(SegmentHeader(baseLSN: base).encoded(), at: 0)
-        try created.sync()
+        let header = SegmentHeader(baseLSN: base).encoded()
+        let written: Result<Void, LogError> = header.withUnsafeBytes { bytes in
+            Result { () throws(LogError) in try created.write(bytes, at: 0, .segmentHeader, faults: faults) }
+        }
+        try written.get()
+        try created.sync(faults: faults)
         try Directory.rename(temporary, to: path)
         try Directory.sync(directory.path)
         segment = try File.open(path, O_RDWR)
@@ -287,8 +294,8 @@ package final class LogWriter: @unchecked Sendable {
         defer { zeros.deallocate() }
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
         do {
-            try segment.write(UnsafeRawBufferPointer(zeros), at: zeroedUntil)
-            try segment.syncData()
+            try segment.write(UnsafeRawBufferPointer(zeros), at: zeroedUntil, .zeroFill, faults: faults)
+            try segment.syncData(faults: faults)
         } catch let error where error.code == .diskFull {
             // Only zeros were written, past the data: nothing is lost. Cut them off and carry on without the fill.
             try segment.truncate(to: zeroedUntil)
