@@ -11,7 +11,8 @@
 /// 28  .  payload (stored length bytes)
 /// ..  4  CRC-32C of header and payload
 /// ```
-/// A frame whose 28 header bytes are all zero marks the end of data: segments are pre-filled with zeros.
+/// A frame whose 28 header bytes are all zero marks the end of data: segments are pre-filled with zeros. A raw frame's
+/// stored length equals its raw length; a compressed frame's is smaller (else it would have been stored raw).
 package struct FrameHeader: Equatable, Sendable {
     package static let size = 28
     package static let trailerSize = 4
@@ -68,7 +69,11 @@ package struct FrameHeader: Equatable, Sendable {
         if h.flags & ~Self.flagCompressed != 0 || p.le16(6) != 0 { return .failure(.badField("flags")) }
         if h.recordCount == 0 { return .failure(.badField("record count 0")) }
         if Int(h.rawLength) > maxRawLength { return .failure(.badField("raw length \(h.rawLength)")) }
-        if !h.isCompressed && h.storedLength != h.rawLength { return .failure(.badField("stored length")) }
+        // The encoder stores a block compressed only when that makes it smaller: a compressed frame no smaller than
+        // its records is damage, and must not size a read (a flipped top bit would ask for gigabytes).
+        if h.isCompressed ? h.storedLength >= h.rawLength : h.storedLength != h.rawLength {
+            return .failure(.badField("stored length"))
+        }
         if h.firstLSN.rawValue == 0 { return .failure(.badField("first LSN 0")) }
         return .success(h)
     }
