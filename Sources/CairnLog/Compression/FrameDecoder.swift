@@ -9,6 +9,8 @@ package final class FrameDecoder {
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
     private var position = 0
+    /// The raw length of the block decoded last (see ``discardLastBlock()``).
+    private var lastBlockLength = 0
 
     package init(initialCapacity: Int = 4 << 20) {
         capacity = max(initialCapacity, 2 * FrameEncoder.window)
@@ -18,7 +20,18 @@ package final class FrameDecoder {
     deinit { buffer.deallocate() }
 
     /// Forgets the history: call at the start of every segment.
-    package func reset() { position = 0 }
+    package func reset() {
+        position = 0
+        lastBlockLength = 0
+    }
+
+    /// Takes the block decoded last back out of the history, for a frame found invalid after decoding (its records
+    /// do not parse). Its bytes must not become the dictionary that a writer continuing the segment compresses
+    /// against: once the frame is cut off, no reader has them.
+    package func discardLastBlock() {
+        position -= lastBlockLength
+        lastBlockLength = 0
+    }
 
     /// The last raw bytes decoded (at most 64 KiB): what an encoder continuing this segment must start from.
     package var history: UnsafeRawBufferPointer {
@@ -64,6 +77,7 @@ package final class FrameDecoder {
             destination.copyMemory(from: payload, byteCount: raw)
         }
         position += raw
+        lastBlockLength = raw
         return UnsafeRawBufferPointer(start: destination, count: raw)
     }
 }

@@ -70,7 +70,11 @@ package final class SegmentReader {
                 path: path, offset: 8)
         case .failure(let failure):
             window.deallocate()
-            throw LogError(.corruptSegment, "the segment header is invalid (\(failure))", path: path, offset: 0)
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            throw LogError(
+                .corruptSegment,
+                "the header of segment \(name) is invalid (\(failure)); restore the file from a backup, or run `cairn verify` for details",
+                path: path, offset: 0)
         }
         offset = Int64(SegmentHeader.size)
     }
