@@ -174,6 +174,7 @@ package final class SegmentReader {
         do {
             last = try RecordBlock.forEach(in: block, firstLSN: frame.firstLSN, count: frame.recordCount) { _, _, _ in }
         } catch let malformed as RecordBlock.Malformed {
+            decoder.discardLastBlock()
             return .end(.invalid("malformed record block: \(malformed)"))
         }
         _ = try RecordBlock.forEach(in: block, firstLSN: frame.firstLSN, count: frame.recordCount, body)
