@@ -11,6 +11,8 @@
 ///   frame follows the bad bytes, they are cut off and reported in ``RecoveryReport/truncatedTail``. If a valid
 ///   frame does follow, acknowledged records lie beyond the damage: that is corruption, not a torn write, and the
 ///   open stops with an error rather than drop them.
+/// - Nothing is removed or cut until every segment has been verified: an open that stops with an error has changed
+///   no file.
 package struct Recovery {
     package var report = RecoveryReport()
     package var segments: [SegmentDescriptor] = []
@@ -26,17 +28,6 @@ package struct Recovery {
         visit: ((LSN, UInt8, UnsafeRawBufferPointer) throws -> Void)? = nil
     ) throws {
         let catalog = try directory.catalog()
-        if writable {
-            for name in catalog.temporaries {
-                try Directory.remove(directory.file(name))
-                report.removedTemporaryFiles.append(name)
-            }
-            for name in catalog.superseded {
-                try Directory.remove(directory.file(name))
-                report.removedSupersededSegments.append(name)
-            }
-            if !catalog.temporaries.isEmpty || !catalog.superseded.isEmpty { try Directory.sync(directory.path) }
-        }
         segments = catalog.segments
         report.segmentCount = segments.count
         var previous: LSN?
@@ -70,10 +61,6 @@ package struct Recovery {
                     let size = try reader.file.size()
                     report.truncatedTail = RecoveryReport.TruncatedTail(
                         file: segment.name, offset: reader.offset, droppedBytes: size - reader.offset, reason: reason)
-                    if writable {
-                        try reader.file.truncate(to: reader.offset)
-                        try reader.file.sync()
-                    }
                 }
             }
             report.frameCount += reader.frameCount
@@ -91,6 +78,21 @@ package struct Recovery {
             nextLSN = max(nextLSN, segment.base, LSN(max(segment.replacesUntil, 1)))
             if let last = reader.lastLSN { nextLSN = max(nextLSN, last.next) }
             if isLast { self.last = reader }
+        }
+        // Every segment is verified: only now repair, so that an open which refuses has changed nothing.
+        guard writable else { return }
+        for name in catalog.temporaries {
+            try Directory.remove(directory.file(name))
+            report.removedTemporaryFiles.append(name)
+        }
+        for name in catalog.superseded {
+            try Directory.remove(directory.file(name))
+            report.removedSupersededSegments.append(name)
+        }
+        if !catalog.temporaries.isEmpty || !catalog.superseded.isEmpty { try Directory.sync(directory.path) }
+        if let tail = report.truncatedTail, let last {
+            try last.file.truncate(to: tail.offset)
+            try last.file.sync()
         }
     }
 
