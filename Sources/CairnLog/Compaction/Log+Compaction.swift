@@ -155,15 +155,17 @@ struct Compaction {
         try output.sync()
         try checkpoint(.syncedOutput)
         try Directory.rename(temporary, to: first.path)
-        try checkpoint(.renamedOutput)
-        try Directory.sync(directory.path)
-        try checkpoint(.syncedDirectory)
+        // From the rename on, the output is the log's first segment and the other inputs are leftovers (an open
+        // would remove them): readers must be pointed at it now, even if a later step fails.
         let replacement = SegmentDescriptor(
             name: first.name, path: first.path, base: first.base, replacesUntil: replacesUntil.rawValue)
         state.shared.withLock { s in
             s.segments.removeFirst(count)
             s.segments.insert(replacement, at: 0)
         }
+        try checkpoint(.renamedOutput)
+        try Directory.sync(directory.path)
+        try checkpoint(.syncedDirectory)
         for (i, input) in inputs.enumerated().dropFirst() {
             try Directory.remove(input.path)
             if i == 1 { try checkpoint(.removedFirstInput) }
