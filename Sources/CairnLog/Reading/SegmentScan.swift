@@ -54,6 +54,9 @@ package struct SegmentScan {
                 }
             }
             if stopped { break }
+            // A compaction output stands for every record below its replaces-until LSN: the segments it replaced
+            // may still be listed (a listing taken before the compaction finished), but are not to be read.
+            if reader.header.replacesUntil > position.rawValue { position = LSN(reader.header.replacesUntil) }
             switch (isLast, end) {
             case (_, .endOfFile):
                 break
@@ -67,7 +70,7 @@ package struct SegmentScan {
                     "segment \(segment.name) is damaged at this offset (\(end.explanation)); run `cairn verify` for details",
                     path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
             }
-            index += 1
+            index = max(index + 1, Self.index(in: list, containing: position))
         }
     }
 
