@@ -278,6 +278,16 @@ func expectLogErrorSync<R>(
     return nil
 }
 
+// MARK: Sharing
+
+/// A value behind a lock that tasks can share.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R>(_ body: (inout sending Value) throws -> sending R) rethrows -> sending R { try mutex.withLock(body) }
+    var value: Value { mutex.withLock { $0 } }
+}
+
 // MARK: Waiting
 
 struct DeadlineExceeded: Error, CustomStringConvertible {
