@@ -63,7 +63,9 @@ public final class Log: Sendable {
     ///   - visit: called for every record, in LSN order, while recovery verifies them — a state rebuild that needs
     ///     only one pass over the log. The view is valid only during the call. It runs on the opening thread.
     /// - Throws: ``LogError`` — `.locked` if another `Log` has the directory, `.notADirectory`,
-    ///   `.permissionDenied`, `.foreignFile`, `.unsupportedFormatVersion`, `.corruptSegment`, `.invalidArgument`.
+    ///   `.permissionDenied` (also when files cannot be created in the directory), `.foreignFile`,
+    ///   `.unsupportedFormatVersion`, `.corruptSegment`, `.invalidArgument` (a configuration value out of range, an
+    ///   empty path).
     public static func open(
         at directory: String, configuration: LogConfiguration = LogConfiguration(),
         visit: (@Sendable (LogRecordView) throws -> Void)? = nil
@@ -80,6 +82,10 @@ public final class Log: Sendable {
         visit: ((LogRecordView) throws -> Void)? = nil
     ) throws -> Log {
         let configuration = try configuration.validated()
+        guard !directory.isEmpty else {
+            // Not the current directory, and above all not "/" (the lock file would be "/LOCK").
+            throw LogError(.invalidArgument, "the log directory path is empty; give the path of a directory", path: directory)
+        }
         let dir = LogDirectory(path: directory)
         switch try Directory.kind(of: dir.path) {
         case .other:
@@ -87,7 +93,15 @@ public final class Log: Sendable {
         case .missing:
             try Directory.create(dir.path)
         case .directory:
-            break
+            // The writer creates segments here as the log grows: find out now, not at the first roll (which would
+            // poison the log), and before writing anything — the lock file included.
+            guard Directory.isAccessible(dir.path, write: true) else {
+                let code = errno
+                throw LogError(
+                    .permissionDenied,
+                    "this process may not create files in the log directory (\(String(cString: strerror(code)))); give it read, write and search access",
+                    path: dir.path, errno: code)
+            }
         }
         let lock = try DirectoryLock.acquire(directory: dir.path)
         var recovery = try Recovery(
