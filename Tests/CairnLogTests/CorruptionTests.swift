@@ -77,7 +77,7 @@ import Testing
         var outcomes: [String: Int] = [:]
         for iteration in 0..<250 {
             let kind = Int.random(in: 0..<10, using: &rng)
-            let file = kind == 4 ? maps.count - 1 : Int.random(in: 0..<maps.count, using: &rng)
+            let file = kind == 4 || kind == 5 ? maps.count - 1 : Int.random(in: 0..<maps.count, using: &rng)
             let map = maps[file]
             let offset: Int64
             switch kind {
@@ -85,7 +85,9 @@ import Testing
             case 1: offset = map.frames.randomElement(using: &rng)!.offset + Int64.random(in: 0..<28, using: &rng)  // frame header
             case 2: offset = map.frames.randomElement(using: &rng)!.end - Int64.random(in: 1...4, using: &rng)  // checksum
             case 3: offset = Int64.random(in: 0..<map.fileSize, using: &rng)  // anywhere
-            case 4: offset = Int64.random(in: map.dataEnd..<map.fileSize, using: &rng)  // the zero fill
+            case 4:  // the zero fill, often where the next frame header would start
+                offset = Int64.random(in: map.dataEnd..<(Bool.random(using: &rng) ? map.dataEnd + 28 : map.fileSize), using: &rng)
+            case 5: offset = Int64.random(in: map.frames.last!.offset..<map.dataEnd, using: &rng)  // the last frame
             default: offset = Int64.random(in: 0..<map.dataEnd, using: &rng)  // any byte of data
             }
             let bit = UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
