@@ -89,6 +89,18 @@ package final class File: @unchecked Sendable {
         }
     }
 
+    /// Whether `path` names the file this descriptor is open on (not, say, one renamed over it since).
+    package func isSameFile(as path: String) throws(LogError) -> Bool {
+        var mine = stat()
+        var theirs = stat()
+        guard fstat(descriptor, &mine) == 0 else { throw .system("fstat", path: self.path) }
+        guard stat(path, &theirs) == 0 else {
+            if errno == ENOENT { return false }
+            throw .system("stat", path: path)
+        }
+        return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino
+    }
+
     package func size() throws(LogError) -> Int64 {
         var st = stat()
         guard fstat(descriptor, &st) == 0 else { throw .system("fstat", path: path) }

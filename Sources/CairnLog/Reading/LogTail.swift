@@ -94,8 +94,18 @@ final class TailState: @unchecked Sendable {
             self.reader = nil
             self.segment = nil
             rereadAfterSeal = false
-            // Move past this segment even if its last records were compacted away.
-            if let next = try directory.catalog().segments.first(where: { $0.base > segment.base }) {
+            // Where next: the segment holding `position`, found afresh. A compaction output stands for everything
+            // below its replaces-until LSN. And a compaction may have replaced the file just read (renamed its
+            // output over it) with one that also holds the kept records of the segments after it, now removed: then
+            // read on in the new file. Only when the file is still the one just read, move to the next segment,
+            // past any LSNs a compaction dropped at this one's end.
+            if reader.header.replacesUntil > position.rawValue { position = LSN(reader.header.replacesUntil) }
+            let segments = try directory.catalog().segments
+            guard !segments.isEmpty else { return out }
+            let containing = segments[SegmentScan.index(in: segments, containing: position)]
+            if containing.base == segment.base, try reader.file.isSameFile(as: containing.path),
+                let next = segments.first(where: { $0.base > segment.base })
+            {
                 position = Swift.max(position, next.base)
             }
         }
