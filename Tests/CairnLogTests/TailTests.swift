@@ -50,6 +50,24 @@ import Testing
         try await log.close()
     }
 
+    /// Cancelling the task iterating a tail ends it promptly, whether it is reading or waiting for records.
+    @Test func cancellingEndsTheTail() async throws {
+        let dir = temporaryPath("tailcancel")
+        defer { removeTree(dir) }
+        let log = try await Log.open(at: dir, configuration: .small())
+        _ = try await log.appendEach((0..<10).map { LogRecord(tag: 1, payload: [UInt8($0)]) })
+        let tail = try LogReader(directory: dir).tail(pollInterval: .seconds(3600))
+        let seen = Locked(0)
+        let task = Task {
+            for try await _ in tail { seen.withLock { $0 += 1 } }
+        }
+        #expect(await poll(seconds: 30) { seen.value == 10 }, "read what is there, then waits an hour for more")
+        task.cancel()
+        let result = try await withDeadline(seconds: 30, "the cancelled tail to end") { await task.result }
+        #expect(throws: CancellationError.self) { try result.get() }
+        try await log.close()
+    }
+
     /// A compacted log: the tail reads the compaction output, skips the LSNs it dropped, and goes on.
     @Test func tailOverACompactedLog() async throws {
         let dir = temporaryPath("tailcompact")
@@ -64,6 +82,41 @@ import Testing
         let more = try await log.appendEach([LogRecord(tag: 1, payload: [1]), LogRecord(tag: 2, payload: [2])])
         let tailed = try await Self.take(kept.count + more.count, from: try LogReader(directory: dir).tail(pollInterval: .milliseconds(2)))
         #expect(tailed == kept + more)
+        try await log.close()
+    }
+
+    /// A compaction replaces the segment a tail is in the middle of: the tail finishes the file it has open (the
+    /// original records), then must go on in the compaction's output — which now holds the kept records of the
+    /// segments after it, removed meanwhile — rather than jump to the next segment still listed.
+    @Test(.timeLimit(.minutes(1)))
+    func compactionReplacingTheSegmentATailIsReading() async throws {
+        let dir = temporaryPath("tailrace")
+        defer { removeTree(dir) }
+        var rng = SeededGenerator(seed: 0x7A1C)
+        let log = try await Log.open(at: dir, configuration: .small())
+        // Segment 1: 10,000 tiny records in frames of 1,000, so that one poll (about 4,096 records) stops inside it.
+        var entries: [LogEntry] = []
+        for _ in 0..<10 {
+            entries += try await log.appendBatch((0..<1000).map { _ in LogRecord(tag: 1, payload: [UInt8.random(in: 0...3, using: &rng)]) })
+        }
+        #expect(try segmentNames(dir).count == 1)
+        while try segmentNames(dir).count < 4 { entries += try await log.appendEach([LogRecord(tag: 2, payload: randomBytes(3000, &rng))]) }
+        let segments = try LogDirectory(path: dir).catalog().segments
+        let (second, active) = (segments[1].base, segments[3].base)
+
+        var iterator = try LogReader(directory: dir).tail(pollInterval: .milliseconds(2)).makeAsyncIterator()
+        var tailed = [try #require(try await iterator.next())]
+        _ = try await log.compact { $0.lsn.rawValue % 2 == 0 }
+        let more = try await log.appendEach([LogRecord(tag: 3, payload: [3])])
+
+        // The first segment as the tail's open file has it (all of it), then what the compaction kept after it.
+        let expected = entries.filter { $0.lsn < second || $0.lsn >= active || $0.lsn.rawValue % 2 == 0 } + more
+        while let entry = try await iterator.next() {
+            tailed.append(entry)
+            if entry.lsn == more.last!.lsn { break }
+        }
+        #expect(tailed.count == expected.count)
+        #expect(tailed == expected)
         try await log.close()
     }
 
