@@ -75,6 +75,60 @@ import Testing
         }
     }
 
+    /// Closing while appends are in flight: each append either gets an LSN (and its record is there after a
+    /// reopen) or is refused with `.closed`; none hangs, none is lost after being acknowledged.
+    @Test func closeWhileAppending() async throws {
+        let dir = temporaryPath("closing")
+        defer { removeTree(dir) }
+        var rng = SeededGenerator(seed: 0xC105E)
+        let records = (0..<1000).map { Self.record(task: $0, index: 0, &rng) }
+        let log = try await Log.open(at: dir, configuration: .small(durability: .always))
+        let outcomes = try await withDeadline(seconds: 60, "appends racing close") {
+            try await withThrowingTaskGroup(of: LogEntry?.self) { group in
+                for (i, record) in records.enumerated() {
+                    group.addTask {
+                        do { return LogEntry(try await log.append(record), record) } catch let error as LogError where error.code == .closed {
+                            return nil
+                        }
+                    }
+                    if i == 500 {
+                        group.addTask {
+                            try await log.close()
+                            return nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: [LogEntry?]()) { $0.append($1) }
+            }
+        }
+        let acknowledged = outcomes.compactMap { $0 }.sorted { $0.lsn < $1.lsn }
+        #expect(!acknowledged.isEmpty)
+        #expect(try readAll(dir) == acknowledged, "exactly the acknowledged records, at their LSNs")
+    }
+
+    /// Group commit splits a large batch of appends into frames of about `targetFrameSize`, never splitting one
+    /// append.
+    @Test func framesStayNearTheTargetSize() async throws {
+        let dir = temporaryPath("framesize")
+        defer { removeTree(dir) }
+        var rng = SeededGenerator(seed: 0xF5)
+        var configuration = LogConfiguration.small(durability: .always, segmentSize: 1 << 20)
+        configuration.targetFrameSize = 4 << 10
+        let log = try await Log.open(at: dir, configuration: configuration)
+        let records = (0..<2000).map { Self.record(task: $0, index: 0, &rng) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for record in records { group.addTask { _ = try await log.append(record) } }
+            try await group.waitForAll()
+        }
+        try await log.close()
+        let frames = try segmentMaps(dir).flatMap(\.frames)
+        #expect(frames.flatMap(\.entries).count == records.count)
+        for frame in frames {
+            let bound = frame.entries.map { $0.payload.count + RecordBlock.maxRecordOverhead }.reduce(0, +)
+            #expect(bound <= 4 << 10 || frame.entries.count == 1, "a frame of \(frame.entries.count) records, bound \(bound)")
+        }
+    }
+
     /// Readers running alongside appenders see every record acknowledged before they started, in order, and
     /// nothing that was not appended.
     @Test func readersDuringAppends() async throws {

@@ -126,6 +126,22 @@ func testhostPayload(_ index: Int) -> [UInt8] {
         try await next.close()
     }
 
+    /// An open that fails after taking the lock (here the caller's `visit` throws) gives it back.
+    @Test func failedOpenReleasesTheLock() async throws {
+        let dir = temporaryPath("failedopen")
+        defer { removeTree(dir) }
+        let entries = try await Self.makeLog(dir)
+        struct Stop: Error {}
+        let before = try snapshot(dir)
+        await #expect(throws: Stop.self) {
+            try await Log.open(at: dir, configuration: .small()) { record in if record.lsn == LSN(10) { throw Stop() } }
+        }
+        #expect(try snapshot(dir) == before)
+        let log = try await Log.open(at: dir, configuration: .small())
+        #expect(try await log.entries() == entries)
+        try await log.close()
+    }
+
     @Test func abandonReleasesTheLock() async throws {
         let dir = temporaryPath("abandon")
         defer { removeTree(dir) }

@@ -145,6 +145,24 @@ import Testing
         try await log.close()
     }
 
+    /// A crash while the very first segment was being created leaves only its `.seg.tmp` (and the lock file).
+    @Test(arguments: [0, 40])
+    func crashWhileCreatingTheFirstSegment(length: Int) async throws {
+        let dir = temporaryPath("firstseg")
+        defer { removeTree(dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        try writeBytes([], to: dir + "/LOCK")
+        let name = LogDirectory.segmentName(base: .first) + ".tmp"
+        try writeBytes(Array(SegmentHeader(baseLSN: .first).encoded().prefix(length)), to: dir + "/" + name)
+        #expect(try LogReader(directory: dir).entries().isEmpty)
+        let log = try await Log.open(at: dir, configuration: .small())
+        #expect(log.recovery.removedTemporaryFiles == [name])
+        #expect(log.recovery.segmentCount == 1)
+        #expect(try await log.append(LogRecord(tag: 1, payload: [1])) == .first)
+        try await log.close()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == [LogDirectory.segmentName(base: .first), "LOCK"])
+    }
+
     /// Every frame of the last segment torn away: the next record gets the segment's base LSN.
     @Test func tearThatRemovesEveryFrameOfTheLastSegment() async throws {
         let dir = temporaryPath("allgone")

@@ -118,6 +118,35 @@ import Testing
         #expect(try readAll(dir) == expected)
     }
 
+    /// A batch larger than the encoder's input buffer, frames larger than the reader's window and the decoder's
+    /// buffer, and frames after them that still refer back into the stream.
+    @Test func framesLargerThanEveryBuffer() async throws {
+        let dir = temporaryPath("large")
+        defer { removeTree(dir) }
+        var configuration = LogConfiguration.small()
+        configuration.targetFrameSize = 1 << 10
+        configuration.maxRecordSize = 64 << 10
+        var rng = SeededGenerator(seed: 0x1A46E)
+        let log = try await Log.open(at: dir, configuration: configuration)
+        var expected = try await log.appendEach((0..<20).map { _ in LogRecord(tag: 1, payload: textBytes(300, &rng)) })
+        // ~6 MiB in one frame: more than the encoder's 4 MiB input, the decoder's 4 MiB buffer, the reader's 1 MiB.
+        expected += try await log.appendBatch((0..<100).map { i in
+            LogRecord(tag: 2, payload: i % 2 == 0 ? randomBytes(60 << 10, &rng) : textBytes(60 << 10, &rng))
+        })
+        expected += try await log.appendEach((0..<20).map { _ in LogRecord(tag: 3, payload: textBytes(300, &rng)) })
+        expected += try await log.appendBatch((0..<30).map { _ in LogRecord(tag: 4, payload: textBytes(50 << 10, &rng)) })
+        expected += try await log.appendEach((0..<20).map { _ in LogRecord(tag: 5, payload: textBytes(300, &rng)) })
+        #expect(try await log.entries() == expected)
+        try await log.close()
+        let reopened = try await Log.open(at: dir, configuration: configuration)
+        #expect(try await reopened.entries() == expected)
+        // And the writer, primed from the end of that segment, goes on.
+        expected += try await reopened.appendEach((0..<20).map { _ in LogRecord(tag: 6, payload: textBytes(300, &rng)) })
+        try await reopened.close()
+        #expect(try readAll(dir) == expected)
+        #expect(try segmentMaps(dir).flatMap(\.frames).contains { $0.length > 4 << 20 })
+    }
+
     @Test func reopeningAnEmptyLogKeepsItEmpty() async throws {
         let dir = temporaryPath("empty")
         defer { removeTree(dir) }
