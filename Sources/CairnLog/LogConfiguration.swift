@@ -22,11 +22,11 @@ public struct LogConfiguration: Sendable {
     /// The largest record ``Log/append(_:)`` accepts. Default 4 MiB; at most 64 MiB.
     public var maxRecordSize: Int = 4 << 20
     /// How many raw bytes of records one frame collects before the writer starts another in the same group
-    /// commit. Larger frames compress better and cost more memory. Default 1 MiB.
+    /// commit. Larger frames compress better and cost more memory. Default 1 MiB; 1 KiB ... 64 MiB.
     public var targetFrameSize: Int = 1 << 20
     /// How far ahead of the data the active segment is filled with zeros. Overwriting allocated blocks spares
     /// `fdatasync` a metadata update on every commit (PostgreSQL and RocksDB do the same with their WAL files).
-    /// Default 4 MiB; 0 turns it off.
+    /// Default 4 MiB; 0 turns it off; at most 1 GiB.
     public var preallocationStep: Int = 4 << 20
     /// Where the log reports recovery actions (a truncated tail, a finished compaction) and I/O failures.
     public var logger: Logger = Logger(label: "cairn.log")
@@ -49,11 +49,12 @@ public struct LogConfiguration: Sendable {
         guard (1...(64 << 20)).contains(maxRecordSize) else {
             throw LogError(.invalidArgument, "maxRecordSize \(maxRecordSize) is outside 1 byte ... 64 MiB")
         }
-        guard targetFrameSize >= 1 << 10 else {
-            throw LogError(.invalidArgument, "targetFrameSize \(targetFrameSize) is below the minimum of 1 KiB")
+        // Upper bounds too: the writer sizes buffers from these, and a frame must stay below what readers accept.
+        guard (1 << 10...64 << 20).contains(targetFrameSize) else {
+            throw LogError(.invalidArgument, "targetFrameSize \(targetFrameSize) is outside 1 KiB ... 64 MiB")
         }
-        guard preallocationStep >= 0 else {
-            throw LogError(.invalidArgument, "preallocationStep \(preallocationStep) is negative")
+        guard (0...1 << 30).contains(preallocationStep) else {
+            throw LogError(.invalidArgument, "preallocationStep \(preallocationStep) is outside 0 ... 1 GiB")
         }
         if case .interval(let ms) = durability, ms <= 0 {
             throw LogError(.invalidArgument, "durability interval \(ms) ms must be positive")
