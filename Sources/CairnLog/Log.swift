@@ -158,6 +158,9 @@ public final class Log: Sendable {
 
     /// Appends records atomically: all in one frame, with consecutive LSNs, acknowledged together.
     /// - Returns: the LSNs the records got.
+    /// - Throws: ``LogError`` — `.emptyRecord` (no records, or an empty one), `.recordTooLarge` (a record over
+    ///   ``LogConfiguration/maxRecordSize``, or a batch over 256 MiB, the largest frame); nothing is written then.
+    ///   Otherwise as ``append(_:)``.
     public func append(contentsOf records: [LogRecord]) async throws -> ClosedRange<LSN> {
         guard !records.isEmpty else {
             throw LogError(.emptyRecord, "append(contentsOf:) was given no records", path: directory)
@@ -166,6 +169,13 @@ public final class Log: Sendable {
         for record in records {
             try validate(record)
             bound += record.payload.count + RecordBlock.maxRecordOverhead
+        }
+        // One frame holds the whole batch, and readers refuse frames larger than this as damage.
+        guard bound <= SegmentReader.maxRawLength else {
+            throw LogError(
+                .recordTooLarge,
+                "a batch of \(records.count) records (up to \(bound) bytes) exceeds the largest frame (\(SegmentReader.maxRawLength) bytes); nothing was written — append it in smaller batches",
+                path: directory)
         }
         let last = try await writer.append(records, rawBound: bound)
         return LSN(last.rawValue - UInt64(records.count - 1))...last
