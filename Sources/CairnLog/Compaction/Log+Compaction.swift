@@ -88,7 +88,8 @@ struct Compaction {
         // Sealed segments only; with `through`, only those whose successor starts at or below through + 1.
         var count = 0
         while count < segments.count - 1 {
-            if let through, segments[count + 1].base.rawValue > through.rawValue &+ 1 { break }
+            // The next segment starts above through + 1 (bases are at least 1; through + 1 may not exist).
+            if let through, segments[count + 1].base.rawValue - 1 > through.rawValue { break }
             count += 1
         }
         guard count > 0 else { return }
