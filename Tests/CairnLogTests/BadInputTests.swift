@@ -199,17 +199,24 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
     }
 
     enum InvalidConfiguration: String, CaseIterable, Sendable {
-        case segmentTooSmall, maxRecordZero, maxRecordNegative, maxRecordTooLarge, frameTooSmall, preallocationNegative
+        case segmentTooSmall, segmentNegative, maxRecordZero, maxRecordNegative, maxRecordTooLarge, maxRecordHuge
+        case frameTooSmall, frameTooLarge, frameHuge, preallocationNegative, preallocationTooLarge, preallocationHuge
         case intervalZero, intervalNegative
 
         func apply(_ c: inout LogConfiguration) {
             switch self {
             case .segmentTooSmall: c.segmentSize = (64 << 10) - 1
+            case .segmentNegative: c.segmentSize = .min
             case .maxRecordZero: c.maxRecordSize = 0
             case .maxRecordNegative: c.maxRecordSize = -5
             case .maxRecordTooLarge: c.maxRecordSize = (64 << 20) + 1
+            case .maxRecordHuge: c.maxRecordSize = .max
             case .frameTooSmall: c.targetFrameSize = 1023
+            case .frameTooLarge: c.targetFrameSize = (64 << 20) + 1
+            case .frameHuge: c.targetFrameSize = .max  // once an overflow trap in the writer
             case .preallocationNegative: c.preallocationStep = -1
+            case .preallocationTooLarge: c.preallocationStep = (1 << 30) + 1
+            case .preallocationHuge: c.preallocationStep = .max  // once an overflow trap in the writer
             case .intervalZero: c.durability = .interval(milliseconds: 0)
             case .intervalNegative: c.durability = .interval(milliseconds: -10)
             }
@@ -231,7 +238,12 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
         defer { removeTree(dir) }
         var configuration = LogConfiguration.small(segmentSize: 64 << 10, preallocationStep: 0)
         configuration.maxRecordSize = 64 << 20
+        configuration.targetFrameSize = 64 << 20
+        try await Log.open(at: dir, configuration: configuration).close()
         configuration.targetFrameSize = 1 << 10
+        configuration.preallocationStep = 1 << 30
+        try await Log.open(at: dir, configuration: configuration).close()
+        configuration.preallocationStep = 0
         configuration.durability = .interval(milliseconds: 1)
         let log = try await Log.open(at: dir, configuration: configuration)
         configuration.maxRecordSize = 1
@@ -240,6 +252,23 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
         #expect(try await tiny.append(LogRecord(tag: 0, payload: [0])) == .first)
         await expectLogError(.recordTooLarge) { try await tiny.append(LogRecord(tag: 0, payload: [0, 0])) }
         try await tiny.close()
+    }
+
+    /// A batch is one frame, and readers refuse frames over 256 MiB as damage: so the writer refuses such a batch
+    /// up front rather than write what a reopen would cut off.
+    @Test func batchLargerThanTheLargestFrameIsRefused() async throws {
+        let dir = temporaryPath("bigbatch")
+        defer { removeTree(dir) }
+        var configuration = LogConfiguration.small()
+        configuration.maxRecordSize = 64 << 20
+        let log = try await Log.open(at: dir, configuration: configuration)
+        let big = LogRecord(tag: 1, payload: [UInt8](repeating: 7, count: 64 << 20))  // shared, not copied
+        let error = await expectLogError(.recordTooLarge) { try await log.append(contentsOf: [big, big, big, big, big]) }
+        #expect(error?.message.contains("smaller batches") == true)
+        #expect(log.lastLSN == nil)
+        #expect(try await log.append(LogRecord(tag: 2, payload: [2])) == .first)
+        try await log.close()
+        #expect(try readAll(dir).count == 1)
     }
 
     @Test func appendAfterCloseIsRefused() async throws {

@@ -98,6 +98,12 @@ import Darwin
         #expect(try await log.entries() == expected)
         #expect(try segmentNames(dir) == [names[0], names[4], names[5]])
 
+        // Through the largest LSN there is: every sealed segment (no overflow in "through + 1").
+        let all = try await log.compact(through: LSN(.max), keeping: { _ in true })
+        #expect(all.inputSegments == [names[0], names[4]])
+        #expect(try segmentNames(dir) == [names[0], names[5]])
+        #expect(try await log.entries() == expected)
+
         // Nothing sealed up to LSN 1 but the first segment, which has a successor starting above 2: nothing to do.
         let none = try await log.compact(through: LSN(1), keeping: { _ in true })
         #expect(none.outputSegment == nil && none.inputSegments.isEmpty)
