@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // liblz4 from the system (Debian: liblz4-dev).
@@ -40,6 +41,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(
@@ -83,6 +85,10 @@ let package = Package(
         .testTarget(
             name: "CairnLogTests",
             dependencies: ["CairnLog"]
+        ),
+        .testTarget(
+            name: "CairnTests",
+            dependencies: ["Cairn", "CairnLog", "CairnTesting"]
         ),
     ]
 )

@@ -1,1 +1,0 @@
-// The engine (issue: durable workflows on the log).

@@ -1,0 +1,32 @@
+public import CairnLog
+public import Logging
+
+/// How a ``WorkflowEngine`` runs: its log's durability, payload codec, clock, determinism checking and limits.
+public struct EngineConfiguration: Sendable {
+    /// The log's configuration (durability policy, segment size). Its logger defaults to ``logger``.
+    public var log = LogConfiguration()
+    /// Where the engine reports recoveries, divergences, parked workflows and failures.
+    public var logger = Logger(label: "cairn")
+    /// Extra dimensions added to every metric the engine reports (swift-metrics; the embedder picks the backend).
+    public var metricsDimensions: [(String, String)] = []
+    /// How user values become bytes. Default JSON, which `cairn show` can display.
+    public var codec: any PayloadCodec = JSONPayloadCodec()
+    /// Wall-clock time and waiting (tests substitute a clock that skips time).
+    public var clock: any WorkflowClock = SystemWorkflowClock()
+    /// How strictly live replay compares code with history. Default ``DeterminismMode/strict``.
+    public var determinism: DeterminismMode = .strict
+    /// The largest encoded payload accepted (input, result, message, event value). Larger ones are refused with
+    /// ``WorkflowError/Code/payloadTooLarge`` before anything is written. Default 1 MiB.
+    public var maxPayloadSize = 1 << 20
+    /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
+    /// instead of resumed again. Default 100.
+    public var maxRecoveryAttempts = 100
+    /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:input:retry:timeout:file:line:_:)``).
+    /// Default 8.
+    public var blockingThreads = 8
+    /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
+    public var shutdownGracePeriod: Duration = .seconds(10)
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,22 @@
+import Metrics
+
+/// The engine's swift-metrics instruments. The embedder bootstraps the backend; without one they cost nothing.
+struct EngineMetrics: Sendable {
+    let started: Counter
+    let completed: Counter
+    let failed: Counter
+    let parked: Counter
+    let stepLatency: Metrics.Timer
+    let commitLatency: Metrics.Timer
+    let commitBatch: Recorder
+
+    init(dimensions: [(String, String)]) {
+        started = Counter(label: "cairn_workflows_started_total", dimensions: dimensions)
+        completed = Counter(label: "cairn_workflows_completed_total", dimensions: dimensions)
+        failed = Counter(label: "cairn_workflows_failed_total", dimensions: dimensions)
+        parked = Counter(label: "cairn_workflows_parked_total", dimensions: dimensions)
+        stepLatency = Metrics.Timer(label: "cairn_step_duration", dimensions: dimensions)
+        commitLatency = Metrics.Timer(label: "cairn_commit_duration", dimensions: dimensions)
+        commitBatch = Recorder(label: "cairn_commit_events", dimensions: dimensions)
+    }
+}

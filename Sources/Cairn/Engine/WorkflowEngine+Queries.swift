@@ -1,0 +1,60 @@
+import Synchronization
+public import CairnLog
+
+extension WorkflowEngine {
+    /// What the engine knows about workflow `id`, or nil if there is none.
+    public func summary(of id: String) -> WorkflowSummary? {
+        state.withLock { $0.projection.workflows[id]?.summary }
+    }
+
+    /// Workflows matching every given filter, oldest start first.
+    /// - Parameters:
+    ///   - status: only these statuses.
+    ///   - name: only workflows of this registered name.
+    ///   - startedAfter, startedBefore: start time bounds, nanoseconds since 1970.
+    ///   - limit: at most this many.
+    public func list(
+        status: Set<WorkflowStatus>? = nil, name: String? = nil, startedAfter: Int64? = nil,
+        startedBefore: Int64? = nil, limit: Int? = nil
+    ) -> [WorkflowSummary] {
+        let all = state.withLock { s in
+            s.projection.workflows.values.compactMap { w -> WorkflowSummary? in
+                let summary = w.summary
+                if let status, !status.contains(summary.status) { return nil }
+                if let name, summary.name != name { return nil }
+                if let startedAfter, summary.startedAt < startedAfter { return nil }
+                if let startedBefore, summary.startedAt >= startedBefore { return nil }
+                return summary
+            }
+        }
+        let sorted = all.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }
+        if let limit { return Array(sorted.prefix(limit)) }
+        return sorted
+    }
+
+    /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
+    /// time, payload bytes) and its lifecycle. Reads the log, so it works for finished workflows too (until a
+    /// compaction drops their history).
+    public func history(of id: String) async throws -> [HistoryRecord] {
+        guard summary(of: id) != nil else {
+            throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
+        }
+        let entries = try await log.entries()
+        var records: [HistoryRecord] = []
+        for entry in entries {
+            let event = try entry.payload.withUnsafeBytes { try Event(lsn: entry.lsn, tag: entry.tag, bytes: $0) }
+            if event.workflowID == id || (event.kind == .messageSent && event.target == id && event.position == nil) {
+                records.append(HistoryRecord(lsn: entry.lsn, event: event))
+            }
+        }
+        return records
+    }
+}
+
+/// One event of a workflow's history, with the LSN it has in the log.
+public struct HistoryRecord: Sendable, Hashable {
+    /// Where the event is in the log.
+    public var lsn: LSN
+    /// The event.
+    public var event: Event
+}

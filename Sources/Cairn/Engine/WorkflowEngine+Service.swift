@@ -1,0 +1,141 @@
+import Synchronization
+import CairnLog
+import Logging
+import ServiceLifecycle
+
+extension WorkflowEngine {
+    /// Runs the engine until cancelled or gracefully shut down: resumes every unfinished workflow by replay, then
+    /// runs each workflow started from now on.
+    ///
+    /// On graceful shutdown (swift-service-lifecycle) it stops accepting starts, interrupts workflows that are
+    /// sleeping or waiting, lets running steps finish for up to ``EngineConfiguration/shutdownGracePeriod``
+    /// (then cancels them), records every outcome, syncs and closes the log. Unfinished workflows resume at the
+    /// next start.
+    public func run() async throws {
+        let alreadyRunning = state.withLock { s -> Bool in
+            guard s.phase == .idle else { return true }
+            s.phase = .running
+            return false
+        }
+        guard !alreadyRunning else {
+            throw WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
+        }
+        try await recover()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                // Cancels what is still running once the grace period after a shutdown request has passed.
+                await self.enforceGracePeriod()
+            }
+            await withGracefulShutdownHandler {
+                for await id in self.jobs {
+                    group.addTask { await self.execute(id) }
+                }
+            } onGracefulShutdown: {
+                self.beginShutdown()
+            }
+            if Task.isCancelled { self.beginShutdown() }
+        }
+        await closeLog()
+    }
+
+    /// Stops the engine as a graceful shutdown would, and waits until ``run()`` has returned. For code that runs
+    /// the engine without a `ServiceGroup` (tests, scripts).
+    public func shutdown() async {
+        let neverRan = state.withLock { s -> Bool in
+            guard s.phase == .idle else { return false }
+            s.phase = .draining
+            return true
+        }
+        if neverRan {
+            jobsContinuation.finish()
+            await closeLog()
+        } else {
+            beginShutdown()
+            await stopped.wait()
+        }
+    }
+
+    /// Resumes every unfinished workflow: registered ones by replay, the rest parked. Each resumption is recorded
+    /// first, so that one whose replay keeps crashing the process is parked after
+    /// ``EngineConfiguration/maxRecoveryAttempts``.
+    private func recover() async throws {
+        let now = clock.now()
+        let (resume, park, unpark) = state.withLock { s -> ([String], [Event], [Event]) in
+            var resume: [String] = []
+            var park: [Event] = []
+            var unpark: [Event] = []
+            for (id, w) in s.projection.workflows {
+                if w.summary.status == .parked, registry[w.summary.name] != nil,
+                    w.summary.parkReason?.contains("is not registered") == true
+                {
+                    unpark.append(Event(kind: .workflowResumed, workflowID: id, name: w.summary.name, time: now))
+                    resume.append(id)
+                    continue
+                }
+                guard w.summary.status.isActive else { continue }
+                if registry[w.summary.name] != nil && w.recoveryAttempts >= configuration.maxRecoveryAttempts {
+                    let reason = "recovery was attempted \(w.recoveryAttempts) times without progress (did the process crash while replaying it?); fix the cause, then resume it"
+                    park.append(Event(
+                        kind: .workflowParked, workflowID: id, name: w.summary.name, time: now,
+                        number: UInt64(w.recoveryAttempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
+                    continue
+                }
+                resume.append(id)
+            }
+            return (resume.sorted(), park, unpark)
+        }
+        var attempts = unpark + park
+        attempts += resume.compactMap { id in
+            state.withLock { s in
+                s.projection.workflows[id].map {
+                    Event(kind: .recoveryAttempted, workflowID: id, name: $0.summary.name, time: now)
+                }
+            }
+        }
+        try await commit(attempts)
+        for event in park {
+            logger.error("workflow parked: recovery failed too often", metadata: ["workflow": "\(event.workflowID)"])
+        }
+        if !resume.isEmpty {
+            logger.info("resuming unfinished workflows", metadata: ["count": "\(resume.count)"])
+        }
+        for id in resume { jobsContinuation.yield(id) }
+    }
+
+    func beginShutdown() {
+        let runs = state.withLock { s -> [ActiveRun] in
+            guard s.phase < .draining else { return [] }
+            s.phase = .draining
+            return Array(s.runs.values)
+        }
+        jobsContinuation.finish()
+        for active in runs { active.run.halt(.suspended) }
+        shutdownRequested.fire()
+    }
+
+    private func enforceGracePeriod() async {
+        await shutdownRequested.wait()
+        guard !Task.isCancelled else { return }
+        let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
+        while ContinuousClock.now < deadline {
+            let running = state.withLock { $0.runs.count }
+            if running == 0 { return }
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
+        }
+        let tasks = state.withLock { $0.runs.values.map(\.task) }
+        if !tasks.isEmpty { logger.warning("grace period over; cancelling running steps", metadata: ["workflows": "\(tasks.count)"]) }
+        for task in tasks { task.cancel() }
+    }
+
+    private func closeLog() async {
+        do {
+            try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
+            try await log.close()
+        } catch {
+            logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
+        }
+        state.withLock { $0.phase = .stopped }
+        stopped.fire()
+        logger.info("workflow engine stopped", metadata: ["directory": "\(directory)"])
+    }
+}

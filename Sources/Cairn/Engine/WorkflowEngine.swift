@@ -1,0 +1,297 @@
+import CoreMetrics
+import CairnLog
+import DequeModule
+import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The durable workflow engine a service embeds: opened on a log directory, nothing else to run.
+///
+/// ```swift
+/// let engine = try await WorkflowEngine.open(
+///     directory: "/var/lib/orders/cairn", workflows: [ProcessOrder.self])
+/// let serviceGroup = ServiceGroup(services: [engine, httpServer], logger: logger)
+/// // elsewhere, e.g. in a request handler:
+/// let handle = try await engine.start(ProcessOrder.self, input: order, id: "order-\(order.id)")
+/// let receipt = try await handle.result()
+/// ```
+///
+/// Opening rebuilds the in-memory projection from the log (envelopes only; payloads stay bytes). ``run()``, which
+/// a `ServiceGroup` calls, resumes every unfinished workflow by replay and then runs new ones; each recorded
+/// operation returns its recorded outcome, and the first one past the record runs live.
+///
+/// **The commit rule.** A workflow's start is durable before ``start(_:input:id:)`` returns. A step's outcome is
+/// durable before the workflow's next operation runs or its completion is reported; the last outcome and the
+/// completion share one sync, so a 3-step workflow costs 4 syncs. Group commit shares each sync across all
+/// workflows. Steps are at-least-once: a step interrupted by a crash runs again; a durable outcome never does.
+public final class WorkflowEngine: Service, Sendable {
+    /// The log directory.
+    public let directory: String
+    /// The configuration the engine was opened with.
+    public let configuration: EngineConfiguration
+    let log: Log
+    let registry: [String: WorkflowRegistration]
+    let state: Mutex<EngineState>
+    let jobs: AsyncStream<String>
+    let jobsContinuation: AsyncStream<String>.Continuation
+    let blockingPool: BlockingPool
+    let metrics: EngineMetrics
+    /// Fired when graceful shutdown begins, and when the engine has stopped.
+    let shutdownRequested = Signal()
+    let stopped = Signal()
+    var logger: Logger { configuration.logger }
+    var clock: any WorkflowClock { configuration.clock }
+    var codec: any PayloadCodec { configuration.codec }
+
+    private init(
+        directory: String, configuration: EngineConfiguration, log: Log, registry: [String: WorkflowRegistration],
+        projection: Projection
+    ) {
+        self.directory = directory
+        self.configuration = configuration
+        self.log = log
+        self.registry = registry
+        self.state = Mutex(EngineState(projection: projection))
+        (jobs, jobsContinuation) = AsyncStream.makeStream(of: String.self)
+        blockingPool = BlockingPool(threads: configuration.blockingThreads)
+        metrics = EngineMetrics(dimensions: configuration.metricsDimensions)
+    }
+
+    /// Opens the engine on `directory` (created if missing) and rebuilds its state from the log.
+    ///
+    /// - Parameters:
+    ///   - workflows: the workflow types this process can run. Unfinished workflows of other names are parked
+    ///     at recovery (and resumed automatically once a later start registers them).
+    /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
+    ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded.
+    public static func open(
+        directory: String, configuration: EngineConfiguration = EngineConfiguration(),
+        workflows: [any Workflow.Type] = []
+    ) async throws -> WorkflowEngine {
+        var registry: [String: WorkflowRegistration] = [:]
+        for type in workflows {
+            let registration = WorkflowRegistration(type)
+            guard registry[registration.name] == nil else {
+                throw WorkflowError(.idConflict, "two workflow types are registered under the name '\(registration.name)'")
+            }
+            registry[registration.name] = registration
+        }
+        var logConfiguration = configuration.log
+        if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
+        let builder = ProjectionBuilder()
+        let log = try await Log.open(at: directory, configuration: logConfiguration) { record in
+            try builder.apply(record)
+        }
+        let projection = builder.take()
+        let engine = WorkflowEngine(
+            directory: directory, configuration: configuration, log: log, registry: registry, projection: projection)
+        engine.logger.info(
+            "workflow engine opened",
+            metadata: [
+                "directory": "\(directory)", "events": "\(projection.eventCount)",
+                "workflows": "\(projection.workflows.count)", "log": "\(log.recovery)",
+            ])
+        return engine
+    }
+
+    // MARK: Starting
+
+    /// Starts a workflow, durably, and returns its handle; the engine runs it once ``run()`` is running.
+    ///
+    /// Idempotent by ID: starting an ID that exists returns that workflow's handle and starts nothing.
+    /// - Parameters:
+    ///   - id: the workflow's ID; a random UUID when nil. Use a business key (`"order-\(order.id)"`) to make
+    ///     retries of the caller safe.
+    /// - Throws: ``WorkflowError`` — `.idConflict` (the ID belongs to a workflow of another name),
+    ///   `.unknownWorkflow` (not registered), `.payloadTooLarge`, `.shuttingDown`, `.logFailure`.
+    public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W.Output> {
+        guard registry[W.name] != nil else {
+            throw WorkflowError(
+                .unknownWorkflow, "workflow '\(W.name)' is not registered; pass it to WorkflowEngine.open(workflows:)")
+        }
+        let id = id ?? randomUUIDString()
+        let payload = try encode(input, what: "the workflow's input", workflowID: id)
+        let event = Event(kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), payload: payload)
+        try await startDurably(event)
+        return WorkflowHandle(id: id, engine: self)
+    }
+
+    /// Writes a workflow's start (or finds it already there) and schedules it. Shared by ``start(_:input:id:)``
+    /// and child workflows.
+    func startDurably(_ event: Event, alsoRecording extra: [Event] = []) async throws {
+        let id = event.workflowID
+        enum Decision { case exists, write, refuse(WorkflowError) }
+        let decision: Decision = state.withLock { s in
+            if s.phase >= .draining {
+                return .refuse(WorkflowError(.shuttingDown, "the engine is shutting down; no workflow is started", workflowID: id))
+            }
+            if let existing = s.projection.workflows[id] {
+                if existing.summary.name != event.name {
+                    return .refuse(WorkflowError(
+                        .idConflict,
+                        "ID '\(id)' belongs to a workflow named '\(existing.summary.name)', not '\(event.name)'; choose another ID",
+                        workflowID: id))
+                }
+                return .exists
+            }
+            if s.starting.contains(id) { return .exists }
+            s.starting.insert(id)
+            return .write
+        }
+        switch decision {
+        case .refuse(let error): throw error
+        case .exists:
+            // Another start of the same ID may still be writing: wait until it is visible.
+            try await waitUntilKnown(id)
+            if !extra.isEmpty { try await commit(extra) }
+            return
+        case .write:
+            do {
+                try await commit(extra + [event])
+            } catch {
+                _ = state.withLock { $0.starting.remove(id) }
+                throw error
+            }
+            _ = state.withLock { $0.starting.remove(id) }
+            metrics.started.increment()
+            jobsContinuation.yield(id)
+        }
+    }
+
+    private func waitUntilKnown(_ id: String) async throws {
+        while true {
+            let signal = Signal()
+            let known = state.withLock { s -> Bool in
+                if s.projection.workflows[id] != nil { return true }
+                s.workflowWaiters[id, default: []].append(signal)
+                return false
+            }
+            if known { return }
+            await signal.wait()
+            try Task.checkCancellation()
+        }
+    }
+
+    /// A handle on an existing workflow, for its result and status.
+    public func handle<Output: Codable & Sendable>(for id: String, output: Output.Type = Output.self) -> WorkflowHandle<Output> {
+        WorkflowHandle(id: id, engine: self)
+    }
+
+    // MARK: Messages from outside
+
+    /// Sends a message to a workflow's inbox from outside any workflow. Delivered exactly once to a
+    /// ``WorkflowContext/receive(_:topic:timeout:file:line:)`` on the same topic, even across restarts.
+    ///
+    /// A message to an ID that does not exist yet is kept until that workflow starts and receives it. A message to
+    /// a finished workflow is kept but never delivered. With an `idempotencyKey`, a second send with the same key
+    /// to the same workflow is ignored.
+    public func send<M: Codable & Sendable>(
+        _ message: M, to workflowID: String, topic: String = "", idempotencyKey: String? = nil
+    ) async throws {
+        let payload = try encode(message, what: "the message", workflowID: workflowID)
+        try await commit([
+            Event(
+                kind: .messageSent, workflowID: "", name: topic, time: clock.now(), target: workflowID,
+                idempotencyKey: idempotencyKey, payload: payload)
+        ])
+    }
+
+    /// The value a workflow set for `key` with ``WorkflowContext/setEvent(_:_:file:line:)``, waiting up to
+    /// `timeout` for it to be set (nil: do not wait). Returns nil when it is not set in time.
+    public func event<V: Codable & Sendable>(
+        _ type: V.Type, key: String, of workflowID: String, timeout: Duration? = nil
+    ) async throws -> V? {
+        let key = Projection.Key(workflowID: workflowID, name: key)
+        let deadline = timeout.map { clock.now() + $0.nanoseconds }
+        guard let bytes = try await waitForEvent(key, deadline: deadline) else { return nil }
+        return try decode(V.self, from: bytes, what: "event '\(key.name)'", workflowID: workflowID, position: nil)
+    }
+
+    // MARK: Payloads
+
+    func encode<T: Encodable>(_ value: T, what: String, workflowID: String, position: Position? = nil) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try codec.encode(value)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload, "\(what) could not be encoded: \(error)", workflowID: workflowID, position: position,
+                underlying: SendableError(error))
+        }
+        guard bytes.count <= configuration.maxPayloadSize else {
+            throw WorkflowError(
+                .payloadTooLarge,
+                "\(what) is \(bytes.count) bytes, over maxPayloadSize (\(configuration.maxPayloadSize)); nothing was written — store large data elsewhere and pass a reference",
+                workflowID: workflowID, position: position)
+        }
+        return bytes
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String, workflowID: String, position: Position?) throws -> T {
+        do {
+            return try codec.decode(T.self, from: bytes)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload,
+                "\(what) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change? Version the change with patched(_:)",
+                workflowID: workflowID, position: position, underlying: SendableError(error))
+        }
+    }
+}
+
+/// The state behind the engine's lock.
+struct EngineState: ~Copyable {
+    enum Phase: Int, Comparable {
+        case idle, running, draining, stopped
+        static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    var projection: Projection
+    var phase = Phase.idle
+    /// IDs whose start is being written.
+    var starting: Set<String> = []
+    /// Workflows executing in this process.
+    var runs: [String: ActiveRun] = [:]
+    /// Tasks waiting for a message or an event key.
+    var keyWaiters: [Projection.Key: [Signal]] = [:]
+    /// Tasks waiting for a workflow to appear or change status.
+    var workflowWaiters: [String: [Signal]] = [:]
+
+    init(projection: consuming Projection) { self.projection = projection }
+}
+
+/// A workflow executing in this process.
+struct ActiveRun: Sendable {
+    let run: WorkflowRun
+    let task: Task<[UInt8], any Error>
+}
+
+/// Wraps a non-Sendable error so it can travel inside a ``WorkflowError``.
+struct SendableError: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ error: any Error) { description = "\(error)" }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+}
+
+func randomUUIDString() -> String {
+    var g = SystemRandomNumberGenerator()
+    return uuidString(high: g.next(), low: g.next())
+}
+
+/// An RFC 4122 version-4 UUID string from 128 random bits.
+func uuidString(high: UInt64, low: UInt64) -> String {
+    let h = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+    let l = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+    func hex(_ v: UInt64, _ digits: Int) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: digits - s.count) + s
+    }
+    return "\(hex(h >> 32, 8))-\(hex((h >> 16) & 0xFFFF, 4))-\(hex(h & 0xFFFF, 4))-\(hex(l >> 48, 4))-\(hex(l & 0xFFFF_FFFF_FFFF, 12))"
+}

@@ -1,0 +1,166 @@
+import CairnLog
+import DequeModule
+
+/// The in-memory state rebuilt from the log at start-up and kept current as events are appended: workflows by ID,
+/// the histories of unfinished workflows, inboxes by (workflow, topic), events by (workflow, key).
+///
+/// ``apply(_:lsn:)`` is the one place where an event changes state, whether it was read at start-up or just
+/// appended, so the two can never disagree. It decodes envelopes only; payloads stay bytes.
+struct Projection {
+    struct Workflow {
+        var summary: WorkflowSummary
+        var input: [UInt8]
+        /// The recorded operations by position; emptied when the workflow finishes.
+        var history: [Position: HistoryEntry] = [:]
+        /// The output of a completed workflow.
+        var output: [UInt8]?
+        /// Recovery attempts since the workflow last made progress or the engine last stopped cleanly.
+        var recoveryAttempts = 0
+        var parentPosition: Position?
+    }
+
+    /// One position's recorded events: the outcome and, for waits, when the wait began.
+    struct HistoryEntry: Sendable {
+        var event: Event?
+        var waitStarted: Event?
+        var lsn: LSN
+    }
+
+    struct Message: Sendable {
+        var id: UInt64
+        var payload: [UInt8]
+    }
+
+    struct Key: Hashable {
+        var workflowID: String
+        var name: String
+    }
+
+    var workflows: [String: Workflow] = [:]
+    var inboxes: [Key: Deque<Message>] = [:]
+    var events: [Key: [UInt8]] = [:]
+    var idempotencyKeys: Set<Key> = []
+    var eventCount = 0
+    var lastLSN: LSN?
+
+    /// Applies one event. Returns the keys whose waiters may now proceed (a message arrived, an event was set, a
+    /// workflow finished).
+    @discardableResult
+    mutating func apply(_ event: Event, lsn: LSN) -> Wakeup? {
+        eventCount += 1
+        lastLSN = lsn
+        let id = event.workflowID
+        switch event.kind {
+        case .workflowStarted:
+            guard workflows[id] == nil else { return nil }
+            workflows[id] = Workflow(
+                summary: WorkflowSummary(
+                    id: id, name: event.name, status: .pending, startedAt: event.time, updatedAt: event.time,
+                    parentID: event.target, failure: nil, parkReason: nil, historyCount: 0),
+                input: event.payload, parentPosition: event.parentPosition)
+            return .workflow(id)
+        case .workflowCompleted, .workflowFailed:
+            guard workflows[id] != nil else { return nil }
+            workflows[id]!.summary.status = event.kind == .workflowCompleted ? .completed : .failed
+            workflows[id]!.summary.updatedAt = event.time
+            workflows[id]!.history = [:]
+            workflows[id]!.summary.historyCount = 0
+            if event.kind == .workflowCompleted {
+                workflows[id]!.output = event.payload
+            } else {
+                workflows[id]!.summary.failure = WorkflowFailure(
+                    errorType: event.errorType ?? "Error", message: String(decoding: event.payload, as: UTF8.self))
+            }
+            return .workflow(id)
+        case .workflowCancelled:
+            setStatus(id, .cancelled, time: event.time)
+            return .workflow(id)
+        case .workflowResumed:
+            setStatus(id, .pending, time: event.time)
+            workflows[id]?.summary.parkReason = nil
+            workflows[id]?.recoveryAttempts = 0
+            return .workflow(id)
+        case .workflowParked:
+            setStatus(id, event.flags & Event.Flags.diverged != 0 ? .diverged : .parked, time: event.time)
+            workflows[id]?.summary.parkReason = String(decoding: event.payload, as: UTF8.self)
+            return .workflow(id)
+        case .workflowForked:
+            return nil
+        case .recoveryAttempted:
+            workflows[id]?.recoveryAttempts += 1
+            return nil
+        case .engineStopped:
+            for key in workflows.keys where workflows[key]!.recoveryAttempts > 0 { workflows[key]!.recoveryAttempts = 0 }
+            return nil
+        case .messageSent:
+            var wake: Wakeup?
+            if let destination = event.target {
+                let key = Key(workflowID: destination, name: event.name)
+                if let idempotencyKey = event.idempotencyKey {
+                    let seen = Key(workflowID: destination, name: idempotencyKey)
+                    if idempotencyKeys.contains(seen) { break }
+                    idempotencyKeys.insert(seen)
+                }
+                inboxes[key, default: []].append(Message(id: lsn.rawValue, payload: event.payload))
+                wake = .key(key)
+            }
+            record(event, lsn: lsn)
+            return wake
+        case .messageReceived:
+            if event.flags & Event.Flags.timedOut == 0, let messageID = event.number {
+                let key = Key(workflowID: id, name: event.name)
+                if let index = inboxes[key]?.firstIndex(where: { $0.id == messageID }) {
+                    inboxes[key]!.remove(at: index)
+                    if inboxes[key]!.isEmpty { inboxes[key] = nil }
+                }
+            }
+            record(event, lsn: lsn)
+        case .eventSet:
+            let key = Key(workflowID: id, name: event.name)
+            events[key] = event.payload
+            record(event, lsn: lsn)
+            return .key(key)
+        case .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .eventRead, .childStarted,
+            .childCompleted, .valueRecorded, .patchMarker, .branchStarted:
+            record(event, lsn: lsn)
+        }
+        return nil
+    }
+
+    /// What an applied event may let proceed.
+    enum Wakeup {
+        case key(Key)
+        case workflow(String)
+    }
+
+    private mutating func setStatus(_ id: String, _ status: WorkflowStatus, time: Int64) {
+        guard workflows[id] != nil, !workflows[id]!.summary.status.isFinished else { return }
+        workflows[id]!.summary.status = status
+        workflows[id]!.summary.updatedAt = time
+    }
+
+    /// Adds an operation to its workflow's history (unfinished workflows only; sends from outside have no
+    /// position and no history).
+    private mutating func record(_ event: Event, lsn: LSN) {
+        guard let position = event.position, workflows[event.workflowID] != nil,
+            !workflows[event.workflowID]!.summary.status.isFinished
+        else { return }
+        workflows[event.workflowID]!.recoveryAttempts = 0
+        if event.kind == .receiveStarted {
+            if workflows[event.workflowID]!.history[position] == nil {
+                workflows[event.workflowID]!.summary.historyCount += 1
+            }
+            workflows[event.workflowID]!.history[position, default: HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)]
+                .waitStarted = event
+        } else {
+            if workflows[event.workflowID]!.history[position]?.event == nil {
+                if workflows[event.workflowID]!.history[position] == nil {
+                    workflows[event.workflowID]!.summary.historyCount += 1
+                }
+                workflows[event.workflowID]!.history[position, default: HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)]
+                    .event = event
+                workflows[event.workflowID]!.history[position]!.lsn = lsn
+            }
+        }
+    }
+}

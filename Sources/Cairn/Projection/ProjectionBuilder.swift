@@ -1,0 +1,14 @@
+import CairnLog
+
+/// Rebuilds the projection while the log's recovery verifies each record: one pass over the log, envelopes only.
+final class ProjectionBuilder: @unchecked Sendable {
+    // @unchecked: used by the log's opening thread only, one record at a time; `take()` is called after `open`
+    // returned, which happens-after every `apply`.
+    private var projection = Projection()
+
+    func apply(_ record: LogRecordView) throws {
+        projection.apply(try Event(record: record), lsn: record.lsn)
+    }
+
+    func take() -> Projection { projection }
+}

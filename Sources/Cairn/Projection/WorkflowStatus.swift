@@ -1,0 +1,46 @@
+/// Where a workflow stands.
+public enum WorkflowStatus: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    /// Started (durably) and waiting to run: not yet picked up, or waiting for recovery.
+    case pending
+    /// Running in this process (possibly sleeping or waiting for a message).
+    case running
+    /// Returned a result.
+    case completed
+    /// Threw an error from its body.
+    case failed
+    /// Cancelled with ``WorkflowEngine/cancel(_:)``; resumable.
+    case cancelled
+    /// Parked because its code no longer matches its history; resumable after a fix.
+    case diverged
+    /// Parked because its workflow is not registered here, or its recovery failed too often; resumable.
+    case parked
+
+    /// Completed or failed: nothing more will happen to it.
+    public var isFinished: Bool { self == .completed || self == .failed }
+    /// Pending or running: recovery resumes it.
+    public var isActive: Bool { self == .pending || self == .running }
+
+    public var description: String { rawValue }
+}
+
+/// What the engine knows about a workflow without reading its history.
+public struct WorkflowSummary: Sendable, Hashable {
+    /// The workflow's ID.
+    public var id: String
+    /// The registered name of its workflow type.
+    public var name: String
+    /// Where it stands.
+    public var status: WorkflowStatus
+    /// When it was started (nanoseconds since 1970).
+    public var startedAt: Int64
+    /// When its status last changed (nanoseconds since 1970).
+    public var updatedAt: Int64
+    /// The workflow that started it as a child, if any.
+    public var parentID: String?
+    /// For a failed workflow: what its body threw.
+    public var failure: WorkflowFailure?
+    /// For a parked or diverged workflow: why (a determinism report, an unknown name, …).
+    public var parkReason: String?
+    /// The number of recorded operations kept for replay (0 once finished: finished workflows keep no history).
+    public var historyCount: Int
+}

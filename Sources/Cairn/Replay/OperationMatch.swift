@@ -1,0 +1,129 @@
+/// The operations workflow code can make, and how each is compared with the recorded event at its position.
+///
+/// One table: for each operation, the event kinds that may stand at its position, and the fields compared in
+/// ``DeterminismMode/structure`` and ``DeterminismMode/strict`` mode.
+enum OperationKind: String, Sendable {
+    case step, sleep, send, receive, setEvent = "set-event", readEvent = "read-event", startChild = "start-child",
+        childResult = "child-result", recordValue = "record-value", patch, parallel
+
+    /// Event kinds that may stand at this operation's position.
+    var recordedKinds: Set<EventKind> {
+        switch self {
+        case .step: [.stepCompleted, .stepFailed]
+        case .sleep: [.sleepStarted]
+        case .send: [.messageSent]
+        case .receive: [.messageReceived, .receiveStarted]
+        case .setEvent: [.eventSet]
+        case .readEvent: [.eventRead, .receiveStarted]
+        case .startChild: [.childStarted]
+        case .childResult: [.childCompleted]
+        case .recordValue: [.valueRecorded]
+        case .patch: [.patchMarker]
+        case .parallel: [.branchStarted]
+        }
+    }
+
+    /// Whether the operation's name is part of its identity (compared in structure mode). For the others the
+    /// name is a detail (topic, key, child workflow), compared in strict mode.
+    var nameIsIdentity: Bool {
+        switch self {
+        case .step, .recordValue, .patch, .parallel: true
+        case .sleep, .send, .receive, .setEvent, .readEvent, .startChild, .childResult: false
+        }
+    }
+
+    /// The operation kind an event records, for reports.
+    static func of(_ kind: EventKind) -> OperationKind? {
+        switch kind {
+        case .stepCompleted, .stepFailed: .step
+        case .sleepStarted: .sleep
+        case .messageSent: .send
+        case .messageReceived, .receiveStarted: .receive
+        case .eventSet: .setEvent
+        case .eventRead: .readEvent
+        case .childStarted: .startChild
+        case .childCompleted: .childResult
+        case .valueRecorded: .recordValue
+        case .patchMarker: .patch
+        case .branchStarted: .parallel
+        default: nil
+        }
+    }
+}
+
+/// An operation the code is making now, with the details strict mode compares.
+struct AttemptedOperation: Sendable {
+    var kind: OperationKind
+    var name: String
+    var callSite: CallSite
+    /// Step or child input digest.
+    var digest: UInt64? = nil
+    /// Send destination, event owner.
+    var target: String? = nil
+    /// Sleep duration or wait timeout, in nanoseconds.
+    var duration: UInt64? = nil
+
+    var description: OperationDescription {
+        OperationDescription(kind: kind.rawValue, name: name, details: details(digest: digest, target: target, duration: duration), callSite: callSite)
+    }
+
+    /// Compares with the event recorded at this position; nil when they match.
+    func mismatch(with recorded: Event, mode: DeterminismMode) -> String? {
+        guard kind.recordedKinds.contains(recorded.kind) else {
+            let was = OperationKind.of(recorded.kind)?.rawValue ?? recorded.kind.displayName
+            return "the operation kind changed (\(was) became \(kind.rawValue))"
+        }
+        if kind.nameIsIdentity && recorded.name != name {
+            return "the \(kind.rawValue)'s name changed ('\(recorded.name)' became '\(name)')"
+        }
+        guard mode == .strict else { return nil }
+        if !kind.nameIsIdentity && recorded.name != name {
+            let what = switch kind {
+            case .send, .receive: "topic"
+            case .setEvent, .readEvent: "key"
+            case .startChild, .childResult: "child workflow"
+            default: "name"
+            }
+            return "the \(kind.rawValue)'s \(what) changed ('\(recorded.name)' became '\(name)')"
+        }
+        if let digest, let recordedDigest = recorded.digest, digest != recordedDigest {
+            return "the \(kind.rawValue)'s input changed"
+        }
+        if (digest == nil) != (recorded.digest == nil) && kind != .receive && kind != .readEvent {
+            return "the \(kind.rawValue) \(digest == nil ? "no longer has" : "now has") an explicit input"
+        }
+        if let target, recorded.target != target {
+            return "the \(kind.rawValue)'s destination changed ('\(recorded.target ?? "")' became '\(target)')"
+        }
+        if let duration, let recordedDuration = recorded.number, kind == .sleep || recorded.kind == .receiveStarted,
+            duration != recordedDuration
+        {
+            return "the \(kind.rawValue)'s duration changed (\(formatNanoseconds(recordedDuration)) became \(formatNanoseconds(duration)))"
+        }
+        return nil
+    }
+}
+
+/// The description of a recorded event, in the same terms as an attempted operation.
+func describe(_ event: Event) -> OperationDescription {
+    let kind = OperationKind.of(event.kind)
+    let duration: UInt64? = (event.kind == .sleepStarted || event.kind == .receiveStarted) ? event.number : nil
+    let target: String? = event.kind == .messageSent || event.kind == .eventRead ? event.target : nil
+    return OperationDescription(
+        kind: kind?.rawValue ?? event.kind.displayName, name: event.name,
+        details: details(digest: event.digest, target: target, duration: duration), callSite: event.callSite)
+}
+
+private func details(digest: UInt64?, target: String?, duration: UInt64?) -> [String] {
+    var d: [String] = []
+    if let target { d.append("to=\(target)") }
+    if let duration { d.append("duration=\(formatNanoseconds(duration))") }
+    if let digest { d.append("input=\(String(digest, radix: 16))") }
+    return d
+}
+
+func formatNanoseconds(_ n: UInt64) -> String {
+    if n % 1_000_000_000 == 0 { return "\(n / 1_000_000_000)s" }
+    if n % 1_000_000 == 0 { return "\(n / 1_000_000)ms" }
+    return "\(n)ns"
+}

@@ -1,0 +1,100 @@
+import Synchronization
+
+/// One execution of a workflow in this process: the history it replays against, which recorded positions it has
+/// consumed, and whether it must stop (diverged, cancelled, engine shutting down).
+final class WorkflowRun: Sendable {
+    let engine: WorkflowEngine
+    let id: String
+    let name: String
+    let history: [Position: Projection.HistoryEntry]
+    let mode: DeterminismMode
+    /// Fired when the run must stop waiting: cancelled, or the engine is shutting down.
+    let interrupt = Signal()
+
+    enum Stop: Sendable {
+        case diverged(DeterminismError)
+        case cancelled
+        /// The engine is shutting down: the workflow stays unfinished in the log and resumes at the next start.
+        case suspended
+    }
+
+    private struct State: ~Copyable {
+        var consumed: Set<Position> = []
+        var stop: Stop?
+        var finished = false
+        var stepsRunning = 0
+    }
+
+    private let state = Mutex(State())
+
+    init(engine: WorkflowEngine, id: String, name: String, history: [Position: Projection.HistoryEntry]) {
+        self.engine = engine
+        self.id = id
+        self.name = name
+        self.history = history
+        self.mode = engine.configuration.determinism
+    }
+
+    var stop: Stop? { state.withLock { $0.stop } }
+
+    /// Throws when the run must not make another operation.
+    func checkRunnable() throws {
+        let (stop, finished) = state.withLock { ($0.stop, $0.finished) }
+        if finished {
+            throw WorkflowError(
+                .misuse,
+                "a workflow operation was called after the workflow returned (from a task it spawned?); use the context's parallel API for concurrent work",
+                workflowID: id)
+        }
+        switch stop {
+        case nil: return
+        case .diverged(let error):
+            throw WorkflowError(.diverged, "\(error)", workflowID: id, position: error.position, underlying: error)
+        case .cancelled:
+            throw WorkflowError(.cancelled, "the workflow was cancelled", workflowID: id)
+        case .suspended:
+            throw WorkflowError(.shuttingDown, "the engine is shutting down; the workflow resumes at the next start", workflowID: id)
+        }
+    }
+
+    /// Records that the run must stop; the first reason wins. Interrupts waits.
+    func halt(_ stop: Stop) {
+        let first = state.withLock { s -> Bool in
+            guard s.stop == nil else { return false }
+            s.stop = stop
+            return true
+        }
+        if first { interrupt.fire() }
+    }
+
+    /// Marks the run as diverged and returns the error to throw.
+    func diverge(_ report: DeterminismError) -> WorkflowError {
+        halt(.diverged(report))
+        if case .diverged(let first) = stop {
+            return WorkflowError(.diverged, "\(first)", workflowID: id, position: first.position, underlying: first)
+        }
+        return WorkflowError(.diverged, "\(report)", workflowID: id, position: report.position, underlying: report)
+    }
+
+    func consume(_ position: Position) {
+        _ = state.withLock { $0.consumed.insert(position) }
+    }
+
+    /// Marks the run finished; returns the first recorded position the code never reached, if any.
+    func finish() -> Position? {
+        state.withLock { s in
+            s.finished = true
+            guard s.consumed.count < history.count else { return nil }
+            return history.keys.filter { !s.consumed.contains($0) }.min()
+        }
+    }
+
+    func stepStarted() { state.withLock { $0.stepsRunning += 1 } }
+    func stepEnded() { state.withLock { $0.stepsRunning -= 1 } }
+    var isInStep: Bool { state.withLock { $0.stepsRunning > 0 } }
+}
+
+/// Set while a step's body runs, so that a workflow operation called from inside it is refused.
+enum StepBody {
+    @TaskLocal static var current: String?
+}

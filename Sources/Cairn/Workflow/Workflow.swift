@@ -1,0 +1,57 @@
+/// A durable workflow: ordinary async Swift code whose every operation on its ``WorkflowContext`` is recorded, so
+/// that after a crash it resumes where it stopped.
+///
+/// ```swift
+/// struct ProcessOrder: Workflow {
+///     static let name = "process-order"
+///
+///     static func run(_ context: WorkflowContext, input order: Order) async throws -> Receipt {
+///         let reservation = try await context.step("reserve-inventory") { try await inventory.reserve(order) }
+///         let charge = try await context.step("charge-card", retry: .exponential(maxAttempts: 5)) {
+///             try await payments.charge(order.total, card: order.card)
+///         }
+///         try await context.sleep(for: .seconds(30))
+///         return Receipt(reservation: reservation, charge: charge)
+///     }
+/// }
+/// ```
+///
+/// The body must be deterministic: given the same recorded history it must make the same operations in the same
+/// order. Anything that varies between runs (time, randomness, I/O, other services) goes through the context:
+/// inside a ``WorkflowContext/step(_:input:retry:timeout:file:line:_:)`` or as ``WorkflowContext/now(file:line:)``,
+/// ``WorkflowContext/uuid(file:line:)``, ``WorkflowContext/random(in:file:line:)``. See <doc:VerifyingDeterminism>.
+public protocol Workflow: Sendable {
+    /// The workflow's input.
+    associatedtype Input: Codable & Sendable
+    /// The workflow's result.
+    associatedtype Output: Codable & Sendable
+
+    /// The name under which histories record this workflow. Keep it stable: recovery finds the code by it.
+    static var name: String { get }
+
+    /// The workflow's body.
+    static func run(_ context: WorkflowContext, input: Input) async throws -> Output
+}
+
+/// A workflow registered with the engine, with its types erased: decodes the input, runs, encodes the output.
+struct WorkflowRegistration: Sendable {
+    let name: String
+    let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
+
+    init<W: Workflow>(_ type: W.Type) {
+        name = W.name
+        run = { context, input, codec in
+            let decoded: W.Input
+            do {
+                decoded = try codec.decode(W.Input.self, from: input)
+            } catch {
+                throw WorkflowError(
+                    .undecodablePayload,
+                    "the recorded input does not decode as \(W.Input.self): \(error); was the input type changed?",
+                    workflowID: context.workflowID)
+            }
+            let output = try await W.run(context, input: decoded)
+            return try context.run.engine.encode(output, what: "the workflow's result", workflowID: context.workflowID)
+        }
+    }
+}

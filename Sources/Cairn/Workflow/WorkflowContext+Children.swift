@@ -1,0 +1,90 @@
+import Synchronization
+extension WorkflowContext {
+    /// Starts a child workflow and returns its handle. The start is durable before this returns.
+    ///
+    /// - Parameter id: the child's ID; by default derived from this workflow's ID and the position of this call
+    ///   (`"<parent>/<position>"`), so replay finds the same child.
+    public func startChild<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String? = nil, file: String = #fileID, line: Int = #line
+    ) async throws -> ChildWorkflow<W.Output> {
+        let callSite = CallSite(file: file, line: line)
+        let inputBytes = try engine.encode(input, what: "the input of child workflow \(W.name)", workflowID: workflowID)
+        let digest = payloadDigest(inputBytes)
+        let (position, recorded) = try await begin(
+            AttemptedOperation(kind: .startChild, name: W.name, callSite: callSite, digest: digest))
+        defer { end() }
+        if let recorded = recorded?.event {
+            return ChildWorkflow(id: recorded.target ?? "", parent: self)
+        }
+        guard engine.registry[W.name] != nil else {
+            throw WorkflowError(.unknownWorkflow, "child workflow '\(W.name)' is not registered", workflowID: workflowID, position: position)
+        }
+        let childID = id ?? "\(workflowID)/\(position)"
+        let now = engine.clock.now()
+        let marker = event(.childStarted, at: position, name: W.name, callSite: callSite, digest: digest, target: childID)
+        let start = Event(
+            kind: .workflowStarted, workflowID: childID, name: W.name, time: now, target: workflowID,
+            parentPosition: position, payload: inputBytes)
+        try await engine.startDurably(start, alsoRecording: takePending() + [marker])
+        return ChildWorkflow(id: childID, parent: self)
+    }
+
+    /// Starts a child workflow and waits for its result: ``startChild(_:input:id:file:line:)`` then
+    /// ``ChildWorkflow/result(file:line:)``.
+    public func runChild<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String? = nil, file: String = #fileID, line: Int = #line
+    ) async throws -> W.Output {
+        try await startChild(type, input: input, id: id, file: file, line: line).result(file: file, line: line)
+    }
+}
+
+/// A child workflow started from a workflow: await its result as an operation of the parent, recorded so replay
+/// does not wait for the child again.
+public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
+    /// The child's workflow ID.
+    public let id: String
+    let parent: WorkflowContext
+
+    /// Waits for the child to finish and returns its result, or throws its ``WorkflowFailure``. An operation of the
+    /// parent (it takes a position in the parent's history).
+    public func result(file: String = #fileID, line: Int = #line) async throws -> Output {
+        let callSite = CallSite(file: file, line: line)
+        let (position, recorded) = try await parent.begin(AttemptedOperation(kind: .childResult, name: id, callSite: callSite, target: nil))
+        defer { parent.end() }
+        let outcome: Event
+        if let recorded = recorded?.event {
+            outcome = recorded
+        } else {
+            let summary: WorkflowSummary?
+            do {
+                summary = try await parent.engine.awaitSettled(id, interrupt: parent.run.interrupt)
+            } catch {
+                try parent.run.checkRunnable()
+                throw error
+            }
+            guard let summary else {
+                throw WorkflowError(.notFound, "child workflow \(id) does not exist", workflowID: parent.workflowID, position: position)
+            }
+            let engine = parent.engine
+            switch summary.status {
+            case .completed:
+                let output = engine.state.withLock { $0.projection.workflows[id]?.output } ?? []
+                outcome = parent.event(.childCompleted, at: position, name: id, callSite: callSite, target: id, payload: output)
+            case .failed:
+                let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
+                outcome = parent.event(
+                    .childCompleted, at: position, name: id, callSite: callSite, target: id, errorType: failure.errorType,
+                    payload: Array(failure.message.utf8))
+            default:
+                throw WorkflowError(
+                    .invalidState, "child workflow \(id) is \(summary.status) and cannot give a result until resumed",
+                    workflowID: parent.workflowID, position: position)
+            }
+            parent.enqueue(outcome)
+        }
+        if let errorType = outcome.errorType {
+            throw WorkflowFailure(errorType: errorType, message: String(decoding: outcome.payload, as: UTF8.self))
+        }
+        return try parent.decode(Output.self, outcome.payload, what: "the result of child workflow \(id)", at: position)
+    }
+}

@@ -1,0 +1,141 @@
+import CairnLog
+import Synchronization
+
+/// What a workflow's code uses to do anything that must survive a crash: steps, durable sleeps, messages,
+/// events, child workflows, recorded values and parallel branches.
+///
+/// Every operation takes the next **position** in the workflow's history and records its call site. On replay,
+/// an operation whose position is recorded checks that it matches the record (kind and name; in strict mode its
+/// details too) and returns the recorded outcome without running anything; the first operation past the record
+/// runs live and is appended.
+///
+/// A context belongs to one line of execution: use it from the workflow's body (or a branch's body for a branch
+/// context), one operation at a time. For concurrent work use ``parallel(_:file:line:_:)`` or
+/// ``map(_:file:line:_:)``, which give each branch its own context. Operations called inside a step's body, from a
+/// task the workflow spawned itself, or after the workflow returned are refused with ``WorkflowError/Code/misuse``:
+/// they could not be recorded at a stable position.
+public final class WorkflowContext: Sendable {
+    let run: WorkflowRun
+    let prefix: [UInt32]
+
+    private struct Scope: ~Copyable {
+        var next: UInt32 = 0
+        var busy = false
+        /// Outcomes appended but not yet durable: written by the next operation's barrier, or with the
+        /// workflow's completion.
+        var pending: [Event] = []
+    }
+
+    private let scope = Mutex(Scope())
+
+    init(run: WorkflowRun, prefix: [UInt32]) {
+        self.run = run
+        self.prefix = prefix
+    }
+
+    /// The workflow's ID.
+    public var workflowID: String { run.id }
+    /// The workflow's registered name.
+    public var workflowName: String { run.name }
+
+    var engine: WorkflowEngine { run.engine }
+
+    // MARK: The operation protocol
+
+    /// Starts an operation: refuses misuse, takes the next position, makes earlier outcomes durable (the commit
+    /// rule), and compares with the record. Returns the recorded entry when there is one. Must be paired with
+    /// ``end()``.
+    func begin(_ attempted: AttemptedOperation) async throws -> (Position, Projection.HistoryEntry?) {
+        if let step = StepBody.current {
+            throw WorkflowError(
+                .misuse,
+                "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called inside the body of step '\(step)'; workflow operations belong in the workflow's body, not in a step",
+                workflowID: run.id)
+        }
+        let (position, pending) = try scope.withLock { s throws(WorkflowError) -> (Position, [Event]) in
+            if s.busy {
+                throw WorkflowError(
+                    .misuse,
+                    "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called while another operation of the same context is running; give concurrent work its own context with parallel(_:) or map(_:)",
+                    workflowID: run.id)
+            }
+            s.busy = true
+            defer { s.next += 1 }
+            let pending = s.pending
+            s.pending = []
+            return (Position(prefix + [s.next]), pending)
+        }
+        do {
+            try run.checkRunnable()
+            if !pending.isEmpty { try await engine.commit(pending) }
+            guard let entry = run.history[position] else { return (position, nil) }
+            try match(attempted, at: position, entry: entry)
+            run.consume(position)
+            return (position, entry)
+        } catch {
+            end()
+            throw error
+        }
+    }
+
+    func match(_ attempted: AttemptedOperation, at position: Position, entry: Projection.HistoryEntry) throws {
+        guard let recorded = entry.event ?? entry.waitStarted else { return }
+        if let reason = attempted.mismatch(with: recorded, mode: run.mode) {
+            let report = DeterminismError(
+                workflowID: run.id, workflowName: run.name, position: position, recorded: describe(recorded),
+                attempted: attempted.description, reason: reason, mode: run.mode)
+            throw run.diverge(report)
+        }
+    }
+
+    /// The position the next operation will take.
+    func peekPosition() -> Position {
+        Position(prefix + [scope.withLock { $0.next }])
+    }
+
+    /// Ends an operation begun with ``begin(_:)``.
+    func end() {
+        scope.withLock { $0.busy = false }
+    }
+
+    /// Queues an outcome to be made durable before the next operation (or with the completion).
+    func enqueue(_ event: Event) {
+        scope.withLock { $0.pending.append(event) }
+    }
+
+    /// Takes the queued outcomes (at the end of a branch or of the workflow).
+    func takePending() -> [Event] {
+        scope.withLock { s in
+            defer { s.pending = [] }
+            return s.pending
+        }
+    }
+
+    /// An event of this workflow at `position`, stamped with the clock and call site.
+    func event(
+        _ kind: EventKind, at position: Position, name: String, callSite: CallSite, digest: UInt64? = nil,
+        target: String? = nil, deadline: Int64? = nil, number: UInt64? = nil, errorType: String? = nil,
+        flags: UInt8 = 0, payload: [UInt8] = []
+    ) -> Event {
+        Event(
+            kind: kind, workflowID: run.id, position: position, name: name, callSite: callSite, time: engine.clock.now(),
+            digest: digest, target: target, deadline: deadline, number: number, errorType: errorType, flags: flags,
+            payload: payload)
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String, at position: Position) throws -> T {
+        try engine.decode(T.self, from: bytes, what: what, workflowID: run.id, position: position)
+    }
+
+    func encode<T: Encodable>(_ value: T, what: String, at position: Position) throws -> [UInt8] {
+        try engine.encode(value, what: what, workflowID: run.id, position: position)
+    }
+
+    /// Maps a cancellation that reached an operation to the run's reason for stopping.
+    func stopError(_ error: any Error) -> any Error {
+        if error is CancellationError, run.stop != nil {
+            do { try run.checkRunnable() } catch { return error }
+        }
+        return error
+    }
+}
