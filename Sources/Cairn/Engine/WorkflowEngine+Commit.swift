@@ -8,6 +8,9 @@ extension WorkflowEngine {
     func commit(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
         let started = ContinuousClock.now
+        guard let log else {
+            throw WorkflowError(.misuse, "this engine only replays histories; it cannot record", workflowID: events.first?.workflowID)
+        }
         let lsns: ClosedRange<LSN>
         do {
             lsns = try await log.append(contentsOf: events.map { $0.record() })

@@ -68,7 +68,7 @@ extension WorkflowEngine {
             events.append(Event(
                 kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: Event.Flags.diverged,
                 payload: Array(report.description.utf8)))
-        case .cancelled, .suspended:
+        case .cancelled, .suspended, .frontier:
             break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start
         case nil:
             switch result {

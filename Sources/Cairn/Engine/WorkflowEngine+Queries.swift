@@ -39,6 +39,7 @@ extension WorkflowEngine {
         guard summary(of: id) != nil else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
+        guard let log else { return [] }
         let entries = try await log.entries()
         var records: [HistoryRecord] = []
         for entry in entries {

@@ -130,7 +130,7 @@ extension WorkflowEngine {
     private func closeLog() async {
         do {
             try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
-            try await log.close()
+            try await log?.close()
         } catch {
             logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
         }

@@ -30,7 +30,9 @@ public final class WorkflowEngine: Service, Sendable {
     public let directory: String
     /// The configuration the engine was opened with.
     public let configuration: EngineConfiguration
-    let log: Log
+    /// The log; nil for a replay-only engine (``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``),
+    /// which writes nothing.
+    let log: Log?
     let registry: [String: WorkflowRegistration]
     let state: Mutex<EngineState>
     let jobs: AsyncStream<String>
@@ -44,8 +46,8 @@ public final class WorkflowEngine: Service, Sendable {
     var clock: any WorkflowClock { configuration.clock }
     var codec: any PayloadCodec { configuration.codec }
 
-    private init(
-        directory: String, configuration: EngineConfiguration, log: Log, registry: [String: WorkflowRegistration],
+    init(
+        directory: String, configuration: EngineConfiguration, log: Log?, registry: [String: WorkflowRegistration],
         projection: Projection
     ) {
         self.directory = directory
@@ -69,14 +71,7 @@ public final class WorkflowEngine: Service, Sendable {
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
         workflows: [any Workflow.Type] = []
     ) async throws -> WorkflowEngine {
-        var registry: [String: WorkflowRegistration] = [:]
-        for type in workflows {
-            let registration = WorkflowRegistration(type)
-            guard registry[registration.name] == nil else {
-                throw WorkflowError(.idConflict, "two workflow types are registered under the name '\(registration.name)'")
-            }
-            registry[registration.name] = registration
-        }
+        let registry = try makeRegistry(workflows)
         var logConfiguration = configuration.log
         if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
         let builder = ProjectionBuilder()
@@ -93,6 +88,18 @@ public final class WorkflowEngine: Service, Sendable {
                 "workflows": "\(projection.workflows.count)", "log": "\(log.recovery)",
             ])
         return engine
+    }
+
+    static func makeRegistry(_ workflows: [any Workflow.Type]) throws -> [String: WorkflowRegistration] {
+        var registry: [String: WorkflowRegistration] = [:]
+        for type in workflows {
+            let registration = WorkflowRegistration(type)
+            guard registry[registration.name] == nil else {
+                throw WorkflowError(.idConflict, "two workflow types are registered under the name '\(registration.name)'")
+            }
+            registry[registration.name] = registration
+        }
+        return registry
     }
 
     // MARK: Starting

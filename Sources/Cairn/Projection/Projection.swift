@@ -42,6 +42,8 @@ struct Projection {
     var idempotencyKeys: Set<Key> = []
     var eventCount = 0
     var lastLSN: LSN?
+    /// Keep the histories of finished workflows too (the determinism checker replays them; the engine does not).
+    var keepsFinishedHistories = false
 
     /// Applies one event. Returns the keys whose waiters may now proceed (a message arrived, an event was set, a
     /// workflow finished).
@@ -63,8 +65,10 @@ struct Projection {
             guard workflows[id] != nil else { return nil }
             workflows[id]!.summary.status = event.kind == .workflowCompleted ? .completed : .failed
             workflows[id]!.summary.updatedAt = event.time
-            workflows[id]!.history = [:]
-            workflows[id]!.summary.historyCount = 0
+            if !keepsFinishedHistories {
+                workflows[id]!.history = [:]
+                workflows[id]!.summary.historyCount = 0
+            }
             if event.kind == .workflowCompleted {
                 workflows[id]!.output = event.payload
             } else {
@@ -143,7 +147,7 @@ struct Projection {
     /// position and no history).
     private mutating func record(_ event: Event, lsn: LSN) {
         guard let position = event.position, workflows[event.workflowID] != nil,
-            !workflows[event.workflowID]!.summary.status.isFinished
+            keepsFinishedHistories || !workflows[event.workflowID]!.summary.status.isFinished
         else { return }
         workflows[event.workflowID]!.recoveryAttempts = 0
         if event.kind == .receiveStarted {

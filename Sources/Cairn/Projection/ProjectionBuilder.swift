@@ -6,6 +6,10 @@ final class ProjectionBuilder: @unchecked Sendable {
     // returned, which happens-after every `apply`.
     private var projection = Projection()
 
+    init(keepsFinishedHistories: Bool = false) {
+        projection.keepsFinishedHistories = keepsFinishedHistories
+    }
+
     func apply(_ record: LogRecordView) throws {
         projection.apply(try Event(record: record), lsn: record.lsn)
     }

@@ -8,6 +8,9 @@ final class WorkflowRun: Sendable {
     let name: String
     let history: [Position: Projection.HistoryEntry]
     let mode: DeterminismMode
+    /// Replaying without side effects (the determinism checker): nothing runs live, nothing is written, sleeps
+    /// do not wait. The first operation past the record stops the run at the *frontier*.
+    let replayOnly: Bool
     /// Fired when the run must stop waiting: cancelled, or the engine is shutting down.
     let interrupt = Signal()
 
@@ -16,6 +19,8 @@ final class WorkflowRun: Sendable {
         case cancelled
         /// The engine is shutting down: the workflow stays unfinished in the log and resumes at the next start.
         case suspended
+        /// A replay-only run reached the end of the record (``WorkflowRun/replayOnly``), attempting this.
+        case frontier(Position, OperationDescription?)
     }
 
     private struct State: ~Copyable {
@@ -27,12 +32,22 @@ final class WorkflowRun: Sendable {
 
     private let state = Mutex(State())
 
-    init(engine: WorkflowEngine, id: String, name: String, history: [Position: Projection.HistoryEntry]) {
+    init(
+        engine: WorkflowEngine, id: String, name: String, history: [Position: Projection.HistoryEntry],
+        mode: DeterminismMode? = nil, replayOnly: Bool = false
+    ) {
         self.engine = engine
         self.id = id
         self.name = name
         self.history = history
-        self.mode = engine.configuration.determinism
+        self.mode = mode ?? engine.configuration.determinism
+        self.replayOnly = replayOnly
+    }
+
+    /// Stops a replay-only run at the end of its record; returns the error the operation throws.
+    func reachFrontier(_ position: Position, attempted: AttemptedOperation?) -> WorkflowError {
+        halt(.frontier(position, attempted?.description))
+        return WorkflowError(.invalidState, "replay reached the end of the recorded history", workflowID: id, position: position)
     }
 
     var stop: Stop? { state.withLock { $0.stop } }
@@ -54,6 +69,8 @@ final class WorkflowRun: Sendable {
             throw WorkflowError(.cancelled, "the workflow was cancelled", workflowID: id)
         case .suspended:
             throw WorkflowError(.shuttingDown, "the engine is shutting down; the workflow resumes at the next start", workflowID: id)
+        case .frontier(let position, _):
+            throw WorkflowError(.invalidState, "replay reached the end of the recorded history", workflowID: id, position: position)
         }
     }
 
@@ -88,6 +105,9 @@ final class WorkflowRun: Sendable {
             return history.keys.filter { !s.consumed.contains($0) }.min()
         }
     }
+
+    /// How many recorded positions the run has replayed.
+    var consumedCount: Int { state.withLock { $0.consumed.count } }
 
     func stepStarted() { state.withLock { $0.stepsRunning += 1 } }
     func stepEnded() { state.withLock { $0.stepsRunning -= 1 } }

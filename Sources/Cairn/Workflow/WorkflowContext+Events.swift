@@ -26,6 +26,7 @@ extension WorkflowContext {
             if outcome.flags & Event.Flags.timedOut != 0 { return nil }
             return try decode(V.self, outcome.payload, what: "event '\(key)' of \(workflowID)", at: position)
         }
+        if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }
         var deadline = recorded?.waitStarted?.deadline
         if let timeoutNanos, deadline == nil, timeoutNanos > 0 {
             let due = engine.clock.now() + Int64(timeoutNanos)

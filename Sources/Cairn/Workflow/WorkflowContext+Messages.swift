@@ -32,6 +32,7 @@ extension WorkflowContext {
             if outcome.flags & Event.Flags.timedOut != 0 { return nil }
             return try decode(M.self, outcome.payload, what: "the message received on '\(topic)'", at: position)
         }
+        if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }  // recorded waiting, not what it received
         let key = Projection.Key(workflowID: workflowID, name: topic)
         var deadline = recorded?.waitStarted?.deadline
         while true {

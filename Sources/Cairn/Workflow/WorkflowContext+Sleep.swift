@@ -20,7 +20,7 @@ extension WorkflowContext {
 
     /// Sleeps until `deadline` (nanoseconds since 1970), interrupted by cancellation or shutdown.
     func sleepUntil(_ deadline: Int64) async throws {
-        guard deadline > engine.clock.now() else { return }
+        guard !run.replayOnly, deadline > engine.clock.now() else { return }
         let never = Signal()
         do {
             _ = try await engine.wait(for: never, until: deadline, interrupt: run.interrupt)

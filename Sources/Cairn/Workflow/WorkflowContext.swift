@@ -68,7 +68,10 @@ public final class WorkflowContext: Sendable {
         do {
             try run.checkRunnable()
             if !pending.isEmpty { try await engine.commit(pending) }
-            guard let entry = run.history[position] else { return (position, nil) }
+            guard let entry = run.history[position] else {
+                if run.replayOnly { throw run.reachFrontier(position, attempted: attempted) }
+                return (position, nil)
+            }
             try match(attempted, at: position, entry: entry)
             run.consume(position)
             return (position, entry)
