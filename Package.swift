@@ -90,6 +90,10 @@ let package = Package(
             name: "CairnTests",
             dependencies: ["Cairn", "CairnLog", "CairnTesting"]
         ),
+        .testTarget(
+            name: "CairnTestingTests",
+            dependencies: ["Cairn", "CairnLog", "CairnTesting"]
+        ),
     ]
 )
 

@@ -1,1 +1,0 @@
-// The determinism test kit.
