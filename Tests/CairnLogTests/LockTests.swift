@@ -1,6 +1,5 @@
 import CairnLog
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -10,14 +9,16 @@ import Darwin
 #endif
 
 /// `cairn-testhost` (Tools/cairn-testhost) running as a child process, its standard output collected as it comes.
+///
+/// The output is read without waiting for end-of-file: when tests run in parallel, a child started at the same
+/// moment by another test can inherit the write end of this child's pipe and keep it open long after this child
+/// exited. What a child wrote before it exited is in the pipe, so reading what is there after the exit gets it all.
 final class TestHost: @unchecked Sendable {
-    // @unchecked: `process` is configured and started in init, then only read (`processIdentifier`, `isRunning`,
-    // `terminationStatus` are safe to call from any thread); `output` is behind a Mutex.
+    // @unchecked: `process` and `pipe` are set up in init, then only read (`processIdentifier`, `isRunning`,
+    // `terminationStatus` are safe from any thread); the collected bytes are behind a Mutex.
     private let process = Process()
-    private final class Output: Sendable {
-        let state = Mutex<(bytes: [UInt8], closed: Bool)>(([], false))
-    }
-    private let output = Output()
+    private let pipe = Pipe()
+    private let output = Locked<[UInt8]>([])
 
     /// The executable, built by `swift build` / `swift test` next to the test bundle.
     static var path: String {
@@ -26,25 +27,13 @@ final class TestHost: @unchecked Sendable {
 
     init(_ arguments: String...) throws {
         let path = Self.path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw TestHostMissing(path: path)
-        }
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw TestHostMissing(path: path) }
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let data = handle.availableData
-            output.state.withLock {
-                if data.isEmpty {
-                    $0.closed = true
-                    handle.readabilityHandler = nil
-                } else {
-                    $0.bytes += data
-                }
-            }
-        }
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         try process.run()
     }
 
@@ -54,28 +43,44 @@ final class TestHost: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// Reads whatever the child has written so far, without blocking.
+    private func drain() {
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        output.withLock { bytes in
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+                if n <= 0 { break }  // 0: end of file; -1: EAGAIN, nothing more for now
+                bytes += buffer[0..<n]
+            }
+        }
+    }
+
     /// The complete lines printed so far (a line cut short by a kill is not one).
     var lines: [String] {
-        let bytes = output.state.withLock { $0.bytes }
+        drain()
+        let bytes = output.value
         guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
         return String(decoding: bytes[...lastNewline], as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     /// Waits until the printed lines satisfy `condition`; false when `seconds` pass first or the child exits.
     func waitFor(seconds: Double = 30, _ condition: ([String]) -> Bool) async -> Bool {
-        await poll(seconds: seconds) { condition(lines) || (!process.isRunning && output.state.withLock { $0.closed }) } && condition(lines)
+        _ = await poll(seconds: seconds) { condition(lines) || !process.isRunning }
+        return condition(lines)
     }
 
     func kill(_ signal: Int32 = SIGKILL) {
         _ = Glibc.kill(process.processIdentifier, signal)
     }
 
-    /// Waits for the child to exit and its output to be read to the end; returns its exit status.
+    /// Waits for the child to exit; returns its exit status. Its output is complete afterwards.
     func waitForExit(seconds: Double = 30) async throws -> Int32 {
-        guard await poll(seconds: seconds, { !process.isRunning && output.state.withLock { $0.closed } }) else {
+        guard await poll(seconds: seconds, { !process.isRunning }) else {
             kill()
             throw DeadlineExceeded(what: "cairn-testhost \(process.arguments ?? []) did not exit")
         }
+        drain()
         return process.terminationStatus
     }
 }
