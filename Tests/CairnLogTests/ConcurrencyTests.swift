@@ -10,10 +10,11 @@ import Testing
         var lsns: ClosedRange<LSN>
     }
 
-    /// A record whose payload says which task and which position in the task's batch made it.
+    /// A record whose payload says which task and which position in the task's batch made it; at least 40
+    /// incompressible bytes, so that 4,000 of them fill several 64 KiB segments however they are batched.
     static func record(task: Int, index: Int, _ rng: inout SeededGenerator) -> LogRecord {
-        var payload = Array("t\(task).\(index):".utf8)
-        payload += Int.random(in: 0..<3, using: &rng) == 0 ? randomBytes(Int.random(in: 1...300, using: &rng), &rng) : textBytes(Int.random(in: 1...200, using: &rng), &rng)
+        var payload = Array("t\(task).\(index):".utf8) + randomBytes(Int.random(in: 40...120, using: &rng), &rng)
+        if Bool.random(using: &rng) { payload += textBytes(Int.random(in: 1...200, using: &rng), &rng) }
         return LogRecord(tag: UInt8(truncatingIfNeeded: task), payload: payload)
     }
 
@@ -28,7 +29,10 @@ import Testing
         let work: [[LogRecord]] = (0..<tasks).map { task in
             (0..<(task % 5 == 0 ? Int.random(in: 1...6, using: &rng) : 1)).map { Self.record(task: task, index: $0, &rng) }
         }
-        let log = try await Log.open(at: dir, configuration: .small(durability: durability))
+        // Frames well below the segment size, so that group commits roll segments (a frame never splits).
+        var configuration = LogConfiguration.small(durability: durability)
+        configuration.targetFrameSize = 16 << 10
+        let log = try await Log.open(at: dir, configuration: configuration)
         let acknowledged = try await withThrowingTaskGroup(of: Acknowledged.self) { group in
             for (task, records) in work.enumerated() {
                 group.addTask {
