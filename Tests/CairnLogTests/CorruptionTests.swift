@@ -3,12 +3,12 @@ import Foundation
 import Testing
 
 @Suite struct CorruptionTests {
-    /// A closed log of four segments (the last with its zero fill) and everything in it.
-    static func makeLog(_ dir: String, seed: UInt64 = 0xB17F) async throws -> [LogEntry] {
+    /// A closed log of `segments` segments (the last with its zero fill) and everything in it.
+    static func makeLog(_ dir: String, segments: Int = 4, seed: UInt64 = 0xB17F) async throws -> [LogEntry] {
         var rng = SeededGenerator(seed: seed)
         let log = try await Log.open(at: dir, configuration: .small())
         var expected: [LogEntry] = []
-        while try segmentNames(dir).count < 4 {
+        while try segmentNames(dir).count < segments {
             if Int.random(in: 0..<4, using: &rng) == 0 {
                 expected += try await log.appendBatch((0..<Int.random(in: 2...6, using: &rng)).map { _ in
                     randomRecord(size: Int.random(in: 1...400, using: &rng), &rng)
@@ -66,15 +66,16 @@ import Testing
         defer { removeTree(dir) }
         let seed = testSeed("randomBitFlipsAreAlwaysDetected")
         var rng = SeededGenerator(seed: seed)
-        let all = try await Self.makeLog(dir)
+        let all = try await Self.makeLog(dir, segments: 3)
         let pristine = try snapshot(dir)
         let maps = try segmentMaps(dir)
-        #expect(maps.count == 4)
+        #expect(maps.count == 3)
         #expect(maps.flatMap(\.entries) == all)
         let last = maps[maps.count - 1]
         #expect(last.fileSize > last.dataEnd, "the last segment keeps its zero fill")
 
         var outcomes: [String: Int] = [:]
+        var dirty: Set<String> = []
         for iteration in 0..<250 {
             let kind = Int.random(in: 0..<10, using: &rng)
             let file = kind == 4 || kind == 5 ? maps.count - 1 : Int.random(in: 0..<maps.count, using: &rng)
@@ -92,15 +93,17 @@ import Testing
             }
             let bit = UInt8(1) << UInt8.random(in: 0..<8, using: &rng)
             let context = "iteration \(iteration), seed \(seed): bit \(bit) of byte \(offset) in \(map.name)"
-            try restore(dir, to: pristine)
+            // Only the file damaged last time and the last segment (which an open may cut) differ from the pristine log.
+            for name in dirty.union([last.name]) { try writeBytes(pristine[name]!, to: dir + "/" + name) }
+            dirty = [map.name]
             var bytes = pristine[map.name]!
             bytes[Int(offset)] ^= bit
             try writeBytes(bytes, to: map.path)
+            let damaged = try snapshot(dir)
             let expected = Self.verdict(forDamageAt: offset, in: file, of: maps)
             outcomes[expected.description.components(separatedBy: " ").first!, default: 0] += 1
 
             // The read-only verifier predicts what the open does, and changes nothing.
-            let damaged = try snapshot(dir)
             do {
                 let report = try LogReader(directory: dir).verify()
                 switch expected {
