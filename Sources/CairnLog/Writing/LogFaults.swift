@@ -38,6 +38,12 @@ extension File {
         try write(bytes, at: offset)
     }
 
+    /// ``write(_:at:)`` unless `faults` says to fail it.
+    func write(_ bytes: [UInt8], at offset: Int64, _ what: LogFaults.Write, faults: LogFaults?) throws(LogError) {
+        if let code = faults?.beforeWrite(path, what) { throw .system("pwrite", path: path, offset: offset, errno: code) }
+        try write(bytes, at: offset)
+    }
+
     /// ``syncData()`` unless `faults` says to fail it.
     func syncData(faults: LogFaults?) throws(LogError) {
         if let code = faults?.beforeSync(path) { throw .system("fdatasync", path: path, errno: code) }

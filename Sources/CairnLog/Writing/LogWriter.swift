@@ -267,11 +267,7 @@ package final class LogWriter: @unchecked Sendable {
         let path = directory.file(name)
         let temporary = path + ".tmp"
         let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
-        let header = SegmentHeader(baseLSN: base).encoded()
-        let written: Result<Void, LogError> = header.withUnsafeBytes { bytes in
-            Result { () throws(LogError) in try created.write(bytes, at: 0, .segmentHeader, faults: faults) }
-        }
-        try written.get()
+        try created.write(SegmentHeader(baseLSN: base).encoded(), at: 0, .segmentHeader, faults: faults)
         try created.sync(faults: faults)
         try Directory.rename(temporary, to: path)
         try Directory.sync(directory.path)
