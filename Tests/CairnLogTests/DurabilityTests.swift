@@ -16,6 +16,8 @@ final class FaultPlan: Sendable {
         /// errno for writes of this kind, fired once unless `sticky`.
         var failWrite: (kind: LogFaults.Write, errno: Int32, sticky: Bool)?
         var fired: [String] = []
+        /// Every sync the writer asked for, failed or not.
+        var syncs = 0
     }
 
     let state = Locked(State())
@@ -32,6 +34,7 @@ final class FaultPlan: Sendable {
             },
             beforeSync: { [state] path in
                 state.withLock { s in
+                    s.syncs += 1
                     guard let code = s.failNextSync else { return nil }
                     s.failNextSync = nil
                     s.fired.append("sync \(path)")
@@ -41,6 +44,7 @@ final class FaultPlan: Sendable {
     }
 
     var fired: [String] { state.value.fired }
+    var syncs: Int { state.value.syncs }
 }
 
 @Suite struct DurabilityTests {
@@ -68,6 +72,39 @@ final class FaultPlan: Sendable {
             try await group.waitForAll()
         }
         #expect(log.lastLSN == before, "nothing more acknowledged")
+    }
+
+    /// What each durability policy syncs, seen through the writer's fault hook (no zero fill, one segment).
+    @Test func durabilityPolicies() async throws {
+        let plan = FaultPlan()
+        let dir = temporaryPath("policies")
+        defer { removeTree(dir) }
+
+        // always: every acknowledged append was synced first.
+        var log = try await Log.open(at: dir, configuration: Self.configuration(plan, durability: .always, preallocationStep: 0))
+        for i in 0..<10 {
+            let before = plan.syncs
+            _ = try await log.append(Self.record(i))
+            #expect(plan.syncs == before + 1, "append \(i) was acknowledged after exactly one sync")
+        }
+        try await log.close()
+        #expect(plan.syncs == 10, "nothing left to sync at close")
+
+        // never: no sync for appends; one when the log closes.
+        log = try await Log.open(at: dir, configuration: Self.configuration(plan, durability: .never, preallocationStep: 0))
+        _ = try await log.appendEach((10..<30).map(Self.record))
+        #expect(plan.syncs == 10)
+        try await log.close()
+        #expect(plan.syncs == 11)
+
+        // interval: an append is acknowledged without waiting for a sync; the writer syncs once the interval has
+        // passed — during that append if it already has, else on its own, with no other append to wake it.
+        log = try await Log.open(at: dir, configuration: Self.configuration(plan, durability: .interval(milliseconds: 5), preallocationStep: 0))
+        _ = try await log.append(Self.record(30))
+        #expect(await poll(seconds: 10) { plan.syncs == 12 }, "the idle writer synced within the interval")
+        try await log.close()
+        #expect(plan.syncs == 12, "nothing left to sync at close")
+        #expect(try readAll(dir).count == 31)
     }
 
     /// A failed `fdatasync` poisons the log: the failing append throws, every later one is refused even though
