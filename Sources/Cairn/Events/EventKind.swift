@@ -25,6 +25,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case branchStarted = 20
     case recoveryAttempted = 21
     case engineStopped = 22
+    /// The compact record that stands for a finished workflow after compaction dropped its history: name, status,
+    /// start and finish times, result or error, input, and its events' latest values (see ``WorkflowSummaryRecord``).
+    case workflowSummary = 23
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String {
@@ -51,6 +54,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .branchStarted: "branch"
         case .recoveryAttempted: "recovery attempt"
         case .engineStopped: "engine stopped"
+        case .workflowSummary: "workflow summary"
         }
     }
 
@@ -62,7 +66,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     public var isOperation: Bool {
         switch self {
         case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
-            .workflowForked, .workflowParked, .recoveryAttempted, .engineStopped:
+            .workflowForked, .workflowParked, .recoveryAttempted, .engineStopped, .workflowSummary:
             false
         default:
             true

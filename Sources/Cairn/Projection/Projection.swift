@@ -93,6 +93,12 @@ struct Projection {
         case .recoveryAttempted:
             workflows[id]?.recoveryAttempts += 1
             return nil
+        case .workflowSummary:
+            // Written by compaction for a finished workflow whose history it drops; a no-op while that history is
+            // still in the log (compaction appends the summary before it drops anything).
+            guard workflows[id] == nil, let restored = WorkflowSummaryRecord(event) else { return nil }
+            restore(restored)
+            return .workflow(id)
         case .engineStopped:
             for key in workflows.keys where workflows[key]!.recoveryAttempts > 0 { workflows[key]!.recoveryAttempts = 0 }
             return nil
