@@ -90,12 +90,13 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
     /// An empty path names no directory; it must not be taken as the root (`/LOCK`, `/<segment>`).
     @Test func emptyPathIsRefused() async throws {
         try #require(!FileManager.default.fileExists(atPath: "/LOCK"), "a /LOCK exists already; cannot tell who made it")
+        let rootBefore = Set(try FileManager.default.contentsOfDirectory(atPath: "/"))
         defer {
-            // If the bug is back, do not leave its litter at the root of the machine.
-            if let root = try? FileManager.default.contentsOfDirectory(atPath: "/") {
-                for name in root where name == "LOCK" || name.hasSuffix(".seg") || name.hasSuffix(".seg.tmp") {
-                    try? FileManager.default.removeItem(atPath: "/" + name)
-                }
+            // If the bug is back, do not leave its litter at the root of the machine: remove only what is new and
+            // named like the log's files.
+            let root = (try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []
+            for name in root where !rootBefore.contains(name) && (name == "LOCK" || name.hasSuffix(".seg") || name.hasSuffix(".seg.tmp")) {
+                try? FileManager.default.removeItem(atPath: "/" + name)
             }
         }
         await expectLogError(.invalidArgument) { try await Log.open(at: "", configuration: .small()) }
