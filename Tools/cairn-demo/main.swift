@@ -1,52 +1,105 @@
-// The demo: a process appends to a Cairn log, is killed with SIGKILL without closing it, and a fresh open
-// recovers every acknowledged record. (The engine's order-processing demo replaces this.)
+// The Cairn demo: a small order-processing service embedding Cairn on a log directory.
+//
+//  1. A child process (this binary, `--serve`) starts five order workflows and is killed with SIGKILL part-way.
+//  2. This process reopens the same log: the engine rebuilds its state, resumes every order by replay, the
+//     carrier's pickup messages arrive, and every order finishes from where it stopped.
+//  3. It prints the workflows and their statuses, and counts how often each step's body ran.
+import Cairn
 import CairnLog
 import Foundation
+import Logging
 
 let arguments = CommandLine.arguments
-let directory = arguments.count > 2 && arguments[1] == "--dir" ? arguments[2]
-    : FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo").path
+let quiet = Logger(label: "cairn-demo", factory: { _ in SwiftLogNoOpLogHandler() })
 
-if arguments.count > 2 && arguments[1] == "--child" {
-    // The child: append durably until killed, reporting each acknowledged LSN.
-    let log = try await Log.open(at: arguments[2])
-    var i = 0
-    while true {
-        let lsn = try await log.append(LogRecord(tag: 1, payload: Array("order-\(i) charged".utf8)))
-        FileHandle.standardOutput.write(Data("\(lsn.rawValue)\n".utf8))
-        i += 1
-    }
+func configuration() -> EngineConfiguration {
+    var configuration = EngineConfiguration()
+    configuration.logger = quiet
+    return configuration
 }
 
-try? FileManager.default.removeItem(atPath: directory)
-print("cairn demo: log directory \(directory)")
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+if arguments.count == 3 && arguments[1] == "--serve" {
+    // The child: the service before the crash.
+    let root = arguments[2]
+    sideEffects = SideEffects(path: root + "/side-effects.txt")
+    let engine = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await engine.run() }
+        for (i, item) in ["kettle", "teapot", "mugs", "tea", "strainer"].enumerated() {
+            let order = Order(id: "order-\(101 + i)", item: item, quantity: 1 + i * 2, cents: 1_250 * (i + 1))
+            _ = try await engine.start(ProcessOrder.self, input: order, id: order.id)
+        }
+        say("started")
+        try await group.next()
+    }
+    exit(0)
+}
+
+let root = arguments.count == 3 && arguments[1] == "--dir" ? arguments[2]
+    : FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo").path
+try? FileManager.default.removeItem(atPath: root)
+try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+sideEffects = SideEffects(path: root + "/side-effects.txt")
+say("Cairn demo — log directory \(root)/log\n")
+
+// 1. Run the service in a child process and kill it mid-way.
 let child = Process()
 child.executableURL = URL(fileURLWithPath: arguments[0])
-child.arguments = ["--child", directory]
-let pipe = Pipe()
-child.standardOutput = pipe
+child.arguments = ["--serve", root]
+child.standardOutput = FileHandle.nullDevice
 try child.run()
-var acknowledged: [UInt64] = []
-var buffer = Data()
-while acknowledged.count < 500 {
-    let chunk = pipe.fileHandleForReading.availableData
-    if chunk.isEmpty { break }
-    buffer.append(chunk)
-    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-        if let lsn = UInt64(String(decoding: buffer[..<newline], as: UTF8.self)) { acknowledged.append(lsn) }
-        buffer.removeSubrange(...newline)
-    }
-}
+let deadline = Date().addingTimeInterval(30)
+while sideEffects.lines().count < 7 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
 kill(child.processIdentifier, SIGKILL)
 child.waitUntilExit()
-print("killed the writer with SIGKILL after \(acknowledged.count) acknowledged appends")
+let beforeCrash = sideEffects.lines()
+say("1. the service ran \(beforeCrash.count) step bodies, then was killed with SIGKILL:")
+for line in beforeCrash { say("     \(line)") }
 
-let log = try await Log.open(at: directory)
-print("reopened: \(log.recovery)")
-let entries = try await log.entries()
-let present = Set(entries.map(\.lsn.rawValue))
-let missing = acknowledged.filter { !present.contains($0) }
-print("every acknowledged record present: \(missing.isEmpty ? "yes" : "NO, missing \(missing)")")
-if let last = entries.last { print("last record: LSN \(last.lsn) \(String(decoding: last.payload, as: UTF8.self))") }
-try await log.close()
-exit(missing.isEmpty ? 0 : 1)
+// 2. Restart: reopen the log, resume by replay, deliver the pickups.
+let engine = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+let pending = engine.list(status: [.pending])
+say("\n2. restarted: the log was recovered (\(engine.list().count) workflows, \(pending.count) unfinished); resuming by replay")
+var receipts: [Receipt] = []
+try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask { try await engine.run() }
+    for summary in engine.list() {
+        try await engine.send("van-7", to: summary.id, topic: "pickup", idempotencyKey: "pickup-\(summary.id)")
+    }
+    for summary in engine.list() {
+        receipts.append(try await engine.handle(for: summary.id, output: Receipt.self).result())
+    }
+    await engine.shutdown()
+    try await group.waitForAll()
+}
+
+// 3. What happened.
+let after = sideEffects.lines()
+var runs: [String: Int] = [:]
+for line in after { runs[line, default: 0] += 1 }
+say("\n3. every order finished:")
+say("     \("workflow".padding(toLength: 10, withPad: " ", startingAt: 0))  status     tracking            steps run (before crash + after)")
+let reopened = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+for receipt in receipts.sorted(by: { $0.order < $1.order }) {
+    let status = reopened.summary(of: receipt.order)?.status.rawValue ?? "?"
+    let steps = ["reserve-inventory", "charge-card", "ship"].map { step -> String in
+        let key = "\(receipt.order) \(step)"
+        let before = beforeCrash.filter { $0 == key }.count
+        return "\(step) \(before)+\((runs[key] ?? 0) - before)"
+    }
+    say("     \(receipt.order.padding(toLength: 10, withPad: " ", startingAt: 0))  \(status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(receipt.tracking.padding(toLength: 18, withPad: " ", startingAt: 0))  \(steps.joined(separator: ", "))")
+}
+await reopened.shutdown()
+let twice = runs.filter { $0.value > 1 }.keys.sorted()
+if twice.isEmpty {
+    say("\nno step ran twice: each completed step's result came back from the log on replay.")
+} else {
+    // A step whose body finished but whose result was not yet durable when the process died runs again:
+    // steps are at-least-once. It never happens to a step whose result was recorded.
+    say("\nran again after the crash (interrupted before their result was durable): \(twice.joined(separator: ", "))")
+}
+say("inspect the log with: swift run cairn inspect \(root)/log")
