@@ -20,8 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Size of each workload (what it counts depends on the workload); default: the workload's own.")
     var n: Int?
 
-    @Option(help: "Repetitions, for workloads that repeat (fan-out workflows); the log workloads run once.")
-    var reps: Int = 1
+    @Option(help: "Repetitions, for workloads that repeat (fanout: its workflows, instead of n); others ignore it.")
+    var reps: Int?
 
     @Option(help: "Where to make the run's scratch directory (it is removed afterwards).")
     var dir: String = "/tmp"
@@ -29,7 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard backend == "log" else { throw ValidationError("unknown backend '\(backend)'; only 'log' exists") }
         if let n, n < 1 { throw ValidationError("--n must be at least 1") }
-        guard reps >= 1 else { throw ValidationError("--reps must be at least 1") }
+        if let reps, reps < 1 { throw ValidationError("--reps must be at least 1") }
         do { _ = try Workload.named(workload) } catch { throw ValidationError("\(error)") }
     }
 

@@ -14,8 +14,8 @@ struct BenchContext {
     let backend: String
     /// The workload's size: `--n`, or the workload's default.
     var n: Int
-    /// `--reps`: how many repetitions a workload that repeats (e.g. fan-out workflows) should do.
-    let reps: Int
+    /// `--reps`, if given: how many repetitions a workload that repeats (fan-out workflows) should do.
+    let reps: Int?
     /// A fresh directory for this run (removed at exit); the floor and the logs are measured here alike.
     let directory: String
 

@@ -36,25 +36,47 @@ extension Workload {
             name: "log-recovery", defaultN: 2_000_000,
             summary: "open (verify, decompress, split) a log of n records, then scan it; records/s",
             run: LogBenchmarks.recovery),
+        Workload(
+            name: "sequential", defaultN: 2_000,
+            summary: "n workflows of 3 steps one after another, durable; workflows/s, latency, floor_p50_ms, target_ms, vs_target",
+            run: EngineBenchmarks.sequential),
+        Workload(
+            name: "concurrent", defaultN: 10_000,
+            summary: "n workflows of 3 steps started at once, all awaited; workflows/s, submit → result latency",
+            run: EngineBenchmarks.concurrent),
+        Workload(
+            name: "fanout", defaultN: 200,
+            summary: "--reps (else n) workflows of 100 parallel steps and a sum, one after another; latency per workflow",
+            run: EngineBenchmarks.fanout),
+        Workload(
+            name: "sleep", defaultN: 10_000,
+            summary: "n workflows of one durable 100 ms sleep started at once; workflows/s, submit → result latency",
+            run: EngineBenchmarks.sleep),
     ]
 
-    /// Names that stand for several workloads.
+    /// Names that stand for several workloads (or groups).
     static let groups: [String: [String]] = [
-        "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"]
+        "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"],
+        "all-engine": [
+            "floor-fdatasync", "sequential", "concurrent", "fanout", "sleep",
+        ],
+        "all": ["all-log", "all-engine"],
     ]
 
-    /// The workloads a `--workload` value names: a comma list of workload and group names.
+    /// The workloads a `--workload` value names: a comma list of workload and group names. A workload named twice
+    /// (`all-log` and `all-engine` both have the floor) runs once, at its first place.
     static func named(_ list: String) throws -> [Workload] {
-        try list.split(separator: ",").flatMap { item -> [Workload] in
-            let name = String(item).trimmingWhitespace
-            let names = groups[name] ?? [name]
-            return try names.map { name in
-                guard let workload = all.first(where: { $0.name == name }) else {
-                    throw BenchError("unknown workload '\(name)'; known: \(knownNames)")
-                }
-                return workload
-            }
+        var seen: Set<String> = []
+        return try list.split(separator: ",").flatMap { try expand(String($0).trimmingWhitespace) }
+            .filter { seen.insert($0.name).inserted }
+    }
+
+    private static func expand(_ name: String) throws -> [Workload] {
+        if let members = groups[name] { return try members.flatMap(expand) }
+        guard let workload = all.first(where: { $0.name == name }) else {
+            throw BenchError("unknown workload '\(name)'; known: \(knownNames)")
         }
+        return [workload]
     }
 
     static var knownNames: String {
