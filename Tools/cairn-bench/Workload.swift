@@ -49,6 +49,10 @@ extension Workload {
             summary: "--reps (else n) workflows of 100 parallel steps and a sum, one after another; latency per workflow",
             run: EngineBenchmarks.fanout),
         Workload(
+            name: "recovery", defaultN: 10_000,
+            summary: "n workflows parked in a receive, SIGKILL, reopen: recovered_s (all back), then one send each: seconds",
+            run: RecoveryBench.run),
+        Workload(
             name: "sleep", defaultN: 10_000,
             summary: "n workflows of one durable 100 ms sleep started at once; workflows/s, submit → result latency",
             run: EngineBenchmarks.sleep),
@@ -58,7 +62,7 @@ extension Workload {
     static let groups: [String: [String]] = [
         "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"],
         "all-engine": [
-            "floor-fdatasync", "sequential", "concurrent", "fanout", "sleep",
+            "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep",
         ],
         "all": ["all-log", "all-engine"],
     ]
