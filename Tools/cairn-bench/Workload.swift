@@ -56,13 +56,17 @@ extension Workload {
             name: "sleep", defaultN: 10_000,
             summary: "n workflows of one durable 100 ms sleep started at once; workflows/s, submit → result latency",
             run: EngineBenchmarks.sleep),
+        Workload(
+            name: "projection-rebuild", defaultN: 2_000_000,
+            summary: "WorkflowEngine.open of a log of n events (finished and unfinished workflows); events/s",
+            run: ProjectionRebuild.run),
     ]
 
     /// Names that stand for several workloads (or groups).
     static let groups: [String: [String]] = [
         "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"],
         "all-engine": [
-            "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep",
+            "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep", "projection-rebuild",
         ],
         "all": ["all-log", "all-engine"],
     ]
