@@ -1,5 +1,5 @@
 public import Cairn
-public import CairnLog
+import CairnLog
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
