@@ -46,7 +46,11 @@ let package = Package(
         ),
         .target(
             name: "CairnTesting",
-            dependencies: ["Cairn", "CairnLog"]
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "cairn",

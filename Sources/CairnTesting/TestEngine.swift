@@ -1,5 +1,6 @@
 public import Cairn
 import CairnLog
+import Logging
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -41,7 +42,11 @@ public func withTestEngine<R: Sendable>(
     workflows: [any Workflow.Type], configuration: EngineConfiguration? = nil, clock: TestClock? = nil,
     directory: String? = nil, durable: Bool = false, _ body: (WorkflowEngine) async throws -> R
 ) async throws -> R {
-    var configuration = configuration ?? EngineConfiguration()
+    var configuration = configuration ?? {
+        var quiet = EngineConfiguration()
+        quiet.logger.logLevel = .warning  // a test engine's open/stop lines are noise
+        return quiet
+    }()
     if clock != nil || configuration.clock is SystemWorkflowClock { configuration.clock = clock ?? TestClock() }
     if !durable { configuration.log.durability = .never }
     configuration.log.preallocationStep = 0

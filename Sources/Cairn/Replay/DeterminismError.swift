@@ -19,7 +19,7 @@ public struct OperationDescription: Sendable, Hashable, CustomStringConvertible 
     public var callSite: CallSite?
 
     public var description: String {
-        var s = "\(kind) '\(name)'"
+        var s = name == kind || name.isEmpty ? kind : "\(kind) '\(name)'"
         if !details.isEmpty { s += " (\(details.joined(separator: ", ")))" }
         if let callSite { s += " at \(callSite)" }
         return s

@@ -118,7 +118,10 @@ private func details(digest: UInt64?, target: String?, duration: UInt64?) -> [St
     var d: [String] = []
     if let target { d.append("to=\(target)") }
     if let duration { d.append("duration=\(formatNanoseconds(duration))") }
-    if let digest { d.append("input=\(String(digest, radix: 16))") }
+    if let digest {
+        let hex = String(digest, radix: 16)
+        d.append("input=" + String(repeating: "0", count: 16 - hex.count) + hex)
+    }
     return d
 }
 
