@@ -24,6 +24,7 @@ import Testing
         try await FixtureRecorder.record(FxParallel.self, input: 12, id: "parallel-1", into: root + "/parallel")
         try await FixtureRecorder.record(FxFailure.self, input: 3, id: "failure-1", into: root + "/failure")
         try await FixtureRecorder.record(VersionedV1.self, input: 5, id: "versioned-1", into: root + "/versioned-v1")
+        try await FixtureRecorder.record(Versioned.self, input: 6, id: "versioned-2", into: root + "/versioned-v2")
         // An unfinished history: the workflow waits for a message that never comes.
         let unfinished = root + "/unfinished"
         try? FileManager.default.removeItem(atPath: unfinished)
@@ -72,8 +73,8 @@ import Testing
         }
         let operations: Set<EventKind> = [
             .stepCompleted, .stepFailed, .sleepStarted, .messageSent, .messageReceived, .receiveStarted, .eventSet,
-            .eventRead, .childStarted, .childCompleted, .valueRecorded, .branchStarted, .workflowCompleted,
-            .workflowFailed,
+            .eventRead, .childStarted, .childCompleted, .valueRecorded, .branchStarted, .patchMarker,
+            .workflowCompleted, .workflowFailed,
         ]
         #expect(operations.subtracting(kinds).isEmpty, "kinds missing from the fixtures: \(operations.subtracting(kinds))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: replayFixtures).count >= 10)
