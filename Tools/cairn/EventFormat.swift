@@ -1,0 +1,184 @@
+import Cairn
+import CairnLog
+
+/// How one event is shown: a table row for people, a JSON object for scripts (`show`, `tail`, `export`).
+enum EventFormat {
+    /// Whether the payload of this event is text (an error message, a park reason) rather than a codec's bytes.
+    static func payloadIsText(_ event: Event) -> Bool {
+        switch event.kind {
+        case .stepFailed, .workflowFailed, .workflowParked: true
+        case .childCompleted: event.errorType != nil
+        default: false
+        }
+    }
+
+    /// The payload in one short line: JSON as it is (the default codec writes compact JSON), text in quotes,
+    /// anything else as hex.
+    static func preview(_ event: Event, max: Int = 60) -> String {
+        if event.kind == .workflowSummary, let summary = WorkflowSummaryRecord(event) {
+            let result = preview(bytes: summary.result, text: summary.failure != nil, max: max - 12)
+            return "\(summary.status): \(result)"
+        }
+        return preview(bytes: event.payload, text: payloadIsText(event), max: max)
+    }
+
+    static func preview(bytes: [UInt8], text: Bool, max: Int) -> String {
+        if bytes.isEmpty { return "" }
+        if text { return Format.truncate(Format.oneLine("\"" + String(decoding: bytes, as: UTF8.self) + "\""), max) }
+        if bytes.count <= 4096, JSONCheck.isJSON(bytes) {
+            return Format.truncate(Format.oneLine(String(decoding: bytes, as: UTF8.self)), max)
+        }
+        if let string = String(validating: bytes, as: UTF8.self), string.allSatisfy({ !$0.isASCII || $0.asciiValue! >= 0x20 || $0 == "\n" }) {
+            return Format.truncate(Format.oneLine("\"" + string + "\""), max)
+        }
+        let hex = bytes.prefix(max / 2).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+        return Format.truncate("0x" + hex + (bytes.count > max / 2 ? "…" : ""), max) + " (\(bytes.count) bytes)"
+    }
+
+    /// The kind's stable name for scripts: the ``EventKind`` case name.
+    static func caseName(_ kind: EventKind) -> String {
+        switch kind {
+        case .workflowStarted: "workflowStarted"
+        case .stepCompleted: "stepCompleted"
+        case .stepFailed: "stepFailed"
+        case .sleepStarted: "sleepStarted"
+        case .messageSent: "messageSent"
+        case .messageReceived: "messageReceived"
+        case .receiveStarted: "receiveStarted"
+        case .eventSet: "eventSet"
+        case .eventRead: "eventRead"
+        case .childStarted: "childStarted"
+        case .childCompleted: "childCompleted"
+        case .valueRecorded: "valueRecorded"
+        case .patchMarker: "patchMarker"
+        case .workflowCompleted: "workflowCompleted"
+        case .workflowFailed: "workflowFailed"
+        case .workflowCancelled: "workflowCancelled"
+        case .workflowResumed: "workflowResumed"
+        case .workflowForked: "workflowForked"
+        case .workflowParked: "workflowParked"
+        case .branchStarted: "branchStarted"
+        case .recoveryAttempted: "recoveryAttempted"
+        case .engineStopped: "engineStopped"
+        case .workflowSummary: "workflowSummary"
+        }
+    }
+
+    /// Writes a payload as a JSON value: the JSON itself when it is JSON, else a string (text) or
+    /// `{"base64": ...}`.
+    static func payload(_ bytes: [UInt8], text: Bool, into w: inout JSONWriter) {
+        if bytes.isEmpty {
+            w.null()
+        } else if !text, JSONCheck.isJSON(bytes) {
+            w.raw(bytes)
+        } else if let string = String(validating: bytes, as: UTF8.self) {
+            w.string(string)
+        } else {
+            w.beginObject()
+            w.field("base64", base64(bytes))
+            w.endObject()
+        }
+    }
+
+    /// One event as a JSON object (one line of `export`, an element of `show --json`).
+    static func json(_ event: Event, lsn: LSN, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("lsn")
+        w.number(lsn.rawValue)
+        w.field("kind", caseName(event.kind))
+        w.field("workflow", event.workflowID)
+        w.field("position", event.position?.description)
+        w.field("name", event.name)
+        w.field("callSite", event.callSite?.description)
+        w.field("time", Format.time(event.time, iso: true))
+        w.field("timeNs", event.time)
+        if let digest = event.digest { w.field("digest", String(digest, radix: 16)) }
+        if let target = event.target { w.field("target", target) }
+        if let deadline = event.deadline {
+            w.field("deadline", Format.time(deadline, iso: true))
+            w.field("deadlineNs", deadline)
+        }
+        if let number = event.number {
+            w.key("number")
+            w.number(number)
+        }
+        if let errorType = event.errorType { w.field("errorType", errorType) }
+        if let parent = event.parentPosition { w.field("parentPosition", parent.description) }
+        if let key = event.idempotencyKey { w.field("idempotencyKey", key) }
+        if event.flags != 0 { w.field("flags", Int(event.flags)) }
+        if event.kind == .workflowSummary, let summary = WorkflowSummaryRecord(event) {
+            w.key("summary")
+            w.beginObject()
+            w.field("status", summary.status.rawValue)
+            w.field("startedAt", Format.time(summary.startedAt, iso: true))
+            w.field("finishedAt", Format.time(summary.finishedAt, iso: true))
+            w.key("result")
+            payload(summary.result, text: summary.failure != nil, into: &w)
+            w.key("input")
+            payload(summary.input, text: false, into: &w)
+            w.key("events")
+            w.beginObject()
+            for e in summary.events {
+                w.key(e.key)
+                payload(e.value, text: false, into: &w)
+            }
+            w.endObject()
+            w.endObject()
+        } else {
+            w.key("payload")
+            payload(event.payload, text: payloadIsText(event), into: &w)
+        }
+        w.endObject()
+    }
+
+    /// The row of an event in `show` and `tail`.
+    static func row(_ event: Event, lsn: LSN, workflowColumn: Bool) -> [(text: String, style: Style?)] {
+        var cells: [(text: String, style: Style?)] = [(String(lsn.rawValue), .dim)]
+        if workflowColumn { cells.append((Format.truncate(event.workflowID, 36), nil)) }
+        let kindStyle: Style? =
+            switch event.kind {
+            case .stepFailed, .workflowFailed: .red
+            case .workflowCompleted: .green
+            case .workflowParked: .magenta
+            case .workflowStarted, .workflowSummary: .cyan
+            default: nil
+            }
+        cells.append((event.position?.description ?? "-", nil))
+        cells.append((event.kind.displayName, kindStyle))
+        cells.append((Format.truncate(event.name, 32), nil))
+        cells.append((event.callSite.map { Format.truncate($0.description, 40) } ?? "-", .dim))
+        cells.append((Format.time(event.time), nil))
+        var payload = preview(event)
+        if let errorType = event.errorType, event.kind != .workflowSummary { payload = errorType + ": " + payload }
+        cells.append((payload, nil))
+        return cells
+    }
+
+    static func tableColumns(workflowColumn: Bool) -> [Table.Column] {
+        var columns = [Table.Column(title: "LSN", alignment: .right)]
+        if workflowColumn { columns.append(.init(title: "WORKFLOW")) }
+        columns += [
+            .init(title: "POS"), .init(title: "KIND"), .init(title: "NAME"), .init(title: "CALL SITE"),
+            .init(title: "TIME (UTC)"), .init(title: "PAYLOAD"),
+        ]
+        return columns
+    }
+
+    static func base64(_ bytes: [UInt8]) -> String {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
+            i += 3
+        }
+        if i < bytes.count {
+            let rest = bytes.count - i
+            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], rest == 2 ? table[Int(n >> 6 & 63)] : 0x3D, 0x3D]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Cairn
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A duration on the command line: `7d`, `12h`, `30m`, `45s`, `500ms`, `2w`, or a combination (`1d12h`).
+struct DurationArgument: ExpressibleByArgument, Sendable {
+    var nanoseconds: Int64
+
+    init?(argument: String) {
+        let units: [(String, Int64)] = [
+            ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
+            ("d", 86_400_000_000_000), ("w", 604_800_000_000_000),
+        ]
+        var total: Int64 = 0
+        var rest = Substring(argument.lowercased())
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let value = Int64(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            let unitText = rest.prefix { $0.isLetter }
+            guard let unit = units.first(where: { $0.0 == unitText }) else { return nil }
+            rest = rest.dropFirst(unitText.count)
+            let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
+            guard !overflow else { return nil }
+            total += product
+        }
+        nanoseconds = total
+    }
+
+    var duration: Duration { .nanoseconds(nanoseconds) }
+}
+
+/// A point in time on the command line: an ISO 8601 date or date-time in UTC (`2025-01-31`,
+/// `2025-01-31T14:05:09Z`, `2025-01-31 14:05`), or a duration meaning that long ago (`24h`, `7d`).
+struct TimeArgument: ExpressibleByArgument, Sendable {
+    var nanoseconds: Int64
+
+    init?(argument: String) {
+        if let ago = DurationArgument(argument: argument) {
+            nanoseconds = nowNanoseconds() - ago.nanoseconds
+            return
+        }
+        var text = Substring(argument)
+        if text.hasSuffix("Z") || text.hasSuffix("z") { text = text.dropLast() }
+        let parts = text.split(whereSeparator: { $0 == "T" || $0 == "t" || $0 == " " })
+        guard parts.count == 1 || parts.count == 2 else { return nil }
+        let date = parts[0].split(separator: "-")
+        guard date.count == 3, let y = Int64(date[0]), let mo = Int64(date[1]), let d = Int64(date[2]),
+            (1...12).contains(mo), (1...31).contains(d)
+        else { return nil }
+        var seconds: Int64 = 0
+        var fraction: Int64 = 0
+        if parts.count == 2 {
+            let clock = parts[1].split(separator: ":")
+            guard (2...3).contains(clock.count), let h = Int64(clock[0]), let mi = Int64(clock[1]), h < 24, mi < 60 else {
+                return nil
+            }
+            seconds = h * 3600 + mi * 60
+            if clock.count == 3 {
+                let sec = clock[2].split(separator: ".")
+                guard let s = Int64(sec[0]), s < 61 else { return nil }
+                seconds += s
+                if sec.count == 2 {
+                    let digits = String(sec[1].prefix(9))
+                    guard let f = Int64(digits) else { return nil }
+                    fraction = f * Int64(pow10(9 - digits.count))
+                }
+            }
+        }
+        // Days since 1970 from a civil date (Howard Hinnant's algorithm).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        nanoseconds = (days * 86_400 + seconds) * 1_000_000_000 + fraction
+    }
+}
+
+private func pow10(_ n: Int) -> Int64 {
+    var v: Int64 = 1
+    for _ in 0..<n { v *= 10 }
+    return v
+}
+
+/// Nanoseconds since 1970, from the system clock.
+func nowNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// A workflow status on the command line.
+struct StatusArgument: ExpressibleByArgument, Sendable {
+    var status: WorkflowStatus
+
+    init?(argument: String) {
+        guard let status = WorkflowStatus(rawValue: argument.lowercased()) else { return nil }
+        self.status = status
+    }
+
+    static var allValueStrings: [String] { WorkflowStatus.allCases.map(\.rawValue) }
+}
+
+/// A point where `cairn compact --crash-after` stops as a crash would (tests only).
+struct StopArgument: ExpressibleByArgument, Sendable {
+    var stop: WorkflowCompaction.Stop
+
+    init?(argument: String) {
+        guard let stop = WorkflowCompaction.Stop(rawValue: argument) else { return nil }
+        self.stop = stop
+    }
+}

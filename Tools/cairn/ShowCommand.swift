@@ -1,0 +1,118 @@
+import ArgumentParser
+import Cairn
+import CairnLog
+
+/// `cairn show DIR ID`: one workflow's summary and history.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a workflow's status and its history: position, kind, name, call site, time, payload.",
+        discussion: """
+            Payloads are shown decoded when they are JSON (the default payload codec); error messages as text; \
+            other bytes in hex (--json: base64). Messages sent to the workflow from outside are listed with it. \
+            A finished workflow whose history a compaction dropped shows its summary record.
+
+            Examples:
+              cairn show /var/lib/orders/cairn order-1042
+              cairn show /var/lib/orders/cairn order-1042 --json | jq '.events[] | select(.kind == "stepFailed")'
+            """)
+
+    @OptionGroup var options: LogOptions
+
+    @Argument(help: "The workflow's ID.")
+    var id: String
+
+    @Option(help: "Characters of each payload shown in the table (0: all).")
+    var width = 60
+
+    func run() async throws {
+        let directory = options.directory
+        let id = self.id
+        try await reportingErrors(directory: directory) {
+            let access = try LogAccess(directory)
+            let wanted = Array(id.utf8)
+            var events: [(LSN, Event)] = []
+            var projection = LogProjection()
+            try access.scan { record in
+                guard let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes) else {
+                    // Not readable: say so when it might be this workflow's (a full decode names the problem).
+                    _ = try Event(record: record)
+                    return true
+                }
+                let own = EnvelopePeek.equals(peek.workflowID, in: record.bytes, wanted)
+                let toIt = peek.kind == .messageSent && !peek.hasPosition && peek.target.map { EnvelopePeek.equals($0, in: record.bytes, wanted) } == true
+                guard own || toIt else { return true }
+                let event = try Event(record: record)
+                events.append((record.lsn, event))
+                projection.apply(event, lsn: record.lsn)
+                return true
+            }
+            guard let summary = projection.summary(of: id) else {
+                throw CLIError("no workflow with ID '\(id)' in \(directory)", status: ExitStatus.notFound)
+            }
+            let output = projection.output(of: id)
+            var out = Output()
+            if options.json {
+                var w = JSONWriter()
+                w.beginObject()
+                w.key("workflow")
+                w.beginObject()
+                w.field("id", summary.id)
+                w.field("name", summary.name)
+                w.field("status", summary.status.rawValue)
+                w.field("startedAt", Format.time(summary.startedAt, iso: true))
+                w.field("updatedAt", Format.time(summary.updatedAt, iso: true))
+                w.field("parentID", summary.parentID)
+                w.key("input")
+                EventFormat.payload(projection.input(of: id) ?? [], text: false, into: &w)
+                if let output {
+                    w.key("output")
+                    EventFormat.payload(output, text: false, into: &w)
+                }
+                if let failure = summary.failure {
+                    w.key("error")
+                    w.beginObject()
+                    w.field("type", failure.errorType)
+                    w.field("message", failure.message)
+                    w.endObject()
+                }
+                if let reason = summary.parkReason { w.field("parkReason", reason) }
+                w.endObject()
+                w.key("events")
+                w.beginArray()
+                for (lsn, event) in events { EventFormat.json(event, lsn: lsn, into: &w) }
+                w.endArray()
+                w.endObject()
+                out.bytes(w.bytes)
+                out.line()
+            } else {
+                func row(_ label: String, _ value: String) { out.line(Style.bold.apply(label.padding(10)) + value) }
+                row("Workflow", summary.id)
+                row("Name", summary.name)
+                row("Status", Style.status(summary.status).apply(summary.status.rawValue))
+                row("Started", Format.time(summary.startedAt) + " UTC")
+                row(summary.status.isFinished ? "Finished" : "Updated", Format.time(summary.updatedAt) + " UTC")
+                if let parent = summary.parentID { row("Parent", parent) }
+                let max = width == 0 ? Int.max : Swift.max(width, 8)
+                row("Input", EventFormat.preview(bytes: projection.input(of: id) ?? [], text: false, max: max))
+                if let output { row("Result", EventFormat.preview(bytes: output, text: false, max: max)) }
+                if let failure = summary.failure { row("Error", Style.red.apply("\(failure.errorType): \(failure.message)")) }
+                if let reason = summary.parkReason { row("Parked", Style.magenta.apply(Format.oneLine(reason))) }
+                out.line()
+                var table = Table(EventFormat.tableColumns(workflowColumn: false))
+                for (lsn, event) in events {
+                    var cells = EventFormat.row(event, lsn: lsn, workflowColumn: false)
+                    if width == 0 || width != 60 {
+                        var payload = EventFormat.preview(event, max: max)
+                        if let errorType = event.errorType, event.kind != .workflowSummary { payload = errorType + ": " + payload }
+                        cells[cells.count - 1].text = payload
+                    }
+                    table.add(cells)
+                }
+                table.render(into: &out)
+                out.line(Style.dim.apply("\(Format.count(events.count)) events"))
+            }
+            out.flush()
+        }
+    }
+}
