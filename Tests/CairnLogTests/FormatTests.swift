@@ -1,5 +1,6 @@
 // The varint helpers are internal to CairnLog; everything else here is `package` API.
 @testable import CairnLog
+import Foundation
 import Testing
 
 @Suite struct CRC32CTests {
@@ -364,5 +365,42 @@ import Testing
         encoder.reset()
         let second = Self.encode(Array(batches[30...]), with: encoder)
         #expect(try Self.decode(second, with: FrameDecoder()).entries == batches[30...].flatMap { $0 })
+    }
+}
+
+/// The recorded logs under `Fixtures/` (written by format version 1, never regenerated) must read back as they were
+/// written: every later version of CairnLog reads version 1. Read-only: nothing in Fixtures/ is changed.
+@Suite struct FixtureFormatTests {
+    static let fixtures: String = {
+        var url = URL(fileURLWithPath: #filePath)  // Tests/CairnLogTests/FormatTests.swift
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("Fixtures").path
+    }()
+
+    /// Every directory under Fixtures/ that holds segments.
+    static func logDirectories() -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: fixtures) else { return [] }
+        var directories = Set<String>()
+        while let path = walker.nextObject() as? String {
+            guard path.hasSuffix(".seg") else { continue }
+            directories.insert(fixtures + "/" + (path as NSString).deletingLastPathComponent)
+        }
+        return directories.sorted()
+    }
+
+    @Test func recordedLogsReadBackUnchanged() throws {
+        let directories = Self.logDirectories()
+        try #require(directories.contains(Self.fixtures + "/format-v1"), "Fixtures/format-v1 is missing")
+        for dir in directories {
+            let before = try snapshot(dir)
+            let report = try LogReader(directory: dir).verify()
+            #expect(report.truncatedTail == nil, "\(dir): \(report)")
+            #expect(report.recordCount > 0, "\(dir)")
+            let entries = try readAll(dir)
+            #expect(entries.count == report.recordCount)
+            #expect(zip(entries, entries.dropFirst()).allSatisfy { $0.lsn < $1.lsn }, "\(dir)")
+            for map in try segmentMaps(dir) { #expect(map.header.version == 1, "\(map.path)") }
+            #expect(try snapshot(dir) == before, "reading a fixture changed it")
+        }
     }
 }
