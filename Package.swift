@@ -98,6 +98,11 @@ let package = Package(
             name: "CairnTestingTests",
             dependencies: ["Cairn", "CairnLog", "CairnTesting"]
         ),
+        // Runs the built `cairn` binary as a subprocess.
+        .testTarget(
+            name: "CairnCLITests",
+            dependencies: ["Cairn", "CairnLog"]
+        ),
     ]
 )
 

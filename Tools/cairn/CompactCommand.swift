@@ -85,7 +85,9 @@ struct CompactCommand: AsyncParsableCommand {
             let log: Log
             do {
                 var read = 0
-                log = try Log.openBlocking(at: directory) { record in
+                var configuration = LogConfiguration()
+                configuration.preallocationStep = 0  // no zero fill: the sizes reported are the data's
+                log = try Log.openBlocking(at: directory, configuration: configuration) { record in
                     try planner.add(record)
                     read += 1
                     if read & 0xFFFF == 0 { display.reading(read) }

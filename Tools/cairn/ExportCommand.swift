@@ -41,7 +41,7 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 let event = try Event(record: record)
                 EventFormat.json(event, lsn: record.lsn, into: &w)
-                w.bytes.append(0x0A)
+                w.newLine()
                 if w.bytes.count >= 1 << 16 {
                     out.bytes(w.bytes)
                     w = JSONWriter()

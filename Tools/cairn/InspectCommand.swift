@@ -24,7 +24,9 @@ struct InspectCommand: AsyncParsableCommand {
             let catalog = try access.catalog()
             var projection = LogProjection()
             let report = try access.reader.verify { record in
-                if LogProjection.isLifecycle(tag: record.tag) { try projection.apply(record) }
+                if LogProjection.isLifecycle(tag: record.tag) || LogProjection.isMailbox(tag: record.tag) {
+                    try projection.apply(record)
+                }
             }
             var counts: [WorkflowStatus: Int] = [:]
             projection.forEachSummary { counts[$0.status, default: 0] += 1 }

@@ -239,6 +239,13 @@ struct JSONWriter {
         needsComma.removeLast()
     }
 
+    /// Ends a top-level value with a newline (JSON lines): the next value starts a new line, without a comma.
+    mutating func newLine() {
+        bytes.append(0x0A)
+        needsComma[0] = false
+        pendingValue = false
+    }
+
     /// A key; the next value written is its value.
     mutating func key(_ key: String) {
         separator()

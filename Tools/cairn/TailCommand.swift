@@ -21,7 +21,7 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Keep running and print events as they are appended.")
     var follow = false
 
-    @Option(name: [.short, .customLong("lines")], help: "How many of the latest events to print first.")
+    @Option(name: [.customShort("n"), .customLong("lines")], help: "How many of the latest events to print first.")
     var count = 10
 
     @Option(help: "Start at this LSN instead of the latest events.")
@@ -72,7 +72,7 @@ struct TailCommand: AsyncParsableCommand {
                     var w = JSONWriter()
                     for (lsn, event) in rows {
                         EventFormat.json(event, lsn: lsn, into: &w)
-                        w.bytes.append(0x0A)
+                        w.newLine()
                         w = flushing(w, into: &out)
                     }
                     out.bytes(w.bytes)

@@ -47,7 +47,9 @@ struct VerifyCommand: AsyncParsableCommand {
                         "refusing to repair: an engine (process \(holder)) holds the log's lock; stop it (its next open cuts the torn tail too)",
                         status: ExitStatus.locked)
                 }
-                let log = try Log.openBlocking(at: directory)
+                var configuration = LogConfiguration()
+                configuration.preallocationStep = 0  // change nothing but the cut
+                let log = try Log.openBlocking(at: directory, configuration: configuration)
                 repaired = log.recovery
                 try await log.close()
                 result = try Verification(access: access)
@@ -112,6 +114,9 @@ struct Verification {
         }
         segments = current.count
 
+        // Once records are missing (a damaged frame), "never started" can no longer be told from "started in
+        // what could not be read": that check stops there.
+        var skipped = false
         var started = Set<Int>()
         var startedIDs = Set<String>()
         var previous: LSN?
@@ -120,6 +125,7 @@ struct Verification {
             let reader: SegmentReader
             do { reader = try SegmentReader(path: segment.path, following: previous) } catch {
                 add(Problem(file: segment.name, offset: error.offset, message: error.message))
+                skipped = true
                 continue
             }
             bytes += fileSize(segment.path)
@@ -155,7 +161,7 @@ struct Verification {
                             startedIDs.insert(event.workflowID)
                             started.insert(hash)
                         default:
-                            if idBytes.isEmpty || !started.contains(hash) {
+                            if idBytes.isEmpty || (!skipped && !started.contains(hash)) {
                                 let id = EnvelopePeek.string(peek.workflowID, in: record)
                                 add(Problem(
                                     file: segment.name, offset: reader.offset, lsn: lsn,
@@ -170,6 +176,7 @@ struct Verification {
                 }
             } catch let error as LogError {
                 add(Problem(file: segment.name, offset: reader.offset, message: error.message))
+                skipped = true
                 continue
             }
             frames += reader.frameCount
@@ -194,6 +201,7 @@ struct Verification {
                 }
             default:
                 add(Problem(file: segment.name, offset: reader.offset, lsn: reader.lastLSN, message: "sealed segment damaged: \(end.explanation)"))
+                skipped = true
             }
         }
         workflows = startedIDs.count

@@ -23,6 +23,14 @@ package struct LogProjection: Sendable {
         }
     }
 
+    /// Whether events of this tag change inboxes or event values (sends, receives, set events).
+    package static func isMailbox(tag: UInt8) -> Bool {
+        switch EventKind(rawValue: tag) {
+        case .messageSent, .messageReceived, .eventSet: true
+        default: false
+        }
+    }
+
     /// Applies one event read from the log.
     package mutating func apply(_ event: Event, lsn: LSN) {
         projection.apply(event, lsn: lsn)

@@ -1,0 +1,152 @@
+import Cairn
+import CairnLog
+import Foundation
+import Testing
+
+/// Missing, foreign, empty, corrupt and locked logs: each a one-line error and a non-zero exit, never a trace.
+@Suite struct BadInputTests {
+    static let readCommands: [[String]] = [["inspect"], ["list"], ["show", "X", "ID"], ["tail"], ["verify"], ["export"], ["compact"], ["compact", "X", "--dry-run"]]
+
+    /// `command` with `directory` in place of the first argument after the subcommand.
+    func arguments(_ command: [String], _ directory: String) -> [String] {
+        var args = [command[0], directory]
+        args += command.dropFirst(2)
+        if command.count == 3, command[1] == "X" && command[0] == "show" { args = ["show", directory, "ID"] }
+        return args
+    }
+
+    @Test(arguments: readCommands)
+    func missingDirectory(_ command: [String]) throws {
+        let path = temporaryDirectory() + "-missing"
+        expectOneLineError(try cairn(arguments(command, path)), status: 3, containing: "no log directory")
+        #expect(!FileManager.default.fileExists(atPath: path), "no command creates the directory")
+    }
+
+    @Test(arguments: readCommands)
+    func directoryThatIsNotALog(_ command: [String]) throws {
+        let path = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { removeDirectory(path) }
+        expectOneLineError(try cairn(arguments(command, path)), status: 4, containing: "not a Cairn log")
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: path + "/notes.txt"))
+        expectOneLineError(try cairn(arguments(command, path)), status: 4, containing: "notes.txt")
+        expectOneLineError(try cairn(arguments(command, path + "/notes.txt")), status: 4, containing: "not a directory")
+    }
+
+    @Test func emptyLog() async throws {
+        let path = temporaryDirectory()
+        defer { removeDirectory(path) }
+        let log = try await Log.open(at: path)
+        try await log.close()
+        #expect(try cairn(["inspect", path]).status == 0)
+        let inspect = try #require(try cairn(["inspect", path, "--json"]).json() as? [String: Any])
+        #expect(inspect["records"] as? Int == 0)
+        let list = try cairn(["list", path])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("no workflows"))
+        #expect((try cairn(["list", path, "--json"]).json() as? [Any])?.isEmpty == true)
+        expectOneLineError(try cairn(["show", path, "x"]), status: 3, containing: "no workflow")
+        #expect(try cairn(["tail", path]).status == 0)
+        let export = try cairn(["export", path])
+        #expect(export.status == 0 && export.stdout.isEmpty)
+        #expect(try cairn(["verify", path]).status == 0)
+        let compact = try cairn(["compact", path])
+        #expect(compact.status == 0, "\(compact.stderr)")
+        #expect(compact.stdout.contains("nothing to compact"))
+        #expect(try cairn(["compact", path, "--dry-run", "--json"]).json() is [String: Any])
+    }
+
+    @Test func corruptSealedSegment() async throws {
+        let log = try await Fixture.copy()
+        defer { removeDirectory(log.directory) }
+        let segments = try segmentFiles(log.directory)
+        try #require(segments.count >= 3)
+        let damaged = segments[1]
+        try flipByte(damaged, at: fileSize(damaged) / 2)
+        for command in [["inspect"], ["list"], ["export"], ["compact"], ["compact", "--dry-run"]] {
+            let result = try cairn([command[0], log.directory] + command.dropFirst())
+            expectOneLineError(result, status: 5, containing: "corrupt")
+        }
+        let name = (damaged as NSString).lastPathComponent
+        expectOneLineError(try cairn(["show", log.directory, "greet-1"]), status: 5, containing: name)
+        let verify = try cairn(["verify", log.directory])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains(name))
+        let json = try #require(try cairn(["verify", log.directory, "--json"]).json() as? [String: Any])
+        #expect(json["ok"] as? Bool == false)
+        let problems = try #require(json["problems"] as? [[String: Any]])
+        try #require(problems.count == 1)
+        #expect(problems[0]["file"] as? String == name)
+        #expect((problems[0]["offset"] as? Int ?? 0) > 40)
+        // Damage in a sealed segment is never "repaired".
+        let repair = try cairn(["verify", log.directory, "--repair"])
+        #expect(repair.status == 1)
+        #expect(repair.stderr.contains("not repaired"))
+    }
+
+    @Test func eachDamagedSegmentIsReported() async throws {
+        let log = try await Fixture.copy()
+        defer { removeDirectory(log.directory) }
+        let segments = try segmentFiles(log.directory)
+        try #require(segments.count >= 3)
+        try flipByte(segments[0], at: fileSize(segments[0]) / 2)
+        try flipByte(segments[2], at: fileSize(segments[2]) / 3)
+        let json = try #require(try cairn(["verify", log.directory, "--json"]).json() as? [String: Any])
+        let files = (json["problems"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        #expect(files == [segments[0], segments[2]].map { ($0 as NSString).lastPathComponent })
+    }
+
+    @Test func tornTailIsReportedAndRepaired() async throws {
+        let log = try await Fixture.copy()
+        defer { removeDirectory(log.directory) }
+        let last = try #require(try segmentFiles(log.directory).last)
+        let size = fileSize(last)
+        let handle = try #require(FileHandle(forWritingAtPath: last))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0x43, 0x46, 0x52, 0x4D, 1, 0, 0, 0, 9, 9]))  // a frame header cut short
+        try handle.close()
+        let verify = try cairn(["verify", log.directory, "--json"])
+        #expect(verify.status == 1)
+        let problems = try #require((try verify.json() as? [String: Any])?["problems"] as? [[String: Any]])
+        #expect(problems.count == 1)
+        #expect(problems.first?["repairable"] as? Bool == true)
+        #expect(problems.first?["offset"] as? Int == size)
+        // Read commands read around it.
+        #expect(try cairn(["list", log.directory]).status == 0)
+        let repair = try cairn(["verify", log.directory, "--repair"])
+        #expect(repair.status == 0, "\(repair.stdout)\(repair.stderr)")
+        #expect(repair.stdout.contains("repaired"))
+        #expect(fileSize(last) == size)
+        #expect(try cairn(["verify", log.directory]).status == 0)
+    }
+
+    @Test func lockedLog() async throws {
+        let log = try await Fixture.copy()
+        defer { removeDirectory(log.directory) }
+        let held = try await Log.open(at: log.directory)
+        let before = try segmentFiles(log.directory).map { fileSize($0) }
+        let compact = try cairn(["compact", log.directory, "--keep-last", "0"])
+        expectOneLineError(compact, status: 6, containing: "locked")
+        #expect(compact.stderr.contains("process \(getpid())"))
+        #expect(try segmentFiles(log.directory).map { fileSize($0) } == before, "nothing was written")
+        // Reading needs no lock.
+        for command in [["inspect"], ["list"], ["show", "greet-1"], ["tail"], ["verify"], ["export"], ["compact", "--dry-run"]] {
+            let result = try cairn([command[0], log.directory] + command.dropFirst())
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+        let inspect = try #require(try cairn(["inspect", log.directory, "--json"]).json() as? [String: Any])
+        #expect(inspect["lockedBy"] as? Int == Int(getpid()))
+        try await held.close()
+    }
+
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() async throws {
+        let log = try await Fixture.copy()
+        defer { removeDirectory(log.directory) }
+        // Pipes are not terminals: plain text, with NO_COLOR or without.
+        for env in [[:], ["NO_COLOR": "1"]] {
+            let result = try cairn(["list", log.directory], environment: env)
+            #expect(result.status == 0)
+            #expect(!result.stdout.contains("\u{1B}["))
+        }
+    }
+}
