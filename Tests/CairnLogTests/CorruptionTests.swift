@@ -244,8 +244,43 @@ import Testing
         let error = await expectLogError(.corruptSegment) { try await Log.open(at: dir, configuration: .small()) }
         #expect(error?.path == last.path)
         #expect(error?.offset == frame.offset)
-        #expect(error?.message.contains("valid frame follows") == true)
+        #expect(error?.message.contains("a later commit's frame follows") == true)
         #expect(try snapshot(dir) == before, "nothing was cut")
+    }
+
+    /// One group commit may write several frames with one `pwrite`; a power loss can leave a later frame of that
+    /// write on disk and an earlier one torn. Nothing of that commit was acknowledged, so it is a torn tail, cut
+    /// back — unless the valid frame beyond the damage starts a commit of its own, which proves the damaged frame
+    /// was synced before it.
+    @Test(arguments: [(UInt16(1), false), (UInt16(0), true)])
+    func validFrameAfterDamageIsTornOnlyWithinOneCommit(laterIndex: UInt16, refused: Bool) async throws {
+        let dir = temporaryPath("commitindex")
+        defer { removeTree(dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let encoder = FrameEncoder(maxBlockLength: 1 << 16)
+        encoder.reset()
+        var frames = ByteBuffer(capacity: 1 << 16)
+        var offsets: [Int] = []
+        for (lsn, index) in [(UInt64(1), UInt16(0)), (2, 0), (3, laterIndex)] {
+            offsets.append(SegmentHeader.size + frames.count)
+            encoder.beginFrame(maxBlockLength: 1 << 10)
+            let payload = Array("record \(lsn) of a commit".utf8)
+            payload.withUnsafeBytes { encoder.add(lsn: LSN(lsn), tag: 1, payload: $0) }
+            encoder.endFrame(into: &frames, commitIndex: index)
+        }
+        var bytes = SegmentHeader(baseLSN: .first).encoded() + Array(frames.bytes)
+        bytes[offsets[1] + FrameHeader.size + 1] ^= 0x40  // tear the second frame
+        let path = dir + "/" + LogDirectory.segmentName(base: .first)
+        try writeBytes(bytes, to: path)
+        if refused {
+            let error = await expectLogError(.corruptSegment) { try await Log.open(at: dir, configuration: .small()) }
+            #expect(error?.offset == Int64(offsets[1]))
+        } else {
+            let log = try await Log.open(at: dir, configuration: .small())
+            #expect(log.recovery.truncatedTail?.offset == Int64(offsets[1]))
+            #expect(try await log.entries().map(\.lsn) == [LSN(1)])
+            try await log.close()
+        }
     }
 
     /// A frame whose checksum is right but whose records do not parse (only a buggy writer makes one) at the end

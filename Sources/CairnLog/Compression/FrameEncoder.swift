@@ -90,7 +90,7 @@ package final class FrameEncoder {
 
     /// Compresses the frame's block and appends the whole frame to `out`. Returns the raw block length.
     @discardableResult
-    package func endFrame(into out: inout ByteBuffer) -> Int {
+    package func endFrame(into out: inout ByteBuffer, commitIndex: UInt16 = 0) -> Int {
         precondition(blockCount > 0, "a frame needs at least one record")
         let rawLength = blockLength
         let start = out.count
@@ -106,13 +106,13 @@ package final class FrameEncoder {
         if compressed > 0 && Int(compressed) < rawLength {
             header = FrameHeader(
                 flags: FrameHeader.flagCompressed, storedLength: UInt32(compressed), rawLength: UInt32(rawLength),
-                recordCount: blockCount, firstLSN: blockFirstLSN)
+                recordCount: blockCount, firstLSN: blockFirstLSN, commitIndex: commitIndex)
         } else {
             // Stored raw; the stream has still seen these bytes, so later blocks may refer to them either way.
             payload.copyMemory(from: block!, byteCount: rawLength)
             header = FrameHeader(
                 flags: 0, storedLength: UInt32(rawLength), rawLength: UInt32(rawLength), recordCount: blockCount,
-                firstLSN: blockFirstLSN)
+                firstLSN: blockFirstLSN, commitIndex: commitIndex)
         }
         header.write(to: base)
         let crcOffset = FrameHeader.size + Int(header.storedLength)

@@ -3,7 +3,7 @@
 /// ```
 /// 0   4  magic "CFRM"
 /// 4   2  flags (bit 0: payload is an LZ4 block of the segment's stream; clear: stored raw)
-/// 6   2  reserved, zero
+/// 6   2  commit index: the frame's index within its group commit (0 for the first frame of a commit)
 /// 8   4  stored length: payload bytes on disk
 /// 12  4  raw length: the record block's length once decompressed
 /// 16  4  record count (>= 1)
@@ -25,12 +25,19 @@ package struct FrameHeader: Equatable, Sendable {
     package var rawLength: UInt32
     package var recordCount: UInt32
     package var firstLSN: LSN
+    /// The frame's index within the group commit that wrote it (saturating at 65535). Recovery uses it to tell a
+    /// torn multi-frame commit (later frames of the same write reached the disk, an earlier one did not) from
+    /// damage to acknowledged data: a commit starts only after the previous one was synced.
+    package var commitIndex: UInt16 = 0
 
     package var isCompressed: Bool { flags & Self.flagCompressed != 0 }
     /// Header, payload and checksum.
     package var frameLength: Int { Self.overhead + Int(storedLength) }
 
-    package init(flags: UInt16, storedLength: UInt32, rawLength: UInt32, recordCount: UInt32, firstLSN: LSN) {
+    package init(
+        flags: UInt16, storedLength: UInt32, rawLength: UInt32, recordCount: UInt32, firstLSN: LSN, commitIndex: UInt16 = 0
+    ) {
+        self.commitIndex = commitIndex
         self.flags = flags
         self.storedLength = storedLength
         self.rawLength = rawLength
@@ -41,7 +48,7 @@ package struct FrameHeader: Equatable, Sendable {
     package func write(to p: UnsafeMutableRawPointer) {
         p.setLE32(Self.magic, 0)
         p.setLE16(flags, 4)
-        p.setLE16(0, 6)
+        p.setLE16(commitIndex, 6)
         p.setLE32(storedLength, 8)
         p.setLE32(rawLength, 12)
         p.setLE32(recordCount, 16)
@@ -65,8 +72,8 @@ package struct FrameHeader: Equatable, Sendable {
         }
         let h = FrameHeader(
             flags: p.le16(4), storedLength: p.le32(8), rawLength: p.le32(12), recordCount: p.le32(16),
-            firstLSN: LSN(p.le64(20)))
-        if h.flags & ~Self.flagCompressed != 0 || p.le16(6) != 0 { return .failure(.badField("flags")) }
+            firstLSN: LSN(p.le64(20)), commitIndex: p.le16(6))
+        if h.flags & ~Self.flagCompressed != 0 { return .failure(.badField("flags")) }
         if h.recordCount == 0 { return .failure(.badField("record count 0")) }
         if Int(h.rawLength) > maxRawLength { return .failure(.badField("raw length \(h.rawLength)")) }
         // The encoder stores a block compressed only when that makes it smaller: a compressed frame no smaller than

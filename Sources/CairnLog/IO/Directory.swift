@@ -17,12 +17,19 @@ package enum Directory {
         return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .other
     }
 
-    /// Creates `path` and any missing parents, each with mode 0700.
+    /// Creates `path` and any missing parents, each with mode 0700, and syncs the parent of each directory it
+    /// creates, so the new directory's entry survives a power loss along with what goes into it.
     package static func create(_ path: String) throws(LogError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
+        var parent = path.hasPrefix("/") ? "/" : "."
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw .system("mkdir", path: prefix) }
+            if mkdir(prefix, 0o700) == 0 {
+                try sync(parent)
+            } else if errno != EEXIST {
+                throw .system("mkdir", path: prefix)
+            }
+            parent = prefix
             prefix += "/"
         }
     }

@@ -193,6 +193,12 @@ package final class SegmentReader {
     /// Looks past ``offset`` for any complete, checksummed frame. A valid frame after a bad one means the bad one
     /// is not a torn final write but damage to acknowledged data. Returns the first such frame's offset.
     package func findValidFrame(after start: Int64) throws(LogError) -> Int64? {
+        try findValidFrameHeader(after: start)?.offset
+    }
+
+    /// Like ``findValidFrame(after:)``, with the frame's header (its ``FrameHeader/commitIndex`` tells a torn
+    /// multi-frame commit from damage to acknowledged data).
+    package func findValidFrameHeader(after start: Int64) throws(LogError) -> (offset: Int64, header: FrameHeader)? {
         let size = try file.size()
         let magic = withUnsafeBytes(of: FrameHeader.magic.littleEndian) { Array($0) }
         var position = start + 1
@@ -223,7 +229,7 @@ package final class SegmentReader {
                 candidate + Int64(h.frameLength) <= size,
                 try ensureChecksum(at: candidate, header: h)
             {
-                return candidate
+                return (candidate, h)
             }
             position = candidate + 1
         }

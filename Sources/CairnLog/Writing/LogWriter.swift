@@ -205,6 +205,7 @@ package final class LogWriter: @unchecked Sendable {
     /// sealing the segment first whenever the next frame might not fit, and writes them.
     private func writeFrames(_ batch: [Pending]) throws(LogError) {
         output.count = 0
+        var commitIndex: UInt16 = 0
         var i = 0
         while i < batch.count {
             var rawBound = batch[i].rawBound
@@ -217,6 +218,7 @@ package final class LogWriter: @unchecked Sendable {
             if frameEnd > Int64(configuration.segmentSize) && writeOffset + Int64(output.count) > Int64(SegmentHeader.size) {
                 try flushOutput()
                 try roll()
+                commitIndex = 0  // what went before is sealed and synced: this segment's frames start afresh
             }
             encoder.beginFrame(maxBlockLength: rawBound)
             for k in i..<j {
@@ -226,7 +228,8 @@ package final class LogWriter: @unchecked Sendable {
                 }
                 lastLSNs.append(LSN(nextLSN.rawValue - 1))
             }
-            encoder.endFrame(into: &output)
+            encoder.endFrame(into: &output, commitIndex: commitIndex)
+            commitIndex &+= commitIndex == .max ? 0 : 1
             i = j
         }
         try flushOutput()
