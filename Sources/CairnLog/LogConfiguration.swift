@@ -28,6 +28,10 @@ public struct LogConfiguration: Sendable {
     /// `fdatasync` a metadata update on every commit (PostgreSQL and RocksDB do the same with their WAL files).
     /// Default 4 MiB; 0 turns it off; at most 1 GiB.
     public var preallocationStep: Int = 4 << 20
+    /// Called on the writer thread after every group commit, once its appenders are resumed: how many appends and
+    /// records it took, the bytes written, and how long `fdatasync` took. For metrics (the engine reports the commit
+    /// batch size and sync latency through it); keep it cheap, it delays the next commit.
+    public var commitObserver: (@Sendable (LogCommit) -> Void)?
     /// Where the log reports recovery actions (a truncated tail, a finished compaction) and I/O failures.
     public var logger: Logger = Logger(label: "cairn.log")
 
@@ -61,4 +65,16 @@ public struct LogConfiguration: Sendable {
         }
         return self
     }
+}
+
+/// One group commit, as ``LogConfiguration/commitObserver`` sees it.
+public struct LogCommit: Sendable {
+    /// Appends (calls of ``Log/append(_:)`` or ``Log/append(contentsOf:)``) the commit acknowledged.
+    public var appends: Int
+    /// Records it wrote.
+    public var records: Int
+    /// Bytes of frames it wrote.
+    public var bytes: Int
+    /// How long its `fdatasync` took; nil when the durability policy did not sync it.
+    public var syncDuration: Duration?
 }

@@ -9,6 +9,9 @@ struct EngineMetrics: Sendable {
     let stepLatency: Metrics.Timer
     let commitLatency: Metrics.Timer
     let commitBatch: Recorder
+    /// Records per group commit of the log (all workflows together), and the log's `fdatasync` latency.
+    let logCommitRecords: Recorder
+    let logSyncLatency: Metrics.Timer
 
     init(dimensions: [(String, String)]) {
         started = Counter(label: "cairn_workflows_started_total", dimensions: dimensions)
@@ -18,5 +21,7 @@ struct EngineMetrics: Sendable {
         stepLatency = Metrics.Timer(label: "cairn_step_duration", dimensions: dimensions)
         commitLatency = Metrics.Timer(label: "cairn_commit_duration", dimensions: dimensions)
         commitBatch = Recorder(label: "cairn_commit_events", dimensions: dimensions)
+        logCommitRecords = Recorder(label: "cairn_log_commit_records", dimensions: dimensions)
+        logSyncLatency = Metrics.Timer(label: "cairn_log_sync_duration", dimensions: dimensions)
     }
 }

@@ -48,7 +48,7 @@ public final class WorkflowEngine: Service, Sendable {
 
     init(
         directory: String, configuration: EngineConfiguration, log: Log?, registry: [String: WorkflowRegistration],
-        projection: Projection
+        projection: Projection, metrics: EngineMetrics? = nil
     ) {
         self.directory = directory
         self.configuration = configuration
@@ -57,7 +57,7 @@ public final class WorkflowEngine: Service, Sendable {
         self.state = Mutex(EngineState(projection: projection))
         (jobs, jobsContinuation) = AsyncStream.makeStream(of: String.self)
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
-        metrics = EngineMetrics(dimensions: configuration.metricsDimensions)
+        self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)
     }
 
     /// Opens the engine on `directory` (created if missing) and rebuilds its state from the log.
@@ -74,13 +74,21 @@ public final class WorkflowEngine: Service, Sendable {
         let registry = try makeRegistry(workflows)
         var logConfiguration = configuration.log
         if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
+        let metrics = EngineMetrics(dimensions: configuration.metricsDimensions)
+        let userObserver = logConfiguration.commitObserver
+        logConfiguration.commitObserver = { commit in
+            metrics.logCommitRecords.record(commit.records)
+            if let sync = commit.syncDuration { metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds) }
+            userObserver?(commit)
+        }
         let builder = ProjectionBuilder()
         let log = try await Log.open(at: directory, configuration: logConfiguration) { record in
             try builder.apply(record)
         }
         let projection = builder.take()
         let engine = WorkflowEngine(
-            directory: directory, configuration: configuration, log: log, registry: registry, projection: projection)
+            directory: directory, configuration: configuration, log: log, registry: registry, projection: projection,
+            metrics: metrics)
         engine.logger.info(
             "workflow engine opened",
             metadata: [
@@ -256,6 +264,8 @@ struct EngineState: ~Copyable {
 
     var projection: Projection
     var phase = Phase.idle
+    /// Set by `_crash()` (tests): the log was abandoned, nothing more is written.
+    var crashed = false
     /// IDs whose start is being written.
     var starting: Set<String> = []
     /// Workflows executing in this process.

@@ -180,10 +180,15 @@ package final class LogWriter: @unchecked Sendable {
             return
         }
         lastLSNs.removeAll(keepingCapacity: true)
+        let bytesBefore = writeOffset
+        var syncDuration: Duration?
         do {
             try writeFrames(batch)
             switch configuration.durability {
-            case .always: try syncNow()
+            case .always:
+                let started = ContinuousClock.now
+                try syncNow()
+                syncDuration = ContinuousClock.now - started
             case .interval: syncIfDue(force: false)
             case .never: break
             }
@@ -196,6 +201,12 @@ package final class LogWriter: @unchecked Sendable {
         }
         state.commit(end: writeOffset, lastLSN: lastLSNs.last!)
         for (p, lsn) in zip(batch, lastLSNs) { p.continuation.resume(returning: lsn) }
+        if let observer = configuration.commitObserver {
+            let records = batch.reduce(0) { $0 + $1.records.count }
+            // After a roll the offset restarted: count the bytes of this segment only, a close enough figure.
+            let bytes = writeOffset >= bytesBefore ? Int(writeOffset - bytesBefore) : Int(writeOffset)
+            observer(LogCommit(appends: batch.count, records: records, bytes: bytes, syncDuration: syncDuration))
+        }
         if writeOffset + Int64(configuration.preallocationStep / 2) > zeroedUntil {
             do { try preallocate() } catch { poison(error, failing: []) }
         }
