@@ -7,6 +7,9 @@ import CairnLog
 /// Latencies of workflows started "at once" run from just before the task that starts the workflow is added
 /// (submit) to `handle.result()` returning (the completion is durable and observed), so they include the
 /// scheduling of that task, the start's sync and the completion's sync.
+///
+/// Every line also has `cpu_s`, the process's CPU time (all threads) over the timed part, and `cpu_us_per_wf`: on a
+/// machine shared with other work the wall time varies with their load, the CPU cost much less.
 enum EngineBenchmarks {
     /// Untimed workflows each workload runs first (DBOS's bench runs 10).
     static let warmUp = 10
@@ -17,19 +20,21 @@ enum EngineBenchmarks {
     static func sequential(_ context: BenchContext) async throws {
         let floor = try Floor.measure(in: context)
         let n = context.n
-        let (seconds, latencies) = try await withRunningEngine(context, "engine-sequential") { engine in
+        let run = try await withRunningEngine(context, "engine-sequential") { engine in
             for i in 0..<warmUp { try await runThreeSteps(engine, id: "warm-\(i)", input: -1 - i) }
             var latencies: [Double] = []
             latencies.reserveCapacity(n)
             let start = Stopwatch.now()
+            let cpu = CPUClock.now()
             for i in 0..<n {
                 let t = Stopwatch.now()
                 try await runThreeSteps(engine, id: "seq-\(i)", input: i)
                 latencies.append(Stopwatch.now() - t)
             }
-            return (Stopwatch.now() - start, latencies)
+            return Run(seconds: Stopwatch.now() - start, latencies: latencies, cpu: CPUClock.now() - cpu)
         }
-        var line = context.line("sequential", seconds: seconds, latencies: latencies)
+        let latencies = run.latencies
+        var line = run.line(context, "sequential")
         let p50 = Percentile.nearestRank(50, of: latencies.sorted())
         let target = 1.3 * 4 * floor.appendP50
         line["floor_p50_ms"] = .number(floor.appendP50 * 1e3)
@@ -43,11 +48,13 @@ enum EngineBenchmarks {
     /// `concurrent`: n × `ThreeSteps` started at once, all awaited; workflows/s, submit → result latency.
     static func concurrent(_ context: BenchContext) async throws {
         let n = context.n
-        let (seconds, latencies) = try await withRunningEngine(context, "engine-concurrent") { engine in
+        let run = try await withRunningEngine(context, "engine-concurrent") { engine in
             _ = try await startAllAndWait(ThreeSteps.self, engine, count: warmUp, prefix: "warm", expect: ThreeSteps.expected)
             return try await startAllAndWait(ThreeSteps.self, engine, count: n, prefix: "conc", expect: ThreeSteps.expected)
         }
-        context.emit(context.line("concurrent", seconds: seconds, latencies: latencies))
+        var line = run.line(context, "concurrent")
+        line["target_per_sec"] = .number(50_000, places: 0)
+        context.emit(line)
     }
 
     /// `fanout`: `--reps` (else n) × `FanOut` of 100 parallel steps, one after another; p50/p99 per workflow.
@@ -56,19 +63,20 @@ enum EngineBenchmarks {
         context.n = context.reps ?? context.n
         let reps = context.n
         let width = 100
-        let (seconds, latencies) = try await withRunningEngine(context, "engine-fanout") { engine in
+        let run = try await withRunningEngine(context, "engine-fanout") { engine in
             for i in 0..<3 { try await runFanOut(engine, id: "warm-\(i)", width: width) }
             var latencies: [Double] = []
             latencies.reserveCapacity(reps)
             let start = Stopwatch.now()
+            let cpu = CPUClock.now()
             for i in 0..<reps {
                 let t = Stopwatch.now()
                 try await runFanOut(engine, id: "fan-\(i)", width: width)
                 latencies.append(Stopwatch.now() - t)
             }
-            return (Stopwatch.now() - start, latencies)
+            return Run(seconds: Stopwatch.now() - start, latencies: latencies, cpu: CPUClock.now() - cpu)
         }
-        var line = context.line("fanout", seconds: seconds, latencies: latencies)
+        var line = run.line(context, "fanout")
         line["steps_per_wf"] = .int(width)
         line["target_p50_ms"] = 2.0
         context.emit(line)
@@ -78,16 +86,32 @@ enum EngineBenchmarks {
     /// is the timer's overhead).
     static func sleep(_ context: BenchContext) async throws {
         let n = context.n
-        let (seconds, latencies) = try await withRunningEngine(context, "engine-sleep") { engine in
+        let run = try await withRunningEngine(context, "engine-sleep") { engine in
             _ = try await startAllAndWait(OneSleep.self, engine, count: warmUp, prefix: "warm", expect: { $0 })
             return try await startAllAndWait(OneSleep.self, engine, count: n, prefix: "sleep", expect: { $0 })
         }
-        var line = context.line("sleep", seconds: seconds, latencies: latencies)
+        var line = run.line(context, "sleep")
         line["sleep_s"] = 0.1
+        line["target_per_sec"] = .number(10_000, places: 0)
         context.emit(line)
     }
 
     // MARK: Helpers
+
+    /// What a timed part measured: wall seconds, per-workflow latencies (seconds), process CPU seconds.
+    struct Run: Sendable {
+        var seconds: Double
+        var latencies: [Double]
+        var cpu: Double
+
+        /// The result line, with `cpu_s` and `cpu_us_per_wf` (per `context.n` workflows).
+        func line(_ context: BenchContext, _ workload: String) -> JSONLine {
+            var line = context.line(workload, seconds: seconds, latencies: latencies)
+            line["cpu_s"] = .number(cpu)
+            line["cpu_us_per_wf"] = .number(cpu / Double(context.n) * 1e6, places: 1)
+            return line
+        }
+    }
 
     /// The engine configuration of the workloads: the defaults, with the given durability.
     static func configuration(_ durability: LogConfiguration.Durability = .always) -> EngineConfiguration {
@@ -142,12 +166,14 @@ enum EngineBenchmarks {
     }
 
     /// Starts `count` workflows `prefix-i` (input i) at once, each in its own task, and waits for all their
-    /// results. Returns the seconds from the first submit to the last result, and each workflow's submit → result.
+    /// results. Returns the seconds from the first submit to the last result, each workflow's submit → result, and
+    /// the CPU time.
     static func startAllAndWait<W: Workflow>(
         _ type: W.Type, _ engine: WorkflowEngine, count: Int, prefix: String,
         expect: @escaping @Sendable (Int) -> Int
-    ) async throws -> (seconds: Double, latencies: [Double]) where W.Input == Int, W.Output == Int {
+    ) async throws -> Run where W.Input == Int, W.Output == Int {
         let start = Stopwatch.now()
+        let cpu = CPUClock.now()
         let latencies = try await withThrowingTaskGroup(of: Double.self) { group in
             for i in 0..<count {
                 let submitted = Stopwatch.now()
@@ -165,6 +191,6 @@ enum EngineBenchmarks {
             for try await latency in group { latencies.append(latency) }
             return latencies
         }
-        return (Stopwatch.now() - start, latencies)
+        return Run(seconds: Stopwatch.now() - start, latencies: latencies, cpu: CPUClock.now() - cpu)
     }
 }

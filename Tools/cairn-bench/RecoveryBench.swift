@@ -19,7 +19,8 @@ import Darwin
 /// - `sent_s`: one `send("go")` to each, all sent at once (group commit shares their syncs), all returned;
 /// - `seconds`: every result back. p50/p99: open → each result.
 ///
-/// `steps_rerun` counts step bodies executed again in this process: 0 when every outcome was replayed.
+/// `steps_rerun` counts step bodies executed again in this process: 0 when every outcome was replayed. `cpu_s`:
+/// this process's CPU time from the open to the last result.
 enum RecoveryBench {
     static let target = 1.0
 
@@ -34,6 +35,7 @@ enum RecoveryBench {
 
         BenchProbe.reset()
         let start = Stopwatch.now()
+        let cpuStart = CPUClock.now()
         let engine = try await WorkflowEngine.open(
             directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
         let opened = Stopwatch.now() - start
@@ -59,7 +61,10 @@ enum RecoveryBench {
                 }
                 return (sent, done)
             }
-            return (recovered: recovered, sent: sentAt.max()! - start, done: doneAt.map { $0 - start })
+            return (
+                recovered: recovered, sent: sentAt.max()! - start, done: doneAt.map { $0 - start },
+                cpu: CPUClock.now() - cpuStart
+            )
         }
         let probe = BenchProbe.snapshot
         var line = context.line("recovery", seconds: times.done.max()!, latencies: times.done)
@@ -70,6 +75,8 @@ enum RecoveryBench {
         line["steps_rerun"] = .int(probe.stepRuns)
         line["target_recovered_s"] = .number(target)
         line["fill_s"] = .number(fillSeconds)
+        line["cpu_s"] = .number(times.cpu)
+        line["cpu_us_per_wf"] = .number(times.cpu / Double(n) * 1e6, places: 1)
         context.emit(line)
     }
 
