@@ -60,6 +60,10 @@ extension Workload {
             name: "projection-rebuild", defaultN: 2_000_000,
             summary: "WorkflowEngine.open of a log of n events (finished and unfinished workflows); events/s",
             run: ProjectionRebuild.run),
+        Workload(
+            name: "replay", defaultN: 20_000,
+            summary: "record n workflows of 10 steps, then replay them all in strict mode; recorded operations/s",
+            run: ReplayBench.run),
     ]
 
     /// Names that stand for several workloads (or groups).
@@ -67,6 +71,7 @@ extension Workload {
         "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"],
         "all-engine": [
             "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep", "projection-rebuild",
+            "replay",
         ],
         "all": ["all-log", "all-engine"],
     ]

@@ -62,36 +62,40 @@ struct Projection {
                 input: event.payload, parentPosition: event.parentPosition)
             return .workflow(id)
         case .workflowCompleted, .workflowFailed:
-            guard workflows[id] != nil else { return nil }
-            workflows[id]!.summary.status = event.kind == .workflowCompleted ? .completed : .failed
-            workflows[id]!.summary.updatedAt = event.time
-            if !keepsFinishedHistories {
-                workflows[id]!.history = [:]
-                workflows[id]!.summary.historyCount = 0
+            let keepsHistory = keepsFinishedHistories
+            let found: Void? = withWorkflow(id) { w in
+                w.summary.status = event.kind == .workflowCompleted ? .completed : .failed
+                w.summary.updatedAt = event.time
+                if !keepsHistory {
+                    w.history = [:]
+                    w.summary.historyCount = 0
+                }
+                if event.kind == .workflowCompleted {
+                    w.output = event.payload
+                } else {
+                    w.summary.failure = WorkflowFailure(
+                        errorType: event.errorType ?? "Error", message: String(decoding: event.payload, as: UTF8.self))
+                }
             }
-            if event.kind == .workflowCompleted {
-                workflows[id]!.output = event.payload
-            } else {
-                workflows[id]!.summary.failure = WorkflowFailure(
-                    errorType: event.errorType ?? "Error", message: String(decoding: event.payload, as: UTF8.self))
-            }
-            return .workflow(id)
+            return found == nil ? nil : .workflow(id)
         case .workflowCancelled:
             setStatus(id, .cancelled, time: event.time)
             return .workflow(id)
         case .workflowResumed:
             setStatus(id, .pending, time: event.time)
-            workflows[id]?.summary.parkReason = nil
-            workflows[id]?.recoveryAttempts = 0
+            withWorkflow(id) { w in
+                w.summary.parkReason = nil
+                w.recoveryAttempts = 0
+            }
             return .workflow(id)
         case .workflowParked:
             setStatus(id, event.flags & Event.Flags.diverged != 0 ? .diverged : .parked, time: event.time)
-            workflows[id]?.summary.parkReason = String(decoding: event.payload, as: UTF8.self)
+            withWorkflow(id) { $0.summary.parkReason = String(decoding: event.payload, as: UTF8.self) }
             return .workflow(id)
         case .workflowForked:
             return nil
         case .recoveryAttempted:
-            workflows[id]?.recoveryAttempts += 1
+            withWorkflow(id) { $0.recoveryAttempts += 1 }
             return nil
         case .workflowSummary:
             // Written by compaction for a finished workflow whose history it drops; a no-op while that history is
@@ -100,7 +104,9 @@ struct Projection {
             restore(restored)
             return .workflow(id)
         case .engineStopped:
-            for key in workflows.keys where workflows[key]!.recoveryAttempts > 0 { workflows[key]!.recoveryAttempts = 0 }
+            for index in workflows.indices where workflows.values[index].recoveryAttempts > 0 {
+                workflows.values[index].recoveryAttempts = 0
+            }
             return nil
         case .messageSent:
             var wake: Wakeup?
@@ -143,33 +149,41 @@ struct Projection {
         case workflow(String)
     }
 
+    /// Mutates workflow `id` in place, if it exists.
+    ///
+    /// Always go through here (or `workflows.values[index]`): reading `workflows[id]!` copies the workflow, and a
+    /// write while that copy lives copies its whole history dictionary — per event, which made rebuilding a
+    /// projection quadratic in history length.
+    @discardableResult
+    private mutating func withWorkflow<R>(_ id: String, _ body: (inout Workflow) -> R) -> R? {
+        guard let index = workflows.index(forKey: id) else { return nil }
+        return body(&workflows.values[index])
+    }
+
     private mutating func setStatus(_ id: String, _ status: WorkflowStatus, time: Int64) {
-        guard workflows[id] != nil, !workflows[id]!.summary.status.isFinished else { return }
-        workflows[id]!.summary.status = status
-        workflows[id]!.summary.updatedAt = time
+        withWorkflow(id) { w in
+            guard !w.summary.status.isFinished else { return }
+            w.summary.status = status
+            w.summary.updatedAt = time
+        }
     }
 
     /// Adds an operation to its workflow's history (unfinished workflows only; sends from outside have no
     /// position and no history).
     private mutating func record(_ event: Event, lsn: LSN) {
-        guard let position = event.position, workflows[event.workflowID] != nil,
-            keepsFinishedHistories || !workflows[event.workflowID]!.summary.status.isFinished
-        else { return }
-        workflows[event.workflowID]!.recoveryAttempts = 0
-        if event.kind == .receiveStarted {
-            if workflows[event.workflowID]!.history[position] == nil {
-                workflows[event.workflowID]!.summary.historyCount += 1
-            }
-            workflows[event.workflowID]!.history[position, default: HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)]
-                .waitStarted = event
-        } else {
-            if workflows[event.workflowID]!.history[position]?.event == nil {
-                if workflows[event.workflowID]!.history[position] == nil {
-                    workflows[event.workflowID]!.summary.historyCount += 1
-                }
-                workflows[event.workflowID]!.history[position, default: HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)]
-                    .event = event
-                workflows[event.workflowID]!.history[position]!.lsn = lsn
+        guard let position = event.position else { return }
+        let keepsHistory = keepsFinishedHistories
+        withWorkflow(event.workflowID) { w in
+            guard keepsHistory || !w.summary.status.isFinished else { return }
+            w.recoveryAttempts = 0
+            let fresh = HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)
+            if event.kind == .receiveStarted {
+                if w.history[position] == nil { w.summary.historyCount += 1 }
+                w.history[position, default: fresh].waitStarted = event
+            } else if w.history[position]?.event == nil {
+                if w.history[position] == nil { w.summary.historyCount += 1 }
+                w.history[position, default: fresh].event = event
+                w.history[position]!.lsn = lsn
             }
         }
     }

@@ -69,10 +69,23 @@ extension WorkflowEngine {
         let engine = WorkflowEngine(
             directory: directory, configuration: configuration, log: nil, registry: registry, projection: projection)
         let chosen = projection.workflows.keys.filter { ids?.contains($0) ?? true }.sorted()
-        var results: [WorkflowReplay] = []
-        results.reserveCapacity(chosen.count)
-        for id in chosen { results.append(await engine.replayOne(id, mode: mode)) }
-        return results
+        // Workflows replay independently: a few at a time keeps every core busy.
+        return await withTaskGroup(of: (Int, WorkflowReplay).self) { group in
+            var results = [WorkflowReplay?](repeating: nil, count: chosen.count)
+            var next = 0
+            func startNext() {
+                guard next < chosen.count else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await engine.replayOne(chosen[index], mode: mode)) }
+            }
+            for _ in 0..<16 { startNext() }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                startNext()
+            }
+            return results.compactMap { $0 }
+        }
     }
 
     /// Replays one workflow of this (replay-only) engine's projection.
