@@ -54,14 +54,22 @@ extension WorkflowEngine {
         }
     }
 
-    /// Waits for `signal`, until `deadline` at the latest; false when the deadline passed first. Throws
-    /// `CancellationError` when the task is cancelled or `interrupt` fires.
-    func wait(for signal: Signal, until deadline: Int64?, interrupt: Signal?) async throws -> Bool {
+    /// Waits for `signal` (nil: none), until `deadline` at the latest; false when the deadline passed first.
+    /// Throws `CancellationError` when the task is cancelled or `interrupt` fires.
+    func wait(for signal: Signal?, until deadline: Int64?, interrupt: Signal?) async throws -> Bool {
+        if deadline == nil && interrupt == nil, let signal {
+            // The common case (a handle awaiting a result): no race to run, so no task group and child tasks.
+            await signal.wait()
+            try Task.checkCancellation()
+            return true
+        }
         let clock = self.clock
         let fired = await withTaskGroup(of: Bool?.self) { group in
-            group.addTask {
-                await signal.wait()
-                return true
+            if let signal {
+                group.addTask {
+                    await signal.wait()
+                    return true
+                }
             }
             if let deadline {
                 group.addTask {

@@ -21,9 +21,8 @@ extension WorkflowContext {
     /// Sleeps until `deadline` (nanoseconds since 1970), interrupted by cancellation or shutdown.
     func sleepUntil(_ deadline: Int64) async throws {
         guard !run.replayOnly, deadline > engine.clock.now() else { return }
-        let never = Signal()
         do {
-            _ = try await engine.wait(for: never, until: deadline, interrupt: run.interrupt)
+            _ = try await engine.wait(for: nil, until: deadline, interrupt: run.interrupt)
         } catch {
             try run.checkRunnable()
             throw error
