@@ -128,11 +128,13 @@ extension WorkflowEngine {
     }
 
     private func closeLog() async {
-        do {
-            try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
-            try await log?.close()
-        } catch {
-            logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
+        if !state.withLock({ $0.crashed }) {
+            do {
+                try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
+                try await log?.close()
+            } catch {
+                logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
+            }
         }
         state.withLock { $0.phase = .stopped }
         stopped.fire()
