@@ -9,7 +9,12 @@ extension WorkflowEngine {
     func execute(_ id: String) async {
         enum Start { case run(WorkflowRun, WorkflowRegistration, [UInt8]), skip, park(Event) }
         let start: Start = state.withLock { s in
-            guard let w = s.projection.workflows[id], w.summary.status.isActive, s.runs[id] == nil else { return .skip }
+            // One execution per workflow at a time: a start before run() and recovery both schedule it, so do two
+            // concurrent resumes. Nothing starts once shutdown began: the workflow stays pending in the log and
+            // resumes at the next start.
+            guard s.phase < .draining, s.executing[id] == nil, let w = s.projection.workflows[id], w.summary.status == .pending
+            else { return .skip }
+            s.executing[id] = Signal()
             guard let registration = registry[w.summary.name] else {
                 let reason = "workflow '\(w.summary.name)' is not registered in this process (was its code removed or renamed?); register it and the workflow resumes at the next start, or resume it by hand"
                 return .park(Event(
@@ -18,6 +23,9 @@ extension WorkflowEngine {
             }
             s.projection.workflows[id]!.summary.status = .running
             return .run(WorkflowRun(engine: self, id: id, name: w.summary.name, history: w.history), registration, w.input)
+        }
+        defer {
+            if case .skip = start {} else { state.withLock { $0.executing.removeValue(forKey: id) }?.fire() }
         }
         switch start {
         case .skip:
@@ -31,7 +39,12 @@ extension WorkflowEngine {
             let context = WorkflowContext(run: run, prefix: [])
             let codec = self.codec
             let task = Task { try await registration.run(context, input, codec) }
-            state.withLock { $0.runs[id] = ActiveRun(run: run, task: task) }
+            let draining = state.withLock { s in
+                s.runs[id] = ActiveRun(run: run, task: task)
+                return s.phase >= .draining
+            }
+            // Shutdown began between the check above and registering the run: beginShutdown() did not see it.
+            if draining { run.halt(.suspended) }
             let result = await withTaskCancellationHandler {
                 await task.result
             } onCancel: {

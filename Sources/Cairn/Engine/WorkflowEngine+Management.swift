@@ -26,7 +26,7 @@ extension WorkflowEngine {
                 workflowID: id)
         }
         // A run that is still winding down must end before the new one starts.
-        while let active = state.withLock({ $0.runs[id] }) { _ = await active.task.result }
+        while let ended = state.withLock({ $0.executing[id] }) { await ended.wait() }
         try await commit([Event(kind: .workflowResumed, workflowID: id, name: summary.name, time: clock.now())])
         jobsContinuation.yield(id)
     }

@@ -270,6 +270,9 @@ struct EngineState: ~Copyable {
     var starting: Set<String> = []
     /// Workflows executing in this process.
     var runs: [String: ActiveRun] = [:]
+    /// Workflows an `execute` has taken on (from its first look until it has recorded the end), each with a
+    /// signal fired when it is done: at most one execution per workflow.
+    var executing: [String: Signal] = [:]
     /// Tasks waiting for a message or an event key.
     var keyWaiters: [Projection.Key: [Signal]] = [:]
     /// Tasks waiting for a workflow to appear or change status.
