@@ -52,6 +52,7 @@ extension WorkflowEngine {
         let taken = state.withLock { s -> Bool in
             if s.projection.workflows[newID] != nil || s.starting.contains(newID) { return true }
             s.starting.insert(newID)
+            s.startedHere?.insert(newID)
             return false
         }
         guard !taken else { throw WorkflowError(.idConflict, "a workflow with ID '\(newID)' already exists", workflowID: newID) }

@@ -64,7 +64,9 @@ extension WorkflowEngine {
             var resume: [String] = []
             var park: [Event] = []
             var unpark: [Event] = []
-            for (id, w) in s.projection.workflows {
+            let startedHere = s.startedHere ?? []
+            s.startedHere = nil
+            for (id, w) in s.projection.workflows where !startedHere.contains(id) {
                 if w.summary.status == .parked, registry[w.summary.name] != nil,
                     w.summary.parkReason?.contains("is not registered") == true
                 {

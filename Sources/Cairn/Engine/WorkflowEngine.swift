@@ -152,6 +152,7 @@ public final class WorkflowEngine: Service, Sendable {
             }
             if s.starting.contains(id) { return .exists }
             s.starting.insert(id)
+            s.startedHere?.insert(id)
             return .write
         }
         switch decision {
@@ -268,6 +269,9 @@ struct EngineState: ~Copyable {
     var crashed = false
     /// IDs whose start is being written.
     var starting: Set<String> = []
+    /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their
+    /// start, they are no recovery of an earlier process's work.
+    var startedHere: Set<String>? = []
     /// Workflows executing in this process.
     var runs: [String: ActiveRun] = [:]
     /// Workflows an `execute` has taken on (from its first look until it has recorded the end), each with a
