@@ -66,8 +66,10 @@ public final class WorkflowContext: Sendable {
             return (Position(prefix + [s.next]), pending)
         }
         do {
-            try run.checkRunnable()
+            // Earlier outcomes first, even when the run must stop: they happened (a step that finished after a
+            // cancellation, a message taken off the inbox), and dropping them would run or lose them again.
             if !pending.isEmpty { try await engine.commit(pending) }
+            try run.checkRunnable()
             guard let entry = run.history[position] else {
                 if run.replayOnly { throw run.reachFrontier(position, attempted: attempted) }
                 return (position, nil)
