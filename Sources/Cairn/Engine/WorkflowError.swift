@@ -30,8 +30,9 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         public static let parked = Code("parked")
         /// The workflow finished with an error.
         public static let failed = Code("failed")
-        /// A workflow operation was called where it cannot be recorded: inside a step's body, concurrently on one
-        /// context, or after the workflow returned.
+        /// A workflow operation was called where it cannot be recorded: inside a step's body, from a task the
+        /// workflow spawned itself (rather than a branch of ``WorkflowContext/parallel(_:file:line:_:)``),
+        /// concurrently on one context, or after the workflow returned.
         public static let misuse = Code("misuse")
         /// The engine is shutting down or stopped: no new work is accepted.
         public static let shuttingDown = Code("shuttingDown")

@@ -41,6 +41,7 @@ struct WorkflowRegistration: Sendable {
     init<W: Workflow>(_ type: W.Type) {
         name = W.name
         run = { context, input, codec in
+            context.adoptCurrentTask()
             let decoded: W.Input
             do {
                 decoded = try codec.decode(W.Input.self, from: input)

@@ -81,6 +81,7 @@ public final class Branches: Sendable {
             let context = WorkflowContext(run: parent.run, prefix: prefix + [s.next])
             s.next += 1
             let task = Task {
+                context.adoptCurrentTask()
                 let result: Result<R, any Error>
                 do {
                     let value = try await body(context)

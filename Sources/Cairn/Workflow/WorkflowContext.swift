@@ -27,10 +27,20 @@ public final class WorkflowContext: Sendable {
     }
 
     private let scope = Mutex(Scope())
+    /// The task that runs this context's code (the workflow's body, or a branch's); operations from any other
+    /// task are refused. Nil until that task adopts the context.
+    private let owner = Mutex<TaskIdentity?>(nil)
 
     init(run: WorkflowRun, prefix: [UInt32]) {
         self.run = run
         self.prefix = prefix
+    }
+
+    /// Makes the calling task the only one allowed to use this context. Called first thing by the task that runs
+    /// the workflow's body or a branch's.
+    func adoptCurrentTask() {
+        let current = TaskIdentity.current
+        owner.withLock { $0 = current }
     }
 
     /// The workflow's ID.
@@ -50,6 +60,12 @@ public final class WorkflowContext: Sendable {
             throw WorkflowError(
                 .misuse,
                 "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called inside the body of step '\(step)'; workflow operations belong in the workflow's body, not in a step",
+                workflowID: run.id)
+        }
+        if let owner = owner.withLock({ $0 }), owner != TaskIdentity.current {
+            throw WorkflowError(
+                .misuse,
+                "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called from a task the workflow spawned itself (Task {}, a task group, async let); its position would depend on timing — give concurrent work a context of its own with parallel(_:) or map(_:)",
                 workflowID: run.id)
         }
         let (position, pending) = try scope.withLock { s throws(WorkflowError) -> (Position, [Event]) in
@@ -143,4 +159,17 @@ public final class WorkflowContext: Sendable {
         }
         return error
     }
+}
+
+/// Which task is running: compared, never used to act on the task.
+struct TaskIdentity: Equatable, @unchecked Sendable {
+    // @unchecked: `UnsafeCurrentTask` is not Sendable because acting on a task from elsewhere is unsafe; this only
+    // compares identities. The stored value keeps a strong reference to its task, so the address cannot be reused
+    // by another task while it is kept.
+    private let task: UnsafeCurrentTask
+
+    /// The calling task, if the caller runs in one.
+    static var current: TaskIdentity? { withUnsafeCurrentTask { $0.map(TaskIdentity.init) } }
+
+    private init(_ task: UnsafeCurrentTask) { self.task = task }
 }
