@@ -72,7 +72,10 @@ extension WorkflowContext {
                     attempt += 1
                     continue
                 }
-                if Task.isCancelled && run.stop != nil { throw stopError(error) }
+                // The task running the workflow was cancelled (cancel(), shutdown past its grace period, run()
+                // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
+                // own to record for good. It stays unrecorded and runs again when the workflow goes on.
+                if Task.isCancelled { throw stopError(error) }
                 let failure = StepFailure(step: name, errorType: String(reflecting: type(of: error)), message: "\(error)")
                 enqueue(event(
                     .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
