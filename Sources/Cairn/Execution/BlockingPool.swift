@@ -2,6 +2,12 @@ import CairnLog
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Threads of their own for step bodies that block (synchronous I/O, CPU-heavy work, C libraries), so they never
 /// occupy Swift's cooperative pool. Threads start on demand, up to a limit; work beyond it queues.
 final class BlockingPool: Sendable {
@@ -18,29 +24,91 @@ final class BlockingPool: Sendable {
     init(threads: Int) { limit = max(1, threads) }
 
     /// Runs `body` on a pool thread; the caller suspends until it returns.
+    ///
+    /// A cancelled caller is resumed at once with `CancellationError` and does not wait for the thread (which
+    /// cannot be interrupted): the body finishes in the background and its result is dropped. A body that has
+    /// not started yet when its caller is cancelled does not run.
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
-            let job: @Sendable () -> Void = {
-                do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
-            }
-            let action = state.withLock { s -> Int in
-                s.queue.append(job)
-                if s.idle > 0 {
-                    s.idle -= 1
-                    return 1  // wake an idle thread
+        let caller = Caller<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+                guard caller.wait(c) else { return }  // cancelled already: resumed
+                let job: @Sendable () -> Void = {
+                    guard caller.isWaiting else { return }
+                    caller.resume(Result { try body() })
                 }
-                if s.threads < limit {
-                    s.threads += 1
-                    return 2  // start a thread
+                let action = state.withLock { s -> Int in
+                    s.queue.append(job)
+                    if s.idle > 0 {
+                        s.idle -= 1
+                        return 1  // wake an idle thread
+                    }
+                    if s.threads < limit {
+                        s.threads += 1
+                        return 2  // start a thread
+                    }
+                    return 0
                 }
-                return 0
+                if action == 1 { available.signal() }
+                if action == 2 { _ = DedicatedThread.start(name: "cairn-blocking") { [self] in work() } }
             }
-            if action == 1 { available.signal() }
-            if action == 2 { _ = DedicatedThread.start(name: "cairn-blocking") { [self] in work() } }
+        } onCancel: {
+            caller.resume(.failure(CancellationError()))
+        }
+    }
+
+    /// The suspended caller of ``run(_:)``, resumed exactly once: by the body's result or by cancellation,
+    /// whichever comes first.
+    private final class Caller<T: Sendable>: Sendable {
+        private enum State {
+            case starting
+            case waiting(CheckedContinuation<T, any Error>)
+            case cancelled
+            case done
+        }
+
+        private let state = Mutex(State.starting)
+
+        /// Registers the continuation; false (and resumes it) if the caller was cancelled before.
+        func wait(_ c: CheckedContinuation<T, any Error>) -> Bool {
+            let cancelled = state.withLock { s -> Bool in
+                if case .cancelled = s {
+                    s = .done
+                    return true
+                }
+                s = .waiting(c)
+                return false
+            }
+            if cancelled { c.resume(throwing: CancellationError()) }
+            return !cancelled
+        }
+
+        var isWaiting: Bool {
+            state.withLock { s in
+                if case .waiting = s { return true }
+                return false
+            }
+        }
+
+        func resume(_ result: Result<T, any Error>) {
+            let c = state.withLock { s -> CheckedContinuation<T, any Error>? in
+                switch s {
+                case .starting:
+                    s = .cancelled
+                    return nil
+                case .waiting(let c):
+                    s = .done
+                    return c
+                case .cancelled, .done:
+                    return nil
+                }
+            }
+            c?.resume(with: result)
         }
     }
 
     private func work() {
+        nameCurrentThread("cairn-blocking")
         while true {
             let job = state.withLock { s -> (@Sendable () -> Void)? in
                 if s.queue.isEmpty {
@@ -52,4 +120,17 @@ final class BlockingPool: Sendable {
             if let job { job() } else { available.wait() }
         }
     }
+}
+
+/// Names the calling thread, so that a debugger, `top -H` or a test can tell the pool's threads from the
+/// cooperative pool's. (Glibc's `pthread_setname_np` is not visible to Swift; its `/proc` file is what it writes.)
+private func nameCurrentThread(_ name: String) {
+    #if canImport(Glibc)
+    let fd = open("/proc/thread-self/comm", O_WRONLY)
+    guard fd >= 0 else { return }
+    _ = name.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, min(15, $0.count - 1)) }
+    close(fd)
+    #elseif canImport(Darwin)
+    _ = pthread_setname_np(name)
+    #endif
 }
