@@ -219,7 +219,8 @@ public final class WorkflowEngine: Service, Sendable {
         _ type: V.Type, key: String, of workflowID: String, timeout: Duration? = nil
     ) async throws -> V? {
         let key = Projection.Key(workflowID: workflowID, name: key)
-        let deadline = timeout.map { clock.now() + $0.nanoseconds }
+        // No timeout: look without waiting (a deadline of now), as documented.
+        let deadline = clock.now() + (timeout.map { max(0, $0.nanoseconds) } ?? 0)
         guard let bytes = try await waitForEvent(key, deadline: deadline) else { return nil }
         return try decode(V.self, from: bytes, what: "event '\(key.name)'", workflowID: workflowID, position: nil)
     }
