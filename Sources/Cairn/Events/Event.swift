@@ -51,6 +51,10 @@ public struct Event: Sendable, Hashable {
         public static let recoveryExhausted: UInt8 = 8
         /// A patch marker recorded as deprecated (``WorkflowContext/deprecatePatch(_:file:line:)``).
         public static let deprecated: UInt8 = 16
+        /// An operation copied into a forked workflow's history from the workflow it was forked from
+        /// (``WorkflowEngine/fork(_:before:newID:)``): replayed there, but its effect is not applied again — a
+        /// copied send is not delivered a second time.
+        public static let copied: UInt8 = 32
     }
 
     /// Creates an event.

@@ -110,7 +110,7 @@ struct Projection {
             return nil
         case .messageSent:
             var wake: Wakeup?
-            if let destination = event.target {
+            if let destination = event.target, event.flags & Event.Flags.copied == 0 {
                 let key = Key(workflowID: destination, name: event.name)
                 if let idempotencyKey = event.idempotencyKey {
                     let seen = Key(workflowID: destination, name: idempotencyKey)
