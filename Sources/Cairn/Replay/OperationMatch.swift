@@ -32,7 +32,14 @@ enum OperationKind: String, Sendable {
         }
     }
 
-    /// The operation kind an event records, for reports.
+    /// The operation an event records. A wait's start is shared by receive and read-event; a read-event's names
+    /// the workflow it reads from.
+    static func of(_ event: Event) -> OperationKind? {
+        if event.kind == .receiveStarted && event.target != nil { return .readEvent }
+        return of(event.kind)
+    }
+
+    /// The operation kind an event kind records, for reports.
     static func of(_ kind: EventKind) -> OperationKind? {
         switch kind {
         case .stepCompleted, .stepFailed: .step
@@ -69,8 +76,8 @@ struct AttemptedOperation: Sendable {
 
     /// Compares with the event recorded at this position; nil when they match.
     func mismatch(with recorded: Event, mode: DeterminismMode) -> String? {
-        guard kind.recordedKinds.contains(recorded.kind) else {
-            let was = OperationKind.of(recorded.kind)?.rawValue ?? recorded.kind.displayName
+        guard kind.recordedKinds.contains(recorded.kind), OperationKind.of(recorded) == kind else {
+            let was = OperationKind.of(recorded)?.rawValue ?? recorded.kind.displayName
             return "the operation kind changed (\(was) became \(kind.rawValue))"
         }
         if kind.nameIsIdentity && recorded.name != name {
@@ -106,7 +113,7 @@ struct AttemptedOperation: Sendable {
 
 /// The description of a recorded event, in the same terms as an attempted operation.
 func describe(_ event: Event) -> OperationDescription {
-    let kind = OperationKind.of(event.kind)
+    let kind = OperationKind.of(event)
     let duration: UInt64? = (event.kind == .sleepStarted || event.kind == .receiveStarted) ? event.number : nil
     let target: String? = event.kind == .messageSent || event.kind == .eventRead ? event.target : nil
     return OperationDescription(

@@ -101,7 +101,12 @@ public final class WorkflowContext: Sendable {
 
     func match(_ attempted: AttemptedOperation, at position: Position, entry: Projection.HistoryEntry) throws {
         guard let recorded = entry.event ?? entry.waitStarted else { return }
-        if let reason = attempted.mismatch(with: recorded, mode: run.mode) {
+        // A wait that ended has two records: its outcome, and its start, which alone holds the timeout.
+        var mismatch: (Event, String)? = attempted.mismatch(with: recorded, mode: run.mode).map { (recorded, $0) }
+        if mismatch == nil, entry.event != nil, let wait = entry.waitStarted {
+            mismatch = attempted.mismatch(with: wait, mode: run.mode).map { (wait, $0) }
+        }
+        if let (recorded, reason) = mismatch {
             let report = DeterminismError(
                 workflowID: run.id, workflowName: run.name, position: position, recorded: describe(recorded),
                 attempted: attempted.description, reason: reason, mode: run.mode)
