@@ -99,6 +99,9 @@ case "log-append":
         exit(1)
     }
 
+case let command where command.hasPrefix("engine-"):
+    await engineMain(arguments)  // EngineModes.swift
+
 default:
     usage()
 }
