@@ -41,7 +41,11 @@ extension WorkflowContext {
             branches.cancelAll()
         }
         let branchError = await branches.join()
-        if case .failure(let error) = result { throw error }
+        if case .failure(let error) = result {
+            // The body awaited a branch that was cancelled because another failed: report that failure.
+            if error is CancellationError, let branchError { throw branchError }
+            throw error
+        }
         if let branchError { throw branchError }
         return try result.get()
     }
