@@ -36,7 +36,7 @@ struct EventTests {
             probe.close("hold")
             try await withEngine(dir, [Publisher.self]) { engine in
                 // Not set yet: no wait gives nil at once.
-                #expect(try await engine.event(String.self, key: "status", of: "pub") == nil)
+                #expect(try await within { try await engine.event(String.self, key: "status", of: "pub") } == nil)
                 let handle = try await engine.start(Publisher.self, input: ProbeInput(probe: probe.key), id: "pub")
                 #expect(try await within { try await engine.event(String.self, key: "status", of: "pub", timeout: .seconds(60)) } == "started")
                 probe.open("hold")

@@ -40,6 +40,29 @@ struct Diamond: Workflow {
     }
 }
 
+/// Branch "a" waits at its gate; branch "b" fails once "a" is waiting, which cancels "a". Returns the error.
+struct FailingBranch: Workflow {
+    static let name = "test-failing-branch"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> String {
+        let probe = Probe.get(input.probe)
+        do {
+            try await context.parallel { branches in
+                let a = branches.start { c in try await c.step("a", countedStep(probe, "a")) }
+                let b = branches.start { c in
+                    try await c.step("b") { () -> Int in
+                        try await probe.waitForArrival("a")
+                        throw TestFailure(text: "b failed")
+                    }
+                }
+                _ = try await (a.value, b.value)
+            }
+            return "no error"
+        } catch let failure as StepFailure {
+            return failure.step
+        }
+    }
+}
+
 /// Calls an operation from a task it spawns itself (`label` says how), outside the parallel API.
 struct SpawnsTask: Workflow {
     static let name = "test-spawns-task"
@@ -150,6 +173,22 @@ struct ParallelTests {
             #expect(ops.first { $0.kind == .branchStarted }?.position == pos(0))
             #expect(try await second.engine.event(Int.self, key: "right", of: "diamond") == output[1])
             try await second.shutdown()
+        }
+    }
+
+    @Test("a branch cancelled because a sibling failed records no failure of its own")
+    func siblingCancelled() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            probe.close("a")
+            try await withEngine(dir, [FailingBranch.self]) { engine in
+                let output = try await result(try await engine.start(FailingBranch.self, input: ProbeInput(probe: probe.key), id: "fb"))
+                #expect(output == "b")
+                let ops = try await operations(engine, "fb")
+                #expect(ops.filter { $0.kind == .stepFailed }.map(\.name) == ["b"])
+                #expect(!ops.contains { $0.name == "a" }, "the cancelled step stays unrecorded")
+            }
         }
     }
 
