@@ -6,6 +6,10 @@ extension WorkflowEngine {
     /// cancelled cooperatively; its outcome, if it finishes, is still recorded). Its status becomes `cancelled`;
     /// ``resume(_:)`` continues it from where it stopped. Cancelling a finished or already cancelled workflow does
     /// nothing.
+    ///
+    /// After the cancellation, every operation the workflow's code calls (and a wait in progress) throws
+    /// ``WorkflowError`` `.cancelled` and records nothing; ``WorkflowHandle/result()`` throws `.cancelled`.
+    /// Messages sent to a cancelled workflow are kept for it and received after a resume.
     public func cancel(_ id: String) async throws {
         let summary = try requireSummary(id)
         guard !summary.status.isFinished, summary.status != .cancelled else { return }
