@@ -178,7 +178,6 @@ struct MessagingTests {
                 #expect(ops.first?.deadline == start + 60_000_000_000)
                 #expect(ops.dropFirst().first?.kind == .messageReceived)
                 #expect(ops.dropFirst().first?.flags == Event.Flags.timedOut)
-                // A message sent after the timeout is not taken by the finished receive.
             }
         }
     }
