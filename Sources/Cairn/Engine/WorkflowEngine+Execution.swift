@@ -5,7 +5,7 @@ import Logging
 
 extension WorkflowEngine {
     /// Runs one workflow to its end (or until it must stop): replays its history, goes on live, records the
-    /// outcome. Called from ``run()``'s task group.
+    /// outcome. Called in a task of its own for each workflow ``run()`` schedules.
     func execute(_ id: String) async {
         enum Start { case run(WorkflowRun, WorkflowRegistration, [UInt8]), skip, park(Event) }
         let start: Start = state.withLock { s in
@@ -25,7 +25,16 @@ extension WorkflowEngine {
             return .run(WorkflowRun(engine: self, id: id, name: w.summary.name, history: w.history), registration, w.input)
         }
         defer {
-            if case .skip = start {} else { state.withLock { $0.executing.removeValue(forKey: id) }?.fire() }
+            if case .skip = start {} else {
+                let (ended, drained) = state.withLock { s -> (Signal?, [Signal]) in
+                    let ended = s.executing.removeValue(forKey: id)
+                    guard s.executing.isEmpty else { return (ended, []) }
+                    defer { s.drainWaiters = [] }
+                    return (ended, s.drainWaiters)
+                }
+                ended?.fire()
+                for waiter in drained { waiter.fire() }
+            }
         }
         switch start {
         case .skip:

@@ -21,19 +21,28 @@ extension WorkflowEngine {
             throw WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
         }
         try await recover()
-        await withDiscardingTaskGroup { group in
+        // Each workflow runs in a task of its own, tracked in `executing`, rather than as a child of one task group:
+        // the runtime finds a finished child by walking the group's list of children, which made every short
+        // workflow cost time in proportion to the number of workflows sleeping or waiting beside it.
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Cancels what is still running once the grace period after a shutdown request has passed.
                 await self.enforceGracePeriod()
             }
             await withGracefulShutdownHandler {
                 for await id in self.jobs {
-                    group.addTask { await self.execute(id) }
+                    Task { await self.execute(id) }
                 }
             } onGracefulShutdown: {
                 self.beginShutdown()
             }
-            if Task.isCancelled { self.beginShutdown() }
+            if Task.isCancelled {
+                // Cancelled rather than shut down: stop every workflow at once, recording nothing more for them.
+                self.beginShutdown()
+                for task in self.state.withLock({ $0.runs.values.map(\.task) }) { task.cancel() }
+            }
+            await self.waitUntilDrained()
+            group.cancelAll()
         }
         await closeLog()
     }
@@ -113,6 +122,20 @@ extension WorkflowEngine {
         jobsContinuation.finish()
         for active in runs { active.run.halt(.suspended) }
         shutdownRequested.fire()
+    }
+
+    /// Waits until no workflow is executing (called once shutdown has begun, so none starts any more).
+    private func waitUntilDrained() async {
+        while true {
+            let signal = Signal()
+            let drained = state.withLock { s -> Bool in
+                if s.executing.isEmpty { return true }
+                s.drainWaiters.append(signal)
+                return false
+            }
+            if drained { return }
+            await signal.wait()
+        }
     }
 
     private func enforceGracePeriod() async {

@@ -278,6 +278,8 @@ struct EngineState: ~Copyable {
     /// Workflows an `execute` has taken on (from its first look until it has recorded the end), each with a
     /// signal fired when it is done: at most one execution per workflow.
     var executing: [String: Signal] = [:]
+    /// Fired when `executing` becomes empty (``WorkflowEngine/run()`` waits for it before closing the log).
+    var drainWaiters: [Signal] = []
     /// Tasks waiting for a message or an event key.
     var keyWaiters: [Projection.Key: [Signal]] = [:]
     /// Tasks waiting for a workflow to appear or change status.
