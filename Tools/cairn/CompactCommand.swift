@@ -59,7 +59,7 @@ struct CompactCommand: AsyncParsableCommand {
             let access = try LogAccess(directory)
             let segments = try access.catalog().segments
             let through = WorkflowCompaction.sealedBoundary(segments)
-            var planner = CompactionPlanner(through: through)
+            var planner = CompactionPlanner(through: through, expectedWorkflows: Int(access.bytes() / 120))
             let now = nowNanoseconds()
             if dryRun {
                 let size = WorkflowCompaction.sizes(segments)
@@ -72,7 +72,7 @@ struct CompactCommand: AsyncParsableCommand {
                     sealedSegments: size.sealedSegments, sealedBytes: size.sealed, logBytes: size.total
                 ).plan
                 printPlan(plan, report: nil)
-                return
+                exitWithoutTeardown(planner)
             }
             if let holder = access.lockHolder() {
                 throw CLIError(
@@ -121,6 +121,7 @@ struct CompactCommand: AsyncParsableCommand {
             try await log.close()
             display.stop()
             printPlan(report.plan, report: report)
+            exitWithoutTeardown(planner)
         }
     }
 

@@ -2,6 +2,12 @@ import ArgumentParser
 import Cairn
 import CairnLog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The tool's exit statuses (also in `cairn --help` and the README).
 enum ExitStatus {
     /// `cairn verify` found problems.
@@ -109,4 +115,10 @@ func reportingErrors(directory: String, _ body: () async throws -> Void) async t
         printError("cairn: " + e.message)
         throw ExitCode(e.status)
     }
+}
+
+/// Ends the process successfully once the output is written, without freeing `tables` first: tearing down the
+/// dictionaries of a million workflows takes longer than building them, and the process is done with them.
+func exitWithoutTeardown<T>(_ tables: T) -> Never {
+    withExtendedLifetime(tables) { exit(0) }
 }

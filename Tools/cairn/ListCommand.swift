@@ -46,28 +46,21 @@ struct ListCommand: AsyncParsableCommand {
         let directory = options.directory
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
-            var projection = LogProjection()
+            var index = WorkflowIndex(expectedWorkflows: Int(access.bytes() / 120))
             try access.scan { record in
-                if LogProjection.isLifecycle(tag: record.tag) { try projection.apply(record) }
+                try index.apply(record)
                 return true
             }
             let statuses = Set(status.map(\.status))
-            var matches: [WorkflowSummary] = []
-            projection.forEachSummary { s in
-                if !statuses.isEmpty && !statuses.contains(s.status) { return }
-                if let name, s.name != name { return }
-                if let since, s.startedAt < since.nanoseconds { return }
-                if let until, s.startedAt >= until.nanoseconds { return }
-                matches.append(s)
-            }
-            let total = matches.count
-            let newestFirst: (WorkflowSummary, WorkflowSummary) -> Bool = { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
-            if limit > 0 && limit < matches.count / 4 {
-                // Partial selection: a full sort of a million rows costs more than the rest of the command.
-                matches = topK(matches, k: limit, by: newestFirst)
-            } else {
-                matches.sort(by: newestFirst)
-                if limit > 0 { matches = Array(matches.prefix(limit)) }
+            let name = self.name
+            let since = self.since?.nanoseconds
+            let until = self.until?.nanoseconds
+            let (matches, total) = index.newest(limit: limit == 0 ? nil : limit) { workflowName, workflowStatus, startedAt in
+                if !statuses.isEmpty && !statuses.contains(workflowStatus) { return false }
+                if let name, workflowName != name { return false }
+                if let since, startedAt < since { return false }
+                if let until, startedAt >= until { return false }
+                return true
             }
             var out = Output()
             if options.json {
@@ -111,7 +104,7 @@ struct ListCommand: AsyncParsableCommand {
                     ])
                 }
                 if matches.isEmpty {
-                    out.line(total == 0 && projection.workflowCount == 0 ? "no workflows in this log" : "no workflow matches")
+                    out.line(total == 0 && index.count == 0 ? "no workflows in this log" : "no workflow matches")
                 } else {
                     table.render(into: &out)
                     if matches.count < total {
@@ -120,49 +113,8 @@ struct ListCommand: AsyncParsableCommand {
                 }
             }
             out.flush()
+            exitWithoutTeardown(index)
         }
     }
 }
 
-/// The `k` first elements of `items` in `areInOrder` order, without sorting them all.
-func topK<T>(_ items: [T], k: Int, by areInOrder: (T, T) -> Bool) -> [T] {
-    guard k > 0 else { return [] }
-    // A max-heap (by order) of the k best so far: its root is the worst of them.
-    var heap: [T] = []
-    heap.reserveCapacity(k)
-    func siftDown(_ start: Int) {
-        var i = start
-        while true {
-            let l = 2 * i + 1
-            let r = l + 1
-            var worst = i
-            if l < heap.count && areInOrder(heap[worst], heap[l]) { worst = l }
-            if r < heap.count && areInOrder(heap[worst], heap[r]) { worst = r }
-            if worst == i { return }
-            heap.swapAt(i, worst)
-            i = worst
-        }
-    }
-    func siftUp(_ start: Int) {
-        var i = start
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if areInOrder(heap[parent], heap[i]) {
-                heap.swapAt(parent, i)
-                i = parent
-            } else {
-                return
-            }
-        }
-    }
-    for item in items {
-        if heap.count < k {
-            heap.append(item)
-            siftUp(heap.count - 1)
-        } else if areInOrder(item, heap[0]) {
-            heap[0] = item
-            siftDown(0)
-        }
-    }
-    return heap.sorted(by: areInOrder)
-}

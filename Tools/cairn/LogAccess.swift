@@ -28,6 +28,11 @@ struct LogAccess {
     /// The segments, in order, as an open would use them (superseded ones aside).
     func catalog() throws -> LogDirectory.Catalog { try LogDirectory(path: directory).catalog() }
 
+    /// Bytes of the segment files.
+    func bytes() -> Int64 {
+        ((try? LogDirectory(path: directory).list().segments) ?? []).reduce(0) { $0 + fileSize(directory + "/" + $1.name) }
+    }
+
     /// Calls `body` with each record from `from` on; returns how the scan ended.
     @discardableResult
     func scan(from: LSN = .first, _ body: (LogRecordView) throws -> Bool) throws -> LogReader.ScanSummary {

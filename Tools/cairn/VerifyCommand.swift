@@ -117,9 +117,12 @@ struct Verification {
         // Once records are missing (a damaged frame), "never started" can no longer be told from "started in
         // what could not be read": that check stops there.
         var skipped = false
-        var started = Set<Int>()
-        var startedIDs = Set<String>()
+        let estimate = listing.segments.reduce(Int64(0)) { $0 + fileSize(dir.file($1.name)) } / 256
+        var started = IDHashSet(minimumCapacity: Int(min(estimate, 50_000_000)))
         var previous: LSN?
+        var first: LSN?
+        var last: LSN?
+        var found: [Problem] = []
         for (index, segment) in current.enumerated() {
             let isLast = index == current.count - 1
             let reader: SegmentReader
@@ -130,44 +133,44 @@ struct Verification {
             }
             bytes += fileSize(segment.path)
             var end = SegmentReader.End.endOfFile
+            let name = segment.name
+            let checkUse = !skipped
             do {
                 frames: while true {
                     let step = try reader.next { lsn, tag, record in
-                        if firstLSN == nil { firstLSN = lsn }
-                        lastLSN = lsn
+                        if first == nil { first = lsn }
+                        last = lsn
                         let peek: EnvelopePeek
                         do { peek = try EnvelopePeek(tag: tag, bytes: record) } catch {
-                            add(Problem(file: segment.name, offset: reader.offset, lsn: lsn, message: "the event cannot be decoded: \(error)"))
+                            found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "the event cannot be decoded: \(error)"))
                             return
                         }
-                        let idBytes = UnsafeRawBufferPointer(rebasing: record[peek.workflowID])
-                        var hasher = Hasher()
-                        hasher.combine(bytes: idBytes)
-                        let hash = hasher.finalize()
                         switch peek.kind {
                         case .messageSent, .engineStopped:
                             return
                         case .workflowStarted:
-                            let id = EnvelopePeek.string(peek.workflowID, in: record)
-                            if !startedIDs.insert(id).inserted {
-                                add(Problem(file: segment.name, offset: reader.offset, lsn: lsn, message: "workflow '\(id)' is started a second time"))
+                            if !started.insert(EnvelopePeek.hash(peek.workflowID, in: record)) {
+                                let id = EnvelopePeek.string(peek.workflowID, in: record)
+                                found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "workflow '\(id)' is started a second time"))
                             }
-                            started.insert(hash)
                         case .workflowSummary:
                             let event = try Event(lsn: lsn, tag: tag, bytes: record)
                             if WorkflowSummaryRecord(event) == nil {
-                                add(Problem(file: segment.name, offset: reader.offset, lsn: lsn, message: "the summary record of workflow '\(event.workflowID)' is malformed"))
+                                found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "the summary record of workflow '\(event.workflowID)' is malformed"))
                             }
-                            startedIDs.insert(event.workflowID)
-                            started.insert(hash)
+                            started.insert(EnvelopePeek.hash(peek.workflowID, in: record))
                         default:
-                            if idBytes.isEmpty || (!skipped && !started.contains(hash)) {
+                            if peek.workflowID.isEmpty || (checkUse && !started.contains(EnvelopePeek.hash(peek.workflowID, in: record))) {
                                 let id = EnvelopePeek.string(peek.workflowID, in: record)
-                                add(Problem(
-                                    file: segment.name, offset: reader.offset, lsn: lsn,
+                                found.append(Problem(
+                                    file: name, offset: reader.offset, lsn: lsn,
                                     message: "a \(peek.kind.displayName) event of workflow '\(id)', which was never started"))
                             }
                         }
+                    }
+                    if !found.isEmpty {
+                        for p in found { add(p) }
+                        found.removeAll()
                     }
                     if case .end(let why) = step {
                         end = why
@@ -204,7 +207,9 @@ struct Verification {
                 skipped = true
             }
         }
-        workflows = startedIDs.count
+        workflows = started.count
+        firstLSN = first
+        lastLSN = last
     }
 
     private mutating func add(_ problem: Problem) {

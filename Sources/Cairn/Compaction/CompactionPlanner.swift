@@ -1,24 +1,16 @@
 package import CairnLog
-import DequeModule
 
-/// Builds a ``CompactionPlan`` from one pass over a log: the projection of every record, plus where each
-/// workflow's records lie and which messages the sealed segments hold.
+/// Builds a ``CompactionPlan`` from one pass over a log: every workflow's summary, input, output and event values
+/// (a ``WorkflowIndex`` with details, which follows the projection's rules), where each workflow's records lie,
+/// which messages are undelivered, and which messages the sealed segments hold.
 ///
 /// Needs no lock: the engine feeds it from a scan of its own log, `cairn compact` from the pass that opens the log,
 /// and `cairn compact --dry-run` from a read-only scan.
 package struct CompactionPlanner: Sendable {
     /// The last LSN of the sealed segments (nil: none are sealed).
     package let through: LSN?
-    var projection = Projection()
-
-    /// A workflow's own records (sends with a destination and summaries aside).
-    struct Own: Sendable {
-        var lastLSN = LSN(0)
-        var records = 0
-        var bytes = 0
-        var summaryLSN: LSN?
-        var summaryBytes = 0
-    }
+    /// Every workflow's summary, input, output and event values, and where its records lie.
+    var index: WorkflowIndex
 
     /// A message in the sealed segments.
     struct Send: Sendable {
@@ -30,18 +22,20 @@ package struct CompactionPlanner: Sendable {
         var hasIdempotencyKey: Bool
     }
 
-    var own: [String: Own] = [:]
     var sends: [Send] = []
     package private(set) var records = 0
     var sealedRecords = 0
     var sealedRawBytes = 0
 
-    package init(through: LSN?) { self.through = through }
+    /// A planner for a log whose sealed segments end at `through`; `expectedWorkflows` sizes its tables.
+    package init(through: LSN?, expectedWorkflows: Int = 0) {
+        self.through = through
+        index = WorkflowIndex(expectedWorkflows: expectedWorkflows, details: true)
+    }
 
     /// Adds the next record of the log (in LSN order).
     /// - Throws: ``WorkflowError`` `.undecodableEvent` when the record is not an event this Cairn reads.
     package mutating func add(_ record: LogRecordView) throws {
-        let event = try Event(record: record)
         let lsn = record.lsn
         let size = record.bytes.count
         records += 1
@@ -50,30 +44,17 @@ package struct CompactionPlanner: Sendable {
             sealedRecords += 1
             sealedRawBytes += size
         }
-        projection.apply(event, lsn: lsn)
-        switch event.kind {
-        case .engineStopped:
-            break
-        case .messageSent:
-            if sealed {
-                sends.append(Send(
-                    lsn: lsn, sender: event.workflowID, destination: event.target, bytes: size,
-                    hasIdempotencyKey: event.idempotencyKey != nil))
-            }
-            if event.target == nil { addOwn(event.workflowID, lsn: lsn, size: size) }
-        case .workflowSummary:
-            own[event.workflowID, default: Own()].summaryLSN = lsn
-            own[event.workflowID, default: Own()].summaryBytes = size
-        default:
-            addOwn(event.workflowID, lsn: lsn, size: size)
+        let peek: EnvelopePeek
+        do { peek = try EnvelopePeek(tag: record.tag, bytes: record.bytes) } catch {
+            throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
         }
-    }
-
-    private mutating func addOwn(_ id: String, lsn: LSN, size: Int) {
-        guard !id.isEmpty else { return }
-        own[id, default: Own()].lastLSN = lsn
-        own[id, default: Own()].records += 1
-        own[id, default: Own()].bytes += size
+        try index.apply(record, peek)
+        if peek.kind == .messageSent && sealed {
+            sends.append(Send(
+                lsn: lsn, sender: EnvelopePeek.string(peek.workflowID, in: record.bytes),
+                destination: peek.target.map { EnvelopePeek.string($0, in: record.bytes) }, bytes: size,
+                hasIdempotencyKey: peek.hasIdempotencyKey))
+        }
     }
 
     /// The decisions, the summary events to append first, and the predicate for the log's compaction.
@@ -92,99 +73,109 @@ package struct CompactionPlanner: Sendable {
         plan.logBytes = logBytes
         plan.records = records
         plan.sealedRecords = sealedRecords
+        let entries = index.entries
 
-        var finished: [(id: String, at: Int64)] = []
-        for (id, w) in projection.workflows {
-            if w.summary.status.isFinished { finished.append((id, w.summary.updatedAt)) } else { plan.unfinished += 1 }
+        var finished: [(at: Int64, index: Dictionary<String, WorkflowIndex.Entry>.Index)] = []
+        var i = entries.startIndex
+        while i != entries.endIndex {
+            let status = entries.values[i].status
+            if status.isFinished { finished.append((entries.values[i].updatedAt, i)) } else { plan.unfinished += 1 }
+            i = entries.index(after: i)
         }
-        finished.sort { ($0.at, $0.id) > ($1.at, $1.id) }  // most recently finished first
+        let keys = entries.keys
+        // Most recently finished first (ties by ID, so the choice is the same every time).
+        finished.sort { $0.at != $1.at ? $0.at > $1.at : keys[$0.index] > keys[$1.index] }
         let cutoff = policy.keepFinished.map { now - $0.nanoseconds }
 
         var actions: [String: CompactionDecision.Action] = [:]
+        actions.reserveCapacity(finished.count)
         var droppedRaw = 0
-        var summarize: [String] = []
+        var summarize: [Dictionary<String, WorkflowIndex.Entry>.Index] = []
         for (rank, f) in finished.enumerated() {
-            let o = own[f.id] ?? Own()
-            guard let through, o.records == 0 || o.lastLSN <= through, o.summaryLSN != nil || o.records > 0 else {
+            let id = keys[f.index]
+            let o = entries.values[f.index]
+            guard let through, o.ownRecords == 0 || o.lastOwnLSN <= through, o.summaryLSN != nil || o.ownRecords > 0 else {
                 plan.notYetSealed += 1
                 continue
             }
             var keep = (policy.keepLast.map { rank < $0 } ?? true) && (cutoff.map { f.at >= $0 } ?? true)
-            if !keep, let parent = projection.workflows[f.id]?.summary.parentID,
-                let p = projection.workflows[parent], !p.summary.status.isFinished
-            {
+            if !keep, let parent = o.parentID, let p = entries[parent], !p.status.isFinished {
                 keep = true  // its parent may still ask for its result
             }
             if !keep, o.summaryLSN.map({ $0 <= through }) ?? true {
-                actions[f.id] = .drop
-                let w = projection.workflows[f.id]!
-                plan.dropped.append(CompactionPlan.DroppedWorkflow(
-                    id: f.id, name: w.summary.name, status: w.summary.status, finishedAt: f.at))
-                plan.recordsToDrop += o.records + (o.summaryLSN == nil ? 0 : 1)
-                droppedRaw += o.bytes + o.summaryBytes
+                actions[id] = .drop
+                plan.dropped.append(CompactionPlan.DroppedWorkflow(id: id, name: o.name, status: o.status, finishedAt: f.at))
+                plan.recordsToDrop += o.ownRecords + (o.summaryLSN == nil ? 0 : 1)
+                droppedRaw += o.ownBytes + o.summaryBytes
                 continue
             }
             if o.summaryLSN != nil {
                 // Already summarized (or about to be dropped once its summary is sealed): only the summary stays.
                 plan.retainedFinished += 1
-                if o.records == 0 {
+                if o.ownRecords == 0 {
                     plan.alreadySummarized += 1
                 } else {
-                    actions[f.id] = .keepSummaryOnly
-                    plan.recordsToDrop += o.records
-                    droppedRaw += o.bytes
+                    actions[id] = .keepSummaryOnly
+                    plan.recordsToDrop += o.ownRecords
+                    droppedRaw += o.ownBytes
                 }
                 continue
             }
-            summarize.append(f.id)
+            summarize.append(f.index)
         }
 
         // The latest value of each event of the workflows to summarize.
-        let wanted = Set(summarize)
         var values: [String: [WorkflowSummaryRecord.EventValue]] = [:]
-        if !wanted.isEmpty {
-            for (key, value) in projection.events where wanted.contains(key.workflowID) {
-                values[key.workflowID, default: []].append(.init(key: key.name, value: value))
+        if !summarize.isEmpty && !index.events.isEmpty {
+            let wanted = Set(summarize.map { keys[$0] })
+            for (key, value) in index.events where wanted.contains(key.workflowID) {
+                values[key.workflowID, default: []].append(.init(key: key.key, value: value))
             }
         }
         var summaries: [Event] = []
         summaries.reserveCapacity(summarize.count)
         var summaryRaw = 0
-        for id in summarize.reversed() {  // oldest finish first
-            let w = projection.workflows[id]!
-            let event = WorkflowSummaryRecord(id: id, workflow: w, events: values[id] ?? []).event
-            let size = event.encoded().count
+        for i in summarize.reversed() {  // oldest finish first
+            let id = keys[i]
+            let o = entries.values[i]
+            let record = WorkflowSummaryRecord(
+                workflowID: id, name: o.name, status: o.status, startedAt: o.startedAt, finishedAt: o.updatedAt,
+                parentID: o.parentID, parentPosition: o.parentPosition,
+                failure: o.status == .failed ? (o.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil,
+                output: o.status == .completed ? (o.output ?? []) : [], input: o.input,
+                events: (values[id] ?? []).sorted { $0.key < $1.key })
+            let event = record.event
+            let size = event.payload.count + 128 + id.utf8.count + o.name.utf8.count + (o.parentID?.utf8.count ?? 0)
             guard size <= maxRecordSize else {
                 plan.unfinished += 1  // too large to summarize: kept whole
                 continue
             }
-            let o = own[id]!
             summaries.append(event)
             summaryRaw += size
             actions[id] = .keepSummaryOnly
             plan.retainedFinished += 1
-            plan.recordsToDrop += o.records
-            droppedRaw += o.bytes
+            plan.recordsToDrop += o.ownRecords
+            droppedRaw += o.ownBytes
         }
         plan.summariesToWrite = summaries.count
 
         // Messages: undelivered ones stay, and so does any send an unfinished workflow made or received.
-        var undelivered = Set<UInt64>()
-        for (_, inbox) in projection.inboxes { for m in inbox { undelivered.insert(m.id) } }
         var droppedSends = Set<UInt64>()
         for s in sends {
             let drop: Bool
             if let destination = s.destination {
-                let senderKeptWhole = !s.sender.isEmpty && projection.workflows[s.sender] != nil && actions[s.sender] == nil
+                let senderKeptWhole = !s.sender.isEmpty && entries[s.sender] != nil && actions[s.sender] == nil
                 switch senderKeptWhole ? nil : actions[destination] {
                 case nil: drop = false
                 case .drop: drop = true
-                case .keepSummaryOnly: drop = !undelivered.contains(s.lsn.rawValue) && !s.hasIdempotencyKey
+                case .keepSummaryOnly: drop = !index.undelivered.contains(s.lsn.rawValue) && !s.hasIdempotencyKey
                 }
-                if drop { plan.messagesDropped += 1 } else { plan.messagesKept += 1 }
                 if drop {
+                    plan.messagesDropped += 1
                     plan.recordsToDrop += 1
                     droppedRaw += s.bytes
+                } else {
+                    plan.messagesKept += 1
                 }
             } else {
                 drop = actions[s.sender] != nil  // counted with its sender

@@ -1,5 +1,20 @@
 import CairnLog
 
+/// A 128-bit hash of a workflow ID (see ``EnvelopePeek/hash(_:in:)``).
+package struct IDHash: Hashable, Sendable {
+    package var a: UInt64
+    package var b: UInt64
+
+    package func hash(into hasher: inout Hasher) { hasher.combine(a) }
+
+    @inline(__always) mutating func mix(_ w: UInt64) {
+        a = (a ^ w) &* 0xFF51_AFD7_ED55_8CCD
+        a ^= a >> 32
+        b = (b &+ w) &* 0xC4CE_B9FE_1A85_EC53
+        b ^= b >> 29
+    }
+}
+
 /// A look at an event envelope without decoding it: checks its structure as ``Event/init(lsn:tag:bytes:)`` does,
 /// but allocates nothing, and says where the workflow ID, the target and the payload lie.
 ///
@@ -14,6 +29,18 @@ package struct EnvelopePeek {
     package var target: Range<Int>?
     /// Whether the event has a position (an operation of a workflow's code).
     package var hasPosition: Bool
+    /// The bytes of the name.
+    package var name: Range<Int> = 0..<0
+    /// The event's time, nanoseconds since 1970.
+    package var time: Int64 = 0
+    /// The bytes of the error type, when the event has one.
+    package var errorType: Range<Int>?
+    /// The kind-specific flags.
+    package var flags: UInt8 = 0
+    /// The event's number (a received message's ID, ...), when it has one.
+    package var number: UInt64?
+    /// Whether the event carries an idempotency key.
+    package var hasIdempotencyKey = false
     /// The bytes of the payload (the rest of the record).
     package var payload: Range<Int>
 
@@ -27,67 +54,165 @@ package struct EnvelopePeek {
     package init(tag: UInt8, bytes b: UnsafeRawBufferPointer) throws(Malformed) {
         guard let kind = EventKind(rawValue: tag) else { throw Malformed(description: "unknown event kind \(tag)") }
         self.kind = kind
-        var o = 0
-        func byte() throws(Malformed) -> UInt8 {
-            guard o < b.count else { throw Malformed(description: "the \(kind) event's envelope ends early") }
-            defer { o += 1 }
-            return b[o]
+        guard let result = Self.walk(kind: kind, b) else {
+            // The fast walk only says "no": find out why (rare, so the slower path may allocate).
+            throw Malformed(description: Self.reason(kind: kind, b))
         }
-        func varint() throws(Malformed) -> UInt64 {
+        self = result
+    }
+
+    private init(kind: EventKind, workflowID: Range<Int>, target: Range<Int>?, hasPosition: Bool, payload: Range<Int>) {
+        self.kind = kind
+        self.workflowID = workflowID
+        self.target = target
+        self.hasPosition = hasPosition
+        self.payload = payload
+    }
+
+    /// Reads bytes without bounds-check traps: every read says whether it fit.
+    private struct Cursor {
+        let base: UnsafeRawPointer?
+        let count: Int
+        var offset = 0
+        var failure: String?
+
+        @inline(__always) mutating func byte() -> UInt8? {
+            guard offset < count else { return nil }
+            defer { offset += 1 }
+            return base!.load(fromByteOffset: offset, as: UInt8.self)
+        }
+
+        @inline(__always) mutating func varint() -> UInt64? {
             var result: UInt64 = 0
             var shift: UInt64 = 0
-            while true {
-                let v = try byte()
+            while offset < count {
+                let v = base!.load(fromByteOffset: offset, as: UInt8.self)
+                offset += 1
                 result |= UInt64(v & 0x7F) << shift
                 if v < 0x80 { return result }
                 shift += 7
-                guard shift < 64 else { throw Malformed(description: "a varint of the \(kind) event is too long") }
-            }
-        }
-        func string() throws(Malformed) -> Range<Int> {
-            let n = try varint()
-            guard n <= UInt64(b.count - o) else {
-                throw Malformed(description: "a string of the \(kind) event runs past its end")
-            }
-            defer { o += Int(n) }
-            return o..<o + Int(n)
-        }
-        func position() throws(Malformed) {
-            let depth = try varint()
-            guard depth <= 64 else { throw Malformed(description: "a position of the \(kind) event is \(depth) levels deep") }
-            for _ in 0..<depth {
-                guard try varint() <= UInt64(UInt32.max) else {
-                    throw Malformed(description: "a position index of the \(kind) event overflows")
+                if shift >= 64 {
+                    failure = "a varint is too long"
+                    return nil
                 }
             }
+            return nil
         }
-        let version = try byte()
+
+        @inline(__always) mutating func string() -> Range<Int>? {
+            guard let n = varint() else { return nil }
+            guard n <= UInt64(count - offset) else {
+                failure = "a string runs past its end"
+                return nil
+            }
+            defer { offset += Int(n) }
+            return offset..<offset + Int(n)
+        }
+
+        @inline(__always) mutating func position() -> Bool {
+            guard let depth = varint() else { return false }
+            guard depth <= 64 else {
+                failure = "a position is \(depth) levels deep"
+                return false
+            }
+            for _ in 0..<depth {
+                guard let index = varint() else { return false }
+                guard index <= UInt64(UInt32.max) else {
+                    failure = "a position index overflows"
+                    return false
+                }
+            }
+            return true
+        }
+    }
+
+    /// The envelope's layout, or nil (with the cursor's failure) when it is malformed.
+    private static func walk(kind: EventKind, _ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>? = nil) -> EnvelopePeek? {
+        var c = Cursor(base: b.baseAddress, count: b.count)
+        defer { failure?.pointee = c.failure }
+        guard let version = c.byte() else { return nil }
         guard version >= 1, version <= Event.envelopeVersion else {
-            throw Malformed(description: "envelope version \(version) of the \(kind) event is not one this Cairn reads")
+            c.failure = "envelope version \(version) is not one this Cairn reads"
+            return nil
         }
-        let presence = try varint()
-        guard presence >> 10 == 0 else { throw Malformed(description: "the \(kind) event has fields this Cairn does not know") }
-        workflowID = try string()
-        hasPosition = presence & 1 != 0
-        if hasPosition { try position() }
-        _ = try string()
-        if presence & (1 << 1) != 0 {
-            _ = try string()
-            _ = try varint()
+        guard let presence = c.varint() else { return nil }
+        guard presence >> 10 == 0 else {
+            c.failure = "it has fields this Cairn does not know"
+            return nil
         }
-        _ = try varint()
+        guard let workflowID = c.string() else { return nil }
+        let hasPosition = presence & 1 != 0
+        if hasPosition { guard c.position() else { return nil } }
+        guard let name = c.string() else { return nil }
+        if presence & (1 << 1) != 0 { guard c.string() != nil, c.varint() != nil else { return nil } }
+        guard let time = c.varint() else { return nil }
         if presence & (1 << 2) != 0 {
-            guard o + 8 <= b.count else { throw Malformed(description: "the \(kind) event ends inside a digest") }
-            o += 8
+            guard c.offset + 8 <= c.count else {
+                c.failure = "it ends inside a digest"
+                return nil
+            }
+            c.offset += 8
         }
-        target = presence & (1 << 3) != 0 ? try string() : nil
-        if presence & (1 << 4) != 0 { _ = try varint() }
-        if presence & (1 << 5) != 0 { _ = try varint() }
-        if presence & (1 << 6) != 0 { _ = try string() }
-        if presence & (1 << 7) != 0 { try position() }
-        if presence & (1 << 8) != 0 { _ = try byte() }
-        if presence & (1 << 9) != 0 { _ = try string() }
-        payload = o..<b.count
+        var target: Range<Int>?
+        if presence & (1 << 3) != 0 {
+            guard let t = c.string() else { return nil }
+            target = t
+        }
+        if presence & (1 << 4) != 0 { guard c.varint() != nil else { return nil } }
+        var number: UInt64?
+        if presence & (1 << 5) != 0 {
+            guard let n = c.varint() else { return nil }
+            number = n
+        }
+        var errorType: Range<Int>?
+        if presence & (1 << 6) != 0 {
+            guard let e = c.string() else { return nil }
+            errorType = e
+        }
+        if presence & (1 << 7) != 0 { guard c.position() else { return nil } }
+        var flags: UInt8 = 0
+        if presence & (1 << 8) != 0 {
+            guard let f = c.byte() else { return nil }
+            flags = f
+        }
+        if presence & (1 << 9) != 0 { guard c.string() != nil else { return nil } }
+        var peek = EnvelopePeek(kind: kind, workflowID: workflowID, target: target, hasPosition: hasPosition, payload: c.offset..<b.count)
+        peek.name = name
+        peek.time = Int64(bitPattern: time)
+        peek.errorType = errorType
+        peek.flags = flags
+        peek.number = number
+        peek.hasIdempotencyKey = presence & (1 << 9) != 0
+        return peek
+    }
+
+    private static func reason(kind: EventKind, _ b: UnsafeRawBufferPointer) -> String {
+        var failure: String?
+        _ = walk(kind: kind, b, failure: &failure)
+        return "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")"
+    }
+
+    /// A 128-bit hash of the bytes at `range` (two independent 64-bit hashes): for sets of workflow IDs where a
+    /// string per record would cost more than the rest of a scan.
+    package static func hash(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> IDHash {
+        var h = IDHash(a: 0x9E37_79B9_7F4A_7C15 ^ UInt64(range.count), b: 0xC2B2_AE3D_27D4_EB4F &+ UInt64(range.count))
+        var i = range.lowerBound
+        let p = bytes.baseAddress!
+        while i + 8 <= range.upperBound {
+            h.mix(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < range.upperBound {
+            tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        h.mix(tail)
+        h.a ^= h.a >> 33
+        h.b ^= h.b >> 31
+        return h
     }
 
     /// The workflow ID as a string.
@@ -109,3 +234,62 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A set of ``IDHash`` values with open addressing: the hash is already uniform, so it indexes the table
+/// directly instead of going through `Hasher` (which cost more than the rest of `cairn verify`'s per-event work).
+package struct IDHashSet {
+    private var slots: [IDHash]
+    private var mask: Int
+    /// How many hashes the set holds.
+    package private(set) var count = 0
+
+    /// A set with room for about `capacity` hashes before it grows.
+    package init(minimumCapacity capacity: Int = 1024) {
+        var size = 1024
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: IDHash(a: 0, b: 0), count: size)
+        mask = size - 1
+    }
+
+    @inline(__always) private static func stored(_ h: IDHash) -> IDHash {
+        h.a == 0 && h.b == 0 ? IDHash(a: 1, b: 0) : h  // (0, 0) marks an empty slot
+    }
+
+    /// Inserts `hash`; false when it was there already.
+    @discardableResult
+    package mutating func insert(_ hash: IDHash) -> Bool {
+        if count * 2 >= slots.count { grow() }
+        let h = Self.stored(hash)
+        var i = Int(truncatingIfNeeded: h.a) & mask
+        while true {
+            let s = slots[i]
+            if s.a == 0 && s.b == 0 {
+                slots[i] = h
+                count += 1
+                return true
+            }
+            if s == h { return false }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Whether the set holds `hash`.
+    package func contains(_ hash: IDHash) -> Bool {
+        let h = Self.stored(hash)
+        var i = Int(truncatingIfNeeded: h.a) & mask
+        while true {
+            let s = slots[i]
+            if s == h { return true }
+            if s.a == 0 && s.b == 0 { return false }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: IDHash(a: 0, b: 0), count: old.count * 2)
+        mask = slots.count - 1
+        count = 0
+        for s in old where !(s.a == 0 && s.b == 0) { insert(s) }
+    }
+}

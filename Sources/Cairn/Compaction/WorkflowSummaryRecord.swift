@@ -36,6 +36,24 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
         package var value: [UInt8]
     }
 
+    /// A summary from its parts.
+    package init(
+        workflowID: String, name: String, status: WorkflowStatus, startedAt: Int64, finishedAt: Int64, parentID: String?,
+        parentPosition: Position?, failure: WorkflowFailure?, output: [UInt8], input: [UInt8], events: [EventValue]
+    ) {
+        self.workflowID = workflowID
+        self.name = name
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.parentID = parentID
+        self.parentPosition = parentPosition
+        self.failure = failure
+        self.output = output
+        self.input = input
+        self.events = events
+    }
+
     /// The summary of a finished workflow in a projection.
     init(id: String, workflow w: Projection.Workflow, events: [EventValue]) {
         workflowID = id
