@@ -15,9 +15,10 @@ package struct CompactionPlanner: Sendable {
     /// A message in the sealed segments.
     struct Send: Sendable {
         var lsn: LSN
-        var sender: String
+        /// The sending workflow (nil: sent from outside any workflow).
+        var sender: IDHash?
         /// nil for a send without a destination (kept or dropped with its sender).
-        var destination: String?
+        var destination: IDHash?
         var bytes: Int
         var hasIdempotencyKey: Bool
     }
@@ -51,8 +52,8 @@ package struct CompactionPlanner: Sendable {
         try index.apply(record, peek)
         if peek.kind == .messageSent && sealed {
             sends.append(Send(
-                lsn: lsn, sender: EnvelopePeek.string(peek.workflowID, in: record.bytes),
-                destination: peek.target.map { EnvelopePeek.string($0, in: record.bytes) }, bytes: size,
+                lsn: lsn, sender: peek.workflowID.isEmpty ? nil : EnvelopePeek.hash(peek.workflowID, in: record.bytes),
+                destination: peek.target.map { EnvelopePeek.hash($0, in: record.bytes) }, bytes: size,
                 hasIdempotencyKey: peek.hasIdempotencyKey))
         }
     }
@@ -75,75 +76,65 @@ package struct CompactionPlanner: Sendable {
         plan.sealedRecords = sealedRecords
         let entries = index.entries
 
-        var finished: [(at: Int64, index: Dictionary<String, WorkflowIndex.Entry>.Index)] = []
-        var i = entries.startIndex
-        while i != entries.endIndex {
-            let status = entries.values[i].status
-            if status.isFinished { finished.append((entries.values[i].updatedAt, i)) } else { plan.unfinished += 1 }
-            i = entries.index(after: i)
+        var finished: [(at: Int64, index: Int)] = []
+        for i in entries.indices {
+            if entries[i].status.isFinished { finished.append((entries[i].updatedAt, i)) } else { plan.unfinished += 1 }
         }
-        let keys = entries.keys
         // Most recently finished first (ties by ID, so the choice is the same every time).
-        finished.sort { $0.at != $1.at ? $0.at > $1.at : keys[$0.index] > keys[$1.index] }
+        finished.sort { $0.at != $1.at ? $0.at > $1.at : entries[$0.index].id > entries[$1.index].id }
         let cutoff = policy.keepFinished.map { now - $0.nanoseconds }
 
-        var actions: [String: CompactionDecision.Action] = [:]
-        actions.reserveCapacity(finished.count)
+        // What happens to each finished workflow, by entry index.
+        var actions: [CompactionDecision.Action?] = Array(repeating: nil, count: entries.count)
         var droppedRaw = 0
-        var summarize: [Dictionary<String, WorkflowIndex.Entry>.Index] = []
+        var summarize: [Int] = []
         for (rank, f) in finished.enumerated() {
-            let id = keys[f.index]
-            let o = entries.values[f.index]
-            guard let through, o.ownRecords == 0 || o.lastOwnLSN <= through, o.summaryLSN != nil || o.ownRecords > 0 else {
+            let i = f.index
+            let ownRecords = entries[i].ownRecords
+            let summaryLSN = entries[i].summaryLSN
+            guard let through, ownRecords == 0 || entries[i].lastOwnLSN <= through, summaryLSN != nil || ownRecords > 0 else {
                 plan.notYetSealed += 1
                 continue
             }
             var keep = (policy.keepLast.map { rank < $0 } ?? true) && (cutoff.map { f.at >= $0 } ?? true)
-            if !keep, let parent = o.parentID, let p = entries[parent], !p.status.isFinished {
+            if !keep, let parent = entries[i].parentID, let p = index.entry(parent), !p.status.isFinished {
                 keep = true  // its parent may still ask for its result
             }
-            if !keep, o.summaryLSN.map({ $0 <= through }) ?? true {
-                actions[id] = .drop
-                plan.dropped.append(CompactionPlan.DroppedWorkflow(id: id, name: o.name, status: o.status, finishedAt: f.at))
-                plan.recordsToDrop += o.ownRecords + (o.summaryLSN == nil ? 0 : 1)
-                droppedRaw += o.ownBytes + o.summaryBytes
+            if !keep, summaryLSN.map({ $0 <= through }) ?? true {
+                actions[i] = .drop
+                plan.dropped.append(CompactionPlan.DroppedWorkflow(
+                    id: entries[i].id, name: entries[i].name, status: entries[i].status, finishedAt: f.at))
+                plan.recordsToDrop += ownRecords + (summaryLSN == nil ? 0 : 1)
+                droppedRaw += entries[i].ownBytes + entries[i].summaryBytes
                 continue
             }
-            if o.summaryLSN != nil {
+            if summaryLSN != nil {
                 // Already summarized (or about to be dropped once its summary is sealed): only the summary stays.
                 plan.retainedFinished += 1
-                if o.ownRecords == 0 {
+                if ownRecords == 0 {
                     plan.alreadySummarized += 1
                 } else {
-                    actions[id] = .keepSummaryOnly
-                    plan.recordsToDrop += o.ownRecords
-                    droppedRaw += o.ownBytes
+                    actions[i] = .keepSummaryOnly
+                    plan.recordsToDrop += ownRecords
+                    droppedRaw += entries[i].ownBytes
                 }
                 continue
             }
-            summarize.append(f.index)
+            summarize.append(i)
         }
 
-        // The latest value of each event of the workflows to summarize.
-        var values: [String: [WorkflowSummaryRecord.EventValue]] = [:]
-        if !summarize.isEmpty && !index.events.isEmpty {
-            let wanted = Set(summarize.map { keys[$0] })
-            for (key, value) in index.events where wanted.contains(key.workflowID) {
-                values[key.workflowID, default: []].append(.init(key: key.key, value: value))
-            }
-        }
         var summaries: [Event] = []
         summaries.reserveCapacity(summarize.count)
         var summaryRaw = 0
         for i in summarize.reversed() {  // oldest finish first
-            let id = keys[i]
-            let o = entries.values[i]
+            let o = entries[i]
+            let id = o.id
             let record = WorkflowSummaryRecord(
                 workflowID: id, name: o.name, status: o.status, startedAt: o.startedAt, finishedAt: o.updatedAt,
                 parentID: o.parentID, parentPosition: o.parentPosition,
                 failure: o.status == .failed ? (o.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil,
                 output: o.status == .completed ? (o.output ?? []) : [], input: o.input,
-                events: (values[id] ?? []).sorted { $0.key < $1.key })
+                events: o.events.sorted { $0.key < $1.key })
             let event = record.event
             let size = event.payload.count + 128 + id.utf8.count + o.name.utf8.count + (o.parentID?.utf8.count ?? 0)
             guard size <= maxRecordSize else {
@@ -152,7 +143,7 @@ package struct CompactionPlanner: Sendable {
             }
             summaries.append(event)
             summaryRaw += size
-            actions[id] = .keepSummaryOnly
+            actions[i] = .keepSummaryOnly
             plan.retainedFinished += 1
             plan.recordsToDrop += o.ownRecords
             droppedRaw += o.ownBytes
@@ -164,8 +155,9 @@ package struct CompactionPlanner: Sendable {
         for s in sends {
             let drop: Bool
             if let destination = s.destination {
-                let senderKeptWhole = !s.sender.isEmpty && entries[s.sender] != nil && actions[s.sender] == nil
-                switch senderKeptWhole ? nil : actions[destination] {
+                let sender = s.sender.flatMap { index.positions[$0] }
+                let senderKeptWhole = sender.map { actions[$0] == nil } ?? false
+                switch senderKeptWhole ? nil : index.positions[destination].flatMap({ actions[$0] }) {
                 case nil: drop = false
                 case .drop: drop = true
                 case .keepSummaryOnly: drop = !index.undelivered.contains(s.lsn.rawValue) && !s.hasIdempotencyKey
@@ -178,7 +170,7 @@ package struct CompactionPlanner: Sendable {
                     plan.messagesKept += 1
                 }
             } else {
-                drop = actions[s.sender] != nil  // counted with its sender
+                drop = s.sender.flatMap { index.positions[$0] }.map { actions[$0] != nil } ?? false  // counted with its sender
             }
             if drop { droppedSends.insert(s.lsn.rawValue) }
         }
@@ -192,7 +184,16 @@ package struct CompactionPlanner: Sendable {
             plan.expectedSummaryBytes = Int64(summaryRaw)
         }
         plan.dropped.sort { ($0.finishedAt, $0.id) < ($1.finishedAt, $1.id) }
-        return (plan, summaries, CompactionDecision(actions: actions, droppedSends: droppedSends))
+        var drop = IDHashSet(minimumCapacity: plan.dropped.count)
+        var summaryOnly = IDHashSet(minimumCapacity: plan.retainedFinished)
+        for i in actions.indices {
+            switch actions[i] {
+            case .drop: drop.insert(IDHash(entries[i].id))
+            case .keepSummaryOnly: summaryOnly.insert(IDHash(entries[i].id))
+            case nil: break
+            }
+        }
+        return (plan, summaries, CompactionDecision(drop: drop, summaryOnly: summaryOnly, droppedSends: droppedSends))
     }
 }
 
@@ -205,13 +206,10 @@ package struct CompactionDecision: Sendable {
         case drop
     }
 
-    let actions: [String: Action]
+    /// Workflows whose every record goes, and those of which only the summary stays (by ID hash).
+    let drop: IDHashSet
+    let summaryOnly: IDHashSet
     let droppedSends: Set<UInt64>
-
-    /// The IDs of the workflows dropped entirely.
-    package var droppedWorkflows: Set<String> {
-        Set(actions.compactMap { $0.value == .drop ? $0.key : nil })
-    }
 
     /// Whether the compaction keeps `record`. A record that cannot be read is kept (`cairn verify` reports it).
     package func keep(_ record: LogRecordView) -> Bool {
@@ -221,12 +219,13 @@ package struct CompactionDecision: Sendable {
         case EventKind.engineStopped.rawValue:
             return true
         default:
-            guard !actions.isEmpty, let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes) else { return true }
-            switch actions[EnvelopePeek.string(peek.workflowID, in: record.bytes)] {
-            case nil: return true
-            case .drop: return false
-            case .keepSummaryOnly: return record.tag == EventKind.workflowSummary.rawValue
+            guard drop.count + summaryOnly.count > 0, let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes) else {
+                return true
             }
+            let key = EnvelopePeek.hash(peek.workflowID, in: record.bytes)
+            if drop.contains(key) { return false }
+            if summaryOnly.contains(key) { return record.tag == EventKind.workflowSummary.rawValue }
+            return true
         }
     }
 }

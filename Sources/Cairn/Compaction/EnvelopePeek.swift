@@ -7,6 +7,17 @@ package struct IDHash: Hashable, Sendable {
 
     package func hash(into hasher: inout Hasher) { hasher.combine(a) }
 
+    package init(a: UInt64, b: UInt64) {
+        self.a = a
+        self.b = b
+    }
+
+    /// The hash of a workflow ID given as a string (the same as of its bytes in a record).
+    package init(_ id: String) {
+        var id = id
+        self = id.withUTF8 { EnvelopePeek.hash(0..<$0.count, in: UnsafeRawBufferPointer($0)) }
+    }
+
     @inline(__always) mutating func mix(_ w: UInt64) {
         a = (a ^ w) &* 0xFF51_AFD7_ED55_8CCD
         a ^= a >> 32
@@ -197,7 +208,7 @@ package struct EnvelopePeek {
     package static func hash(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> IDHash {
         var h = IDHash(a: 0x9E37_79B9_7F4A_7C15 ^ UInt64(range.count), b: 0xC2B2_AE3D_27D4_EB4F &+ UInt64(range.count))
         var i = range.lowerBound
-        let p = bytes.baseAddress!
+        guard let p = bytes.baseAddress else { return h }
         while i + 8 <= range.upperBound {
             h.mix(p.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i += 8
@@ -237,7 +248,7 @@ import Darwin
 
 /// A set of ``IDHash`` values with open addressing: the hash is already uniform, so it indexes the table
 /// directly instead of going through `Hasher` (which cost more than the rest of `cairn verify`'s per-event work).
-package struct IDHashSet {
+package struct IDHashSet: Sendable {
     private var slots: [IDHash]
     private var mask: Int
     /// How many hashes the set holds.
@@ -291,5 +302,71 @@ package struct IDHashSet {
         mask = slots.count - 1
         count = 0
         for s in old where !(s.a == 0 && s.b == 0) { insert(s) }
+    }
+}
+
+/// A map from ``IDHash`` to an index (into an array of entries), with open addressing like ``IDHashSet``. Each
+/// slot holds the hash and the index together, so a lookup touches one cache line.
+package struct IDHashMap: Sendable {
+    private struct Slot: Sendable {
+        var hash: IDHash
+        var index: Int
+    }
+
+    private var slots: [Slot]
+    private var mask: Int
+    /// How many keys the map holds.
+    package private(set) var count = 0
+
+    /// A map with room for about `capacity` keys before it grows.
+    package init(minimumCapacity capacity: Int = 1024) {
+        var size = 1024
+        while size < capacity * 2 { size <<= 1 }
+        slots = Array(repeating: Slot(hash: IDHash(a: 0, b: 0), index: 0), count: size)
+        mask = size - 1
+    }
+
+    @inline(__always) private static func stored(_ h: IDHash) -> IDHash {
+        h.a == 0 && h.b == 0 ? IDHash(a: 1, b: 0) : h
+    }
+
+    /// The index stored for `hash`.
+    package subscript(_ hash: IDHash) -> Int? {
+        let h = Self.stored(hash)
+        var i = Int(truncatingIfNeeded: h.a) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let s = slots[i]
+                if s.hash == h { return s.index }
+                if s.hash.a == 0 && s.hash.b == 0 { return nil }
+                i = (i + 1) & mask
+            }
+        }
+    }
+
+    /// Stores `index` for `hash` unless it has one; returns the index it has.
+    @discardableResult
+    package mutating func insert(_ hash: IDHash, index: Int) -> Int {
+        if count * 2 >= slots.count { grow() }
+        let h = Self.stored(hash)
+        var i = Int(truncatingIfNeeded: h.a) & mask
+        while true {
+            let s = slots[i]
+            if s.hash.a == 0 && s.hash.b == 0 {
+                slots[i] = Slot(hash: h, index: index)
+                count += 1
+                return index
+            }
+            if s.hash == h { return s.index }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = Array(repeating: Slot(hash: IDHash(a: 0, b: 0), index: 0), count: old.count * 2)
+        mask = slots.count - 1
+        count = 0
+        for s in old where !(s.hash.a == 0 && s.hash.b == 0) { insert(s.hash, index: s.index) }
     }
 }

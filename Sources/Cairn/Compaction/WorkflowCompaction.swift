@@ -110,7 +110,7 @@ package enum WorkflowCompaction {
             throw Interrupted(stop: stopAfter!)
         }
         report.bytesAfter = sizes(log.state.snapshot.segments).total
-        return (report, decision.droppedWorkflows)
+        return (report, Set(plan.dropped.map(\.id)))
     }
 }
 

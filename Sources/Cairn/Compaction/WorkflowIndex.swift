@@ -8,6 +8,7 @@ package import CairnLog
 /// them (a failure's message, a park reason). ``LogProjection`` is the full projection.
 package struct WorkflowIndex: Sendable {
     struct Entry: Sendable {
+        var id: String
         var name: String
         var status: WorkflowStatus
         var startedAt: Int64
@@ -25,19 +26,17 @@ package struct WorkflowIndex: Sendable {
         var ownBytes = 0
         var summaryLSN: LSN?
         var summaryBytes = 0
-    }
-
-    struct EventKey: Hashable, Sendable {
-        var workflowID: String
-        var key: String
+        /// The latest value of each of its events, by key (details only).
+        var events: [WorkflowSummaryRecord.EventValue] = []
     }
 
     /// Whether inputs, outputs, event values, undelivered messages and where each workflow's records lie are
     /// kept too (for compaction planning).
     let details: Bool
-    var entries: [String: Entry] = [:]
-    /// The latest value of each event (details only).
-    var events: [EventKey: [UInt8]] = [:]
+    /// In order of first appearance; found by the hash of the workflow ID (a record's ID is hashed from its
+    /// bytes, never made a string).
+    var entries: [Entry] = []
+    var positions = IDHashMap()
     /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details only).
     var undelivered = Set<UInt64>()
 
@@ -45,10 +44,14 @@ package struct WorkflowIndex: Sendable {
     package init(expectedWorkflows workflows: Int = 0, details: Bool = false) {
         self.details = details
         entries.reserveCapacity(workflows)
+        positions = IDHashMap(minimumCapacity: workflows)
     }
 
     /// How many workflows there are.
     package var count: Int { entries.count }
+
+    /// The entry of workflow `id`.
+    func entry(_ id: String) -> Entry? { positions[IDHash(id)].map { entries[$0] } }
 
     /// Applies a record; without ``details``, records that cannot change a summary are skipped undecoded.
     /// - Throws: ``WorkflowError`` `.undecodableEvent` for a record that cannot be decoded.
@@ -77,32 +80,33 @@ package struct WorkflowIndex: Sendable {
         let bytes = record.bytes
         let kind = peek.kind
         func text(_ range: Range<Int>) -> String { EnvelopePeek.string(range, in: bytes) }
-        let id = text(peek.workflowID)
+        let key = EnvelopePeek.hash(peek.workflowID, in: bytes)
         let time = peek.time
         switch kind {
         case .workflowStarted:
-            if entries[id] == nil {
+            if positions[key] == nil {
                 var entry = Entry(
-                    name: text(peek.name), status: .pending, startedAt: time, updatedAt: time, parentID: peek.target.map(text))
+                    id: text(peek.workflowID), name: text(peek.name), status: .pending, startedAt: time, updatedAt: time, parentID: peek.target.map(text))
                 if details {
                     let event = try Event(record: record)
                     entry.input = event.payload
                     entry.parentPosition = event.parentPosition
                 }
-                entries[id] = entry
+                positions.insert(key, index: entries.count)
+                entries.append(entry)
             }
         case .workflowSummary:
             let event = try Event(record: record)
-            if entries[id] == nil, let s = WorkflowSummaryRecord(event) {
-                entries[id] = Entry(
-                    name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt, parentID: s.parentID,
+            if positions[key] == nil, let s = WorkflowSummaryRecord(event) {
+                positions.insert(key, index: entries.count)
+                entries.append(Entry(
+                    id: s.workflowID, name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt, parentID: s.parentID,
                     failure: s.failure, input: details ? s.input : [], output: details && s.status == .completed ? s.output : nil,
-                    parentPosition: s.parentPosition)
-                if details { for e in s.events { events[EventKey(workflowID: id, key: e.key)] = e.value } }
+                    parentPosition: s.parentPosition, events: details ? s.events : []))
             }
-            if details, let i = entries.index(forKey: id) {
-                entries.values[i].summaryLSN = record.lsn
-                entries.values[i].summaryBytes = bytes.count
+            if details, let i = positions[key] {
+                entries[i].summaryLSN = record.lsn
+                entries[i].summaryBytes = bytes.count
             }
             return
         case .engineStopped:
@@ -113,53 +117,59 @@ package struct WorkflowIndex: Sendable {
         case .messageReceived:
             if peek.flags & Event.Flags.timedOut == 0, let number = peek.number { undelivered.remove(number) }
         case .eventSet:
-            if details {
-                events[EventKey(workflowID: id, key: text(peek.name))] = Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload]))
+            if details, let i = positions[key] {
+                let value = WorkflowSummaryRecord.EventValue(
+                    key: text(peek.name), value: Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])))
+                if let j = entries[i].events.firstIndex(where: { $0.key == value.key }) {
+                    entries[i].events[j] = value
+                } else {
+                    entries[i].events.append(value)
+                }
             }
         default:
             break
         }
         // One lookup, then changes in place.
-        guard let i = entries.index(forKey: id) else { return }
+        guard let i = positions[key] else { return }
         if details {
-            entries.values[i].lastOwnLSN = record.lsn
-            entries.values[i].ownRecords += 1
-            entries.values[i].ownBytes += bytes.count
+            entries[i].lastOwnLSN = record.lsn
+            entries[i].ownRecords += 1
+            entries[i].ownBytes += bytes.count
         }
         switch kind {
         case .workflowCompleted:
-            entries.values[i].status = .completed
-            entries.values[i].updatedAt = time
-            if details { entries.values[i].output = Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])) }
+            entries[i].status = .completed
+            entries[i].updatedAt = time
+            if details { entries[i].output = Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])) }
         case .workflowFailed:
-            entries.values[i].status = .failed
-            entries.values[i].updatedAt = time
-            entries.values[i].failure = WorkflowFailure(errorType: peek.errorType.map(text) ?? "Error", message: text(peek.payload))
+            entries[i].status = .failed
+            entries[i].updatedAt = time
+            entries[i].failure = WorkflowFailure(errorType: peek.errorType.map(text) ?? "Error", message: text(peek.payload))
         case .workflowCancelled:
             setStatus(i, .cancelled, time: time)
         case .workflowResumed:
             setStatus(i, .pending, time: time)
-            entries.values[i].parkReason = nil
+            entries[i].parkReason = nil
         case .workflowParked:
             setStatus(i, peek.flags & Event.Flags.diverged != 0 ? .diverged : .parked, time: time)
-            entries.values[i].parkReason = text(peek.payload)
+            entries[i].parkReason = text(peek.payload)
         default:
             return
         }
     }
 
-    private mutating func setStatus(_ i: Dictionary<String, Entry>.Index, _ status: WorkflowStatus, time: Int64) {
-        guard !entries.values[i].status.isFinished else { return }
-        entries.values[i].status = status
-        entries.values[i].updatedAt = time
+    private mutating func setStatus(_ i: Int, _ status: WorkflowStatus, time: Int64) {
+        guard !entries[i].status.isFinished else { return }
+        entries[i].status = status
+        entries[i].updatedAt = time
     }
 
     /// Calls `body` with every workflow's summary (``WorkflowSummary/historyCount`` is 0: histories are not
     /// read), in no particular order.
     package func forEach(_ body: (WorkflowSummary) throws -> Void) rethrows {
-        for (id, e) in entries {
+        for e in entries {
             try body(WorkflowSummary(
-                id: id, name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
+                id: e.id, name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
                 parentID: e.parentID, failure: e.failure, parkReason: e.parkReason, historyCount: 0))
         }
     }
@@ -169,17 +179,14 @@ package struct WorkflowIndex: Sendable {
     package func newest(
         limit: Int?, where filter: (_ name: String, _ status: WorkflowStatus, _ startedAt: Int64) -> Bool
     ) -> (summaries: [WorkflowSummary], matched: Int) {
-        typealias Item = (startedAt: Int64, index: Dictionary<String, Entry>.Index)
+        typealias Item = (startedAt: Int64, index: Int)
         var items: [Item] = []
-        var i = entries.startIndex
-        while i != entries.endIndex {
-            let e = entries.values[i]
-            if filter(e.name, e.status, e.startedAt) { items.append((e.startedAt, i)) }
-            i = entries.index(after: i)
+        for i in entries.indices where filter(entries[i].name, entries[i].status, entries[i].startedAt) {
+            items.append((entries[i].startedAt, i))
         }
-        let keys = entries.keys
+        let values = entries
         let newer: (Item, Item) -> Bool = { a, b in
-            a.startedAt != b.startedAt ? a.startedAt > b.startedAt : keys[a.index] > keys[b.index]
+            a.startedAt != b.startedAt ? a.startedAt > b.startedAt : values[a.index].id > values[b.index].id
         }
         let chosen: [Item]
         if let limit, limit < items.count / 4 {
@@ -189,9 +196,9 @@ package struct WorkflowIndex: Sendable {
             chosen = limit.map { Array(items.prefix($0)) } ?? items
         }
         let summaries = chosen.map { item -> WorkflowSummary in
-            let e = entries.values[item.index]
+            let e = entries[item.index]
             return WorkflowSummary(
-                id: keys[item.index], name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
+                id: e.id, name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
                 parentID: e.parentID, failure: e.failure, parkReason: e.parkReason, historyCount: 0)
         }
         return (summaries, items.count)
