@@ -22,14 +22,10 @@ struct InspectCommand: AsyncParsableCommand {
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             let catalog = try access.catalog()
-            var projection = LogProjection()
-            let report = try access.reader.verify { record in
-                if LogProjection.isLifecycle(tag: record.tag) || LogProjection.isMailbox(tag: record.tag) {
-                    try projection.apply(record)
-                }
-            }
+            var index = WorkflowIndex(expectedWorkflows: Int(access.bytes() / 120), mailbox: true)
+            let report = try access.reader.verify { record in try index.apply(record) }
             var counts: [WorkflowStatus: Int] = [:]
-            projection.forEachSummary { counts[$0.status, default: 0] += 1 }
+            index.forEach { counts[$0.status, default: 0] += 1 }
             let holder = access.lockHolder()
             var segments: [(name: String, base: LSN, size: Int64, compacted: Bool)] = []
             for s in catalog.segments {
@@ -71,11 +67,11 @@ struct InspectCommand: AsyncParsableCommand {
                 w.double((ratio * 100).rounded() / 100)
                 w.key("workflows")
                 w.beginObject()
-                w.field("total", projection.workflowCount)
+                w.field("total", index.count)
                 for status in WorkflowStatus.allCases { w.field(status.rawValue, counts[status] ?? 0) }
                 w.endObject()
-                w.field("undeliveredMessages", projection.undeliveredMessages)
-                w.field("eventValues", projection.eventValues)
+                w.field("undeliveredMessages", index.undeliveredCount)
+                w.field("eventValues", index.eventValueCount)
                 w.key("incompleteTail")
                 if let tail = report.truncatedTail {
                     w.beginObject()
@@ -114,9 +110,9 @@ struct InspectCommand: AsyncParsableCommand {
                 for status in WorkflowStatus.allCases where (counts[status] ?? 0) > 0 {
                     parts.append(Style.status(status).apply("\(status) \(Format.count(counts[status]!))"))
                 }
-                row("Workflows", Format.count(projection.workflowCount) + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
-                row("Messages", "\(Format.count(projection.undeliveredMessages)) undelivered")
-                row("Events", "\(Format.count(projection.eventValues)) values set")
+                row("Workflows", Format.count(index.count) + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+                row("Messages", "\(Format.count(index.undeliveredCount)) undelivered")
+                row("Events", "\(Format.count(index.eventValueCount)) values set")
                 if let tail = report.truncatedTail {
                     let why = holder != nil ? "a frame being written" : "a torn tail the next open cuts; `cairn verify --repair` cuts it now"
                     row("Tail", Style.yellow.apply("incomplete frame in \(tail.file) at offset \(tail.offset) (\(tail.reason)): \(why)"))
@@ -128,6 +124,7 @@ struct InspectCommand: AsyncParsableCommand {
                 }
             }
             out.flush()
+            exitWithoutTeardown(index)
         }
     }
 }

@@ -136,7 +136,7 @@ package struct CompactionPlanner: Sendable {
                 output: o.status == .completed ? (o.output ?? []) : [], input: o.input,
                 events: o.events.sorted { $0.key < $1.key })
             let event = record.event
-            let size = event.payload.count + 128 + id.utf8.count + o.name.utf8.count + (o.parentID?.utf8.count ?? 0)
+            let size = event.encoded().count
             guard size <= maxRecordSize else {
                 plan.unfinished += 1  // too large to summarize: kept whole
                 continue
@@ -176,7 +176,9 @@ package struct CompactionPlanner: Sendable {
         }
 
         if sealedRawBytes > 0 {
-            let ratio = Double(sealedBytes) / Double(sealedRawBytes)
+            // What is written is framed large (the kept records re-framed, the summaries batched): assume it
+            // compresses at least as well as large frames of workflow events usually do (about 2.5×).
+            let ratio = min(Double(sealedBytes) / Double(sealedRawBytes), 0.4)
             plan.expectedSealedBytes = Int64(Double(max(0, sealedRawBytes - droppedRaw)) * ratio)
             plan.expectedSummaryBytes = Int64(Double(summaryRaw) * ratio)
         } else {

@@ -18,7 +18,7 @@ package struct IDHash: Hashable, Sendable {
         self = id.withUTF8 { EnvelopePeek.hash(0..<$0.count, in: UnsafeRawBufferPointer($0)) }
     }
 
-    @inline(__always) mutating func mix(_ w: UInt64) {
+    @inline(__always) package mutating func mix(_ w: UInt64) {
         a = (a ^ w) &* 0xFF51_AFD7_ED55_8CCD
         a ^= a >> 32
         b = (b &+ w) &* 0xC4CE_B9FE_1A85_EC53

@@ -37,18 +37,27 @@ package struct WorkflowIndex: Sendable {
     /// bytes, never made a string).
     var entries: [Entry] = []
     var positions = IDHashMap()
-    /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details only).
+    /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details or mailbox).
     var undelivered = Set<UInt64>()
+    /// Whether messages and event keys are counted (without details).
+    let mailbox: Bool
+    /// Hashes of each (workflow, event key) set (mailbox only).
+    var eventKeys = IDHashSet()
 
     /// An index with room for about `workflows` workflows.
-    package init(expectedWorkflows workflows: Int = 0, details: Bool = false) {
+    package init(expectedWorkflows workflows: Int = 0, details: Bool = false, mailbox: Bool = false) {
         self.details = details
+        self.mailbox = mailbox
         entries.reserveCapacity(workflows)
         positions = IDHashMap(minimumCapacity: workflows)
     }
 
     /// How many workflows there are.
     package var count: Int { entries.count }
+    /// Messages sent to a workflow and not yet received.
+    package var undeliveredCount: Int { undelivered.count }
+    /// Event values set, by workflow and key (mailbox only).
+    package var eventValueCount: Int { eventKeys.count }
 
     /// The entry of workflow `id`.
     func entry(_ id: String) -> Entry? { positions[IDHash(id)].map { entries[$0] } }
@@ -64,6 +73,8 @@ package struct WorkflowIndex: Sendable {
             case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
                 .workflowParked, .workflowSummary:
                 break
+            case .messageSent, .messageReceived, .eventSet:
+                guard mailbox else { return }
             default:
                 return
             }
@@ -117,6 +128,12 @@ package struct WorkflowIndex: Sendable {
         case .messageReceived:
             if peek.flags & Event.Flags.timedOut == 0, let number = peek.number { undelivered.remove(number) }
         case .eventSet:
+            if mailbox {
+                var h = EnvelopePeek.hash(peek.name, in: bytes)
+                h.mix(key.a)
+                h.mix(key.b)
+                eventKeys.insert(h)
+            }
             if details, let i = positions[key] {
                 let value = WorkflowSummaryRecord.EventValue(
                     key: text(peek.name), value: Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])))
