@@ -221,10 +221,8 @@ package struct CompactionDecision: Sendable {
         case EventKind.engineStopped.rawValue:
             return true
         default:
-            guard drop.count + summaryOnly.count > 0, let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes) else {
-                return true
-            }
-            let key = EnvelopePeek.hash(peek.workflowID, in: record.bytes)
+            guard drop.count + summaryOnly.count > 0, let id = EnvelopePeek.workflowID(in: record.bytes) else { return true }
+            let key = EnvelopePeek.hash(id, in: record.bytes)
             if drop.contains(key) { return false }
             if summaryOnly.contains(key) { return record.tag == EventKind.workflowSummary.rawValue }
             return true

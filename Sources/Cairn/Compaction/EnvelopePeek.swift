@@ -226,6 +226,15 @@ package struct EnvelopePeek {
         return h
     }
 
+    /// Only where the workflow ID lies (the third field), without checking the rest: compaction's predicate, which
+    /// runs on records the planning pass has already checked. Nil when the bytes do not even hold that.
+    @inline(__always)
+    package static func workflowID(in b: UnsafeRawBufferPointer) -> Range<Int>? {
+        var c = Cursor(base: b.baseAddress, count: b.count)
+        guard let version = c.byte(), version >= 1, version <= Event.envelopeVersion, c.varint() != nil else { return nil }
+        return c.string()
+    }
+
     /// The workflow ID as a string.
     package static func string(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
