@@ -96,6 +96,31 @@ import Testing
         #expect(files == [segments[0], segments[2]].map { ($0 as NSString).lastPathComponent })
     }
 
+    @Test func verifyChecksProjectionInvariants() async throws {
+        let path = temporaryDirectory()
+        defer { removeDirectory(path) }
+        let log = try await Log.open(at: path)
+        let events = [
+            Event(kind: .workflowStarted, workflowID: "a", name: "greet", time: 1, payload: Array("1".utf8)),
+            Event(kind: .stepCompleted, workflowID: "a", position: Position([0]), name: "s", time: 2, payload: Array("2".utf8)),
+            Event(kind: .stepCompleted, workflowID: "ghost", position: Position([0]), name: "s", time: 3, payload: Array("3".utf8)),
+            Event(kind: .workflowStarted, workflowID: "a", name: "greet", time: 4, payload: Array("1".utf8)),
+            Event(kind: .workflowSummary, workflowID: "b", name: "greet", time: 5, number: 1, payload: [9, 9]),
+        ]
+        _ = try await log.append(contentsOf: events.map { $0.record() } + [LogRecord(tag: 200, payload: [1, 2, 3])])
+        try await log.close()
+        let result = try cairn(["verify", path, "--json"])
+        #expect(result.status == 1)
+        let problems = try #require((try result.json() as? [String: Any])?["problems"] as? [[String: Any]])
+        let messages = problems.compactMap { $0["message"] as? String }
+        #expect(messages.count == 4, "\(messages)")
+        #expect(messages.contains { $0.contains("'ghost'") && $0.contains("never started") })
+        #expect(messages.contains { $0.contains("'a'") && $0.contains("second time") })
+        #expect(messages.contains { $0.contains("summary record of workflow 'b' is malformed") })
+        #expect(messages.contains { $0.contains("unknown event kind 200") })
+        #expect(problems.allSatisfy { ($0["offset"] as? Int ?? 0) >= 40 && $0["lsn"] as? Int != nil })
+    }
+
     @Test func tornTailIsReportedAndRepaired() async throws {
         let log = try await Fixture.copy()
         defer { removeDirectory(log.directory) }

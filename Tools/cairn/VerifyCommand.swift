@@ -35,6 +35,7 @@ struct VerifyCommand: AsyncParsableCommand {
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             var result = try Verification(access: access)
+            await result.checkSegments()
             var repaired: RecoveryReport?
             if repair, !result.problems.isEmpty {
                 guard result.problems.allSatisfy(\.repairable) else {
@@ -53,6 +54,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 repaired = log.recovery
                 try await log.close()
                 result = try Verification(access: access)
+                await result.checkSegments()
             }
             result.print(json: json, repaired: repaired)
             if !result.problems.isEmpty { throw ExitCode(ExitStatus.problems) }
@@ -114,102 +116,203 @@ struct Verification {
         }
         segments = current.count
 
-        // Once records are missing (a damaged frame), "never started" can no longer be told from "started in
+        self.current = current
+        self.holder = holder
+    }
+
+    private var current: [(name: String, path: String)] = []
+    private var holder: Int32?
+
+    /// What one segment holds, read on a thread of its own: its problems, and the workflow IDs (hashed) its events
+    /// start and use, in order, for the checks that need the segments before it.
+    struct SegmentPass: Sendable {
+        enum Use: UInt8, Sendable { case start, summary, other }
+        struct Item: Sendable {
+            var use: Use
+            var kind: UInt8
+            var hash: IDHash
+            var lsn: LSN
+            var offset: Int64
+        }
+
+        var problems: [Problem] = []
+        var notes: [String] = []
+        var items: [Item] = []
+        var frames = 0
+        var records = 0
+        var firstLSN: LSN?
+        var lastLSN: LSN?
+        /// Records could not be read (the rest of the log cannot say "never started").
+        var damaged = false
+        var bytes: Int64 = 0
+    }
+
+    static func pass(name: String, path: String, isLast: Bool, holder: Int32?) -> SegmentPass {
+        var pass = SegmentPass()
+        let reader: SegmentReader
+        do { reader = try SegmentReader(path: path) } catch {
+            pass.problems.append(Problem(file: name, offset: error.offset, message: error.message))
+            pass.damaged = true
+            return pass
+        }
+        pass.bytes = fileSize(path)
+        pass.items.reserveCapacity(Int(pass.bytes / 24))
+        var end = SegmentReader.End.endOfFile
+        do {
+            frames: while true {
+                let step = try reader.next { lsn, tag, record in
+                    if pass.firstLSN == nil { pass.firstLSN = lsn }
+                    pass.lastLSN = lsn
+                    let peek: EnvelopePeek
+                    do { peek = try EnvelopePeek(tag: tag, bytes: record) } catch {
+                        pass.problems.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "the event cannot be decoded: \(error)"))
+                        return
+                    }
+                    let use: SegmentPass.Use
+                    switch peek.kind {
+                    case .messageSent, .engineStopped:
+                        return
+                    case .workflowStarted:
+                        use = .start
+                    case .workflowSummary:
+                        use = .summary
+                        let event = try Event(lsn: lsn, tag: tag, bytes: record)
+                        if WorkflowSummaryRecord(event) == nil {
+                            pass.problems.append(Problem(
+                                file: name, offset: reader.offset, lsn: lsn,
+                                message: "the summary record of workflow '\(event.workflowID)' is malformed"))
+                        }
+                    default:
+                        if peek.workflowID.isEmpty {
+                            pass.problems.append(Problem(
+                                file: name, offset: reader.offset, lsn: lsn, message: "a \(peek.kind.displayName) event without a workflow ID"))
+                            return
+                        }
+                        use = .other
+                    }
+                    pass.items.append(SegmentPass.Item(
+                        use: use, kind: tag, hash: EnvelopePeek.hash(peek.workflowID, in: record), lsn: lsn, offset: reader.offset))
+                }
+                if case .end(let why) = step {
+                    end = why
+                    break frames
+                }
+            }
+        } catch {
+            pass.problems.append(Problem(file: name, offset: reader.offset, message: "\(error)"))
+            pass.damaged = true
+            return pass
+        }
+        pass.frames = reader.frameCount
+        pass.records = reader.recordCount
+        switch (isLast, end) {
+        case (_, .endOfFile), (true, .zeroes):
+            break
+        case (true, .invalid(let reason)):
+            if let valid = try? reader.findValidFrame(after: reader.offset) {
+                pass.problems.append(Problem(
+                    file: name, offset: reader.offset, lsn: reader.lastLSN,
+                    message: "damaged (\(reason)), and a valid frame follows at offset \(valid): acknowledged records lie beyond the damage"))
+            } else if let holder {
+                pass.notes.append("\(name) ends in an incomplete frame at offset \(reader.offset): a write in progress by the engine (process \(holder))")
+            } else {
+                pass.problems.append(Problem(
+                    file: name, offset: reader.offset, lsn: reader.lastLSN,
+                    message: "torn tail (\(reason)): \(fileSize(path) - reader.offset) bytes after the last good frame; the next open cuts them, or `cairn verify --repair` now",
+                    repairable: true))
+            }
+        default:
+            pass.problems.append(Problem(file: name, offset: reader.offset, lsn: reader.lastLSN, message: "sealed segment damaged: \(end.explanation)"))
+            pass.damaged = true
+        }
+        return pass
+    }
+
+    /// Reads every segment, two at a time on the cooperative pool's threads, and checks what needs the order of
+    /// the whole log (LSNs across segments, starts before uses, one start per workflow) as their passes arrive.
+    mutating func checkSegments() async {
+        let current = self.current
+        let holder = self.holder
+        let estimate = current.reduce(Int64(0)) { $0 + fileSize($1.path) } / 256
+        var started = IDHashSet(minimumCapacity: Int(min(estimate, 50_000_000)))
+        // Once records are missing (a damaged segment), "never started" can no longer be told from "started in
         // what could not be read": that check stops there.
         var skipped = false
-        let estimate = listing.segments.reduce(Int64(0)) { $0 + fileSize(dir.file($1.name)) } / 256
-        var started = IDHashSet(minimumCapacity: Int(min(estimate, 50_000_000)))
         var previous: LSN?
-        var first: LSN?
-        var last: LSN?
-        var found: [Problem] = []
-        for (index, segment) in current.enumerated() {
-            let isLast = index == current.count - 1
-            let reader: SegmentReader
-            do { reader = try SegmentReader(path: segment.path, following: previous) } catch {
-                add(Problem(file: segment.name, offset: error.offset, message: error.message))
-                skipped = true
-                continue
+        var needIDs: [(segment: Int, lsn: LSN, problem: String)] = []
+        await withTaskGroup(of: (Int, SegmentPass).self) { group in
+            var next = 0
+            func launch() {
+                guard next < current.count else { return }
+                let i = next
+                let segment = current[i]
+                let isLast = i == current.count - 1
+                group.addTask { (i, Verification.pass(name: segment.name, path: segment.path, isLast: isLast, holder: holder)) }
+                next += 1
             }
-            bytes += fileSize(segment.path)
-            var end = SegmentReader.End.endOfFile
-            let name = segment.name
-            let checkUse = !skipped
-            do {
-                frames: while true {
-                    let step = try reader.next { lsn, tag, record in
-                        if first == nil { first = lsn }
-                        last = lsn
-                        let peek: EnvelopePeek
-                        do { peek = try EnvelopePeek(tag: tag, bytes: record) } catch {
-                            found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "the event cannot be decoded: \(error)"))
-                            return
-                        }
-                        switch peek.kind {
-                        case .messageSent, .engineStopped:
-                            return
-                        case .workflowStarted:
-                            if !started.insert(EnvelopePeek.hash(peek.workflowID, in: record)) {
-                                let id = EnvelopePeek.string(peek.workflowID, in: record)
-                                found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "workflow '\(id)' is started a second time"))
+            launch()
+            launch()
+            var ready: [Int: SegmentPass] = [:]
+            var consumed = 0
+            while consumed < current.count, let (i, pass) = await group.next() {
+                ready[i] = pass
+                launch()
+                while let pass = ready.removeValue(forKey: consumed) {
+                    let name = current[consumed].name
+                    if let previous, let first = pass.firstLSN, first <= previous {
+                        add(Problem(file: name, offset: Int64(SegmentHeader.size), lsn: first, message: "LSN \(first) does not follow \(previous), the last of the segment before"))
+                    }
+                    for problem in pass.problems { add(problem) }
+                    notes += pass.notes
+                    let check = !skipped
+                    for item in pass.items {
+                        switch item.use {
+                        case .start:
+                            if !started.insert(item.hash) {
+                                needIDs.append((consumed, item.lsn, "is started a second time"))
+                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: ""))
                             }
-                        case .workflowSummary:
-                            let event = try Event(lsn: lsn, tag: tag, bytes: record)
-                            if WorkflowSummaryRecord(event) == nil {
-                                found.append(Problem(file: name, offset: reader.offset, lsn: lsn, message: "the summary record of workflow '\(event.workflowID)' is malformed"))
-                            }
-                            started.insert(EnvelopePeek.hash(peek.workflowID, in: record))
-                        default:
-                            if peek.workflowID.isEmpty || (checkUse && !started.contains(EnvelopePeek.hash(peek.workflowID, in: record))) {
-                                let id = EnvelopePeek.string(peek.workflowID, in: record)
-                                found.append(Problem(
-                                    file: name, offset: reader.offset, lsn: lsn,
-                                    message: "a \(peek.kind.displayName) event of workflow '\(id)', which was never started"))
+                        case .summary:
+                            started.insert(item.hash)
+                        case .other:
+                            if check && !started.contains(item.hash) {
+                                let kind = EventKind(rawValue: item.kind)?.displayName ?? "\(item.kind)"
+                                needIDs.append((consumed, item.lsn, "has a \(kind) event but was never started"))
+                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: ""))
                             }
                         }
                     }
-                    if !found.isEmpty {
-                        for p in found { add(p) }
-                        found.removeAll()
-                    }
-                    if case .end(let why) = step {
-                        end = why
-                        break frames
-                    }
+                    if pass.damaged { skipped = true }
+                    frames += pass.frames
+                    records += pass.records
+                    bytes += pass.bytes
+                    if firstLSN == nil { firstLSN = pass.firstLSN }
+                    lastLSN = pass.lastLSN ?? lastLSN
+                    previous = pass.lastLSN ?? previous
+                    consumed += 1
                 }
-            } catch let error as LogError {
-                add(Problem(file: segment.name, offset: reader.offset, message: error.message))
-                skipped = true
-                continue
-            }
-            frames += reader.frameCount
-            records += reader.recordCount
-            previous = reader.lastLSN ?? previous
-            switch (isLast, end) {
-            case (_, .endOfFile), (true, .zeroes):
-                break
-            case (true, .invalid(let reason)):
-                if let valid = try reader.findValidFrame(after: reader.offset) {
-                    add(Problem(
-                        file: segment.name, offset: reader.offset, lsn: reader.lastLSN,
-                        message: "damaged (\(reason)), and a valid frame follows at offset \(valid): acknowledged records lie beyond the damage"))
-                } else if let holder {
-                    notes.append("\(segment.name) ends in an incomplete frame at offset \(reader.offset): a write in progress by the engine (process \(holder))")
-                } else {
-                    let size = fileSize(segment.path)
-                    add(Problem(
-                        file: segment.name, offset: reader.offset, lsn: reader.lastLSN,
-                        message: "torn tail (\(reason)): \(size - reader.offset) bytes after the last good frame; the next open cuts them, or `cairn verify --repair` now",
-                        repairable: true))
-                }
-            default:
-                add(Problem(file: segment.name, offset: reader.offset, lsn: reader.lastLSN, message: "sealed segment damaged: \(end.explanation)"))
-                skipped = true
             }
         }
         workflows = started.count
-        firstLSN = first
-        lastLSN = last
+        // The problems that name a workflow: read its ID back (rare, so a second look costs nothing).
+        for need in needIDs {
+            let id = Self.workflowID(path: current[need.segment].path, lsn: need.lsn) ?? "?"
+            if let index = problems.firstIndex(where: { $0.lsn == need.lsn && $0.message.isEmpty }) {
+                problems[index].message = "workflow '\(id)' \(need.problem)"
+            }
+        }
+    }
+
+    /// The workflow ID of the record at `lsn` in a segment.
+    static func workflowID(path: String, lsn: LSN) -> String? {
+        guard let reader = try? SegmentReader(path: path) else { return nil }
+        var found: String?
+        while found == nil {
+            guard let step = try? reader.next({ l, _, record in
+                if l == lsn, let range = EnvelopePeek.workflowID(in: record) { found = EnvelopePeek.string(range, in: record) }
+            }), case .frame = step else { break }
+        }
+        return found
     }
 
     private mutating func add(_ problem: Problem) {
