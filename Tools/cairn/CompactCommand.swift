@@ -83,16 +83,26 @@ struct CompactCommand: AsyncParsableCommand {
             let display = ProgressDisplay(enabled: !quiet)
             display.start(progress)
             let log: Log
+            let feed = PlanFeed(planner)
+            feed.start()
             do {
                 var read = 0
                 var configuration = LogConfiguration()
                 configuration.preallocationStep = 0  // no zero fill: the sizes reported are the data's
                 log = try Log.openBlocking(at: directory, configuration: configuration) { record in
-                    try planner.add(record)
+                    feed.add(record)
                     read += 1
                     if read & 0xFFFF == 0 { display.reading(read) }
                 }
             } catch {
+                _ = try? feed.finish()
+                display.stop()
+                throw error
+            }
+            do {
+                planner = try feed.finish()
+            } catch {
+                try? await log.close()
                 display.stop()
                 throw error
             }

@@ -69,9 +69,8 @@ struct CLIError: Error, CustomStringConvertible {
         case .unsupportedFormatVersion:
             self = CLIError("\(e.message)\(at)", status: ExitStatus.notALog)
         case .corruptSegment:
-            self = CLIError(
-                "the log is corrupt: \(e.message)\(at); run `cairn verify \(directory)` for every problem",
-                status: ExitStatus.corrupt)
+            let hint = e.message.contains("cairn verify") ? "" : "; run `cairn verify \(directory)` for every problem"
+            self = CLIError("the log is corrupt: \(e.message)\(at)\(hint)", status: ExitStatus.corrupt)
         case .locked:
             self = CLIError(
                 "the log at \(directory) is locked: \(e.message.replacingFirst("the log directory is in use by another Log", with: "an engine has it open"))",

@@ -37,8 +37,12 @@ package struct CompactionPlanner: Sendable {
     /// Adds the next record of the log (in LSN order).
     /// - Throws: ``WorkflowError`` `.undecodableEvent` when the record is not an event this Cairn reads.
     package mutating func add(_ record: LogRecordView) throws {
-        let lsn = record.lsn
-        let size = record.bytes.count
+        try add(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
+    }
+
+    /// Adds the next record of the log (in LSN order), given by its parts.
+    package mutating func add(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
+        let size = bytes.count
         records += 1
         let sealed = through.map { lsn <= $0 } ?? false
         if sealed {
@@ -46,14 +50,14 @@ package struct CompactionPlanner: Sendable {
             sealedRawBytes += size
         }
         let peek: EnvelopePeek
-        do { peek = try EnvelopePeek(tag: record.tag, bytes: record.bytes) } catch {
+        do { peek = try EnvelopePeek(tag: tag, bytes: bytes) } catch {
             throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
         }
-        try index.apply(record, peek)
+        try index.apply(lsn: lsn, tag: tag, bytes: bytes, peek)
         if peek.kind == .messageSent && sealed {
             sends.append(Send(
-                lsn: lsn, sender: peek.workflowID.isEmpty ? nil : EnvelopePeek.hash(peek.workflowID, in: record.bytes),
-                destination: peek.target.map { EnvelopePeek.hash($0, in: record.bytes) }, bytes: size,
+                lsn: lsn, sender: peek.workflowID.isEmpty ? nil : EnvelopePeek.hash(peek.workflowID, in: bytes),
+                destination: peek.target.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
                 hasIdempotencyKey: peek.hasIdempotencyKey))
         }
     }

@@ -83,12 +83,11 @@ package struct WorkflowIndex: Sendable {
         do { peek = try EnvelopePeek(tag: record.tag, bytes: record.bytes) } catch {
             throw WorkflowError(.undecodableEvent, error.description, lsn: record.lsn)
         }
-        try apply(record, peek)
+        try apply(lsn: record.lsn, tag: record.tag, bytes: record.bytes, peek)
     }
 
     /// Applies a record already peeked at.
-    mutating func apply(_ record: LogRecordView, _ peek: EnvelopePeek) throws {
-        let bytes = record.bytes
+    mutating func apply(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer, _ peek: EnvelopePeek) throws {
         let kind = peek.kind
         func text(_ range: Range<Int>) -> String { EnvelopePeek.string(range, in: bytes) }
         let key = EnvelopePeek.hash(peek.workflowID, in: bytes)
@@ -99,7 +98,7 @@ package struct WorkflowIndex: Sendable {
                 var entry = Entry(
                     id: text(peek.workflowID), name: text(peek.name), status: .pending, startedAt: time, updatedAt: time, parentID: peek.target.map(text))
                 if details {
-                    let event = try Event(record: record)
+                    let event = try Event(lsn: lsn, tag: tag, bytes: bytes)
                     entry.input = event.payload
                     entry.parentPosition = event.parentPosition
                 }
@@ -107,7 +106,7 @@ package struct WorkflowIndex: Sendable {
                 entries.append(entry)
             }
         case .workflowSummary:
-            let event = try Event(record: record)
+            let event = try Event(lsn: lsn, tag: tag, bytes: bytes)
             if positions[key] == nil, let s = WorkflowSummaryRecord(event) {
                 positions.insert(key, index: entries.count)
                 entries.append(Entry(
@@ -116,14 +115,14 @@ package struct WorkflowIndex: Sendable {
                     parentPosition: s.parentPosition, events: details ? s.events : []))
             }
             if details, let i = positions[key] {
-                entries[i].summaryLSN = record.lsn
+                entries[i].summaryLSN = lsn
                 entries[i].summaryBytes = bytes.count
             }
             return
         case .engineStopped:
             return
         case .messageSent where peek.target != nil:
-            undelivered.insert(record.lsn.rawValue)
+            undelivered.insert(lsn.rawValue)
             return
         case .messageReceived:
             if peek.flags & Event.Flags.timedOut == 0, let number = peek.number { undelivered.remove(number) }
@@ -149,7 +148,7 @@ package struct WorkflowIndex: Sendable {
         // One lookup, then changes in place.
         guard let i = positions[key] else { return }
         if details {
-            entries[i].lastOwnLSN = record.lsn
+            entries[i].lastOwnLSN = lsn
             entries[i].ownRecords += 1
             entries[i].ownBytes += bytes.count
         }
