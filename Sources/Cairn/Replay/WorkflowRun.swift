@@ -27,7 +27,6 @@ final class WorkflowRun: Sendable {
         var consumed: Set<Position> = []
         var stop: Stop?
         var finished = false
-        var stepsRunning = 0
     }
 
     private let state = Mutex(State())
@@ -108,10 +107,6 @@ final class WorkflowRun: Sendable {
 
     /// How many recorded positions the run has replayed.
     var consumedCount: Int { state.withLock { $0.consumed.count } }
-
-    func stepStarted() { state.withLock { $0.stepsRunning += 1 } }
-    func stepEnded() { state.withLock { $0.stepsRunning -= 1 } }
-    var isInStep: Bool { state.withLock { $0.stepsRunning > 0 } }
 }
 
 /// Set while a step's body runs, so that a workflow operation called from inside it is refused.

@@ -51,8 +51,6 @@ extension WorkflowContext {
             }
             return try decode(T.self, recorded.payload, what: "the result of step '\(name)'", at: position)
         }
-        run.stepStarted()
-        defer { run.stepEnded() }
         var attempt = 1
         while true {
             let started = ContinuousClock.now
