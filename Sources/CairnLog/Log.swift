@@ -162,6 +162,15 @@ public final class Log: Sendable {
     ///   ``LogConfiguration/maxRecordSize``, or a batch over 256 MiB, the largest frame); nothing is written then.
     ///   Otherwise as ``append(_:)``.
     public func append(contentsOf records: [LogRecord]) async throws -> ClosedRange<LSN> {
+        let bound = try validate(records)
+        let last = try await writer.append(records, rawBound: bound)
+        return LSN(last.rawValue - UInt64(records.count - 1))...last
+    }
+
+    /// Checks a batch before it is queued; returns the bound on its raw size. Kept out of the async callers, whose
+    /// frames (allocated from the task for every append) would grow with it.
+    @inline(never)
+    private func validate(_ records: [LogRecord]) throws(LogError) -> Int {
         guard !records.isEmpty else {
             throw LogError(.emptyRecord, "append(contentsOf:) was given no records", path: directory)
         }
@@ -177,8 +186,7 @@ public final class Log: Sendable {
                 "a batch of \(records.count) records (up to \(bound) bytes) exceeds the largest frame (\(SegmentReader.maxRawLength) bytes); nothing was written — append it in smaller batches",
                 path: directory)
         }
-        let last = try await writer.append(records, rawBound: bound)
-        return LSN(last.rawValue - UInt64(records.count - 1))...last
+        return bound
     }
 
     private func validate(_ record: LogRecord) throws(LogError) {

@@ -57,7 +57,7 @@ extension WorkflowEngine {
 
     /// Scans the log on a dedicated thread (never on the cooperative pool) into a planner.
     private func planner(_ log: Log) async throws -> CompactionPlanner {
-        try await try await DedicatedThread.run(name: "cairn-compaction-plan") {
+        try await DedicatedThread.run(name: "cairn-compaction-plan") {
             var planner = CompactionPlanner(through: WorkflowCompaction.sealedBoundary(log.state.snapshot.segments))
             try log.scan { record in
                 try planner.add(record)

@@ -5,25 +5,48 @@ import CairnLog
 extension WorkflowEngine {
     /// Appends events durably (one frame, one sync shared with every other committer) and applies them to the
     /// projection, waking whoever waits on what they change.
+    ///
+    /// Every operation of every workflow passes here: the synchronous parts are `@inline(never)` helpers, which
+    /// keeps this frame (allocated from the caller's task) small.
     func commit(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
         let started = ContinuousClock.now
+        let lsns = try await append(events)
+        applyCommitted(events, at: lsns.lowerBound, started: started)
+    }
+
+    private func append(_ events: [Event]) async throws -> ClosedRange<LSN> {
         guard let log else {
             throw WorkflowError(.misuse, "this engine only replays histories; it cannot record", workflowID: events.first?.workflowID)
         }
-        let lsns: ClosedRange<LSN>
         do {
-            lsns = try await log.append(contentsOf: events.map { $0.record() })
+            return try await log.append(contentsOf: records(events))
         } catch {
-            throw WorkflowError(
-                .logFailure, "the log could not record \(events.count) event(s): \(error)",
-                workflowID: events.first?.workflowID, underlying: SendableError(error))
+            throw logFailure(error, recording: events)
         }
+    }
+
+    @inline(never)
+    private func logFailure(_ error: any Error, recording events: [Event]) -> WorkflowError {
+        WorkflowError(
+            .logFailure, "the log could not record \(events.count) event(s): \(error)",
+            workflowID: events.first?.workflowID, underlying: SendableError(error))
+    }
+
+    @inline(never)
+    private func records(_ events: [Event]) -> [LogRecord] {
+        events.map { $0.record() }
+    }
+
+    /// Applies durable events to the projection (the first at `lsn`, the rest after it) and fires the signals of
+    /// the waiters they concern.
+    @inline(never)
+    private func applyCommitted(_ events: [Event], at lsn: LSN, started: ContinuousClock.Instant) {
         metrics.commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         metrics.commitBatch.record(events.count)
         let signals: [Signal] = state.withLock { s in
             var signals: [Signal] = []
-            var lsn = lsns.lowerBound
+            var lsn = lsn
             for event in events {
                 if let wakeup = s.projection.apply(event, lsn: lsn) {
                     switch wakeup {
@@ -63,6 +86,13 @@ extension WorkflowEngine {
             try Task.checkCancellation()
             return true
         }
+        return try await race(signal, until: deadline, interrupt: interrupt)
+    }
+
+    /// ``wait(for:until:interrupt:)`` with a deadline or an interrupt: a separate function, so that the common case
+    /// does not carry its task group in its frame.
+    @inline(never)
+    private func race(_ signal: Signal?, until deadline: Int64?, interrupt: Signal?) async throws -> Bool {
         let clock = self.clock
         let fired = await withTaskGroup(of: Bool?.self) { group in
             if let signal {
@@ -95,15 +125,29 @@ extension WorkflowEngine {
     /// Waits until workflow `id` is finished, cancelled or parked; returns its summary (nil if it does not exist).
     func awaitSettled(_ id: String, interrupt: Signal? = nil) async throws -> WorkflowSummary? {
         while true {
-            let signal = Signal()
-            let summary = state.withLock { s -> WorkflowSummary?? in
-                guard let w = s.projection.workflows[id] else { return .some(nil) }
-                if !w.summary.status.isActive { return w.summary }
-                s.workflowWaiters[id, default: []].append(signal)
-                return nil
+            switch settled(id) {
+            case .settled(let summary): return summary
+            case .wait(let signal): _ = try await wait(for: signal, until: nil, interrupt: interrupt)
             }
-            if let summary { return summary }
-            _ = try await wait(for: signal, until: nil, interrupt: interrupt)
+        }
+    }
+
+    private enum Settled {
+        case settled(WorkflowSummary?)
+        case wait(Signal)
+    }
+
+    /// Workflow `id`'s summary if it is settled (or nil in it when there is no such workflow); otherwise a signal
+    /// fired when its status changes.
+    @inline(never)
+    private func settled(_ id: String) -> Settled {
+        state.withLock { s in
+            guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
+            let summary = s.projection.workflows.values[index].summary
+            if !summary.status.isActive { return .settled(summary) }
+            let signal = Signal()
+            s.workflowWaiters[id, default: []].append(signal)
+            return .wait(signal)
         }
     }
 }

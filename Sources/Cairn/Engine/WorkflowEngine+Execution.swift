@@ -4,73 +4,102 @@ import CairnLog
 import Logging
 
 extension WorkflowEngine {
+    /// Schedules workflow `id` to run in this process, in a task of its own, if it is pending and not running yet.
+    ///
+    /// Until ``run()`` has finished recovery the ID is queued, and run() schedules it then. Once shutdown has begun
+    /// nothing is scheduled: the workflow stays pending in the log and resumes at the next start.
+    ///
+    /// The task is detached: a workflow started from a request handler, another workflow or a step's body must
+    /// not inherit that caller's task-locals (a step's marker would make its every operation look like misuse).
+    func schedule(_ id: String) {
+        let claimed: WorkflowExecution? = state.withLock { s in
+            if s.queued != nil {
+                s.queued!.append(id)
+                return nil
+            }
+            return s.claim(id)
+        }
+        guard let claimed else { return }
+        claimed.attach(Task.detached { await self.execute(id, claimed) })
+    }
+
     /// Runs one workflow to its end (or until it must stop): replays its history, goes on live, records the
-    /// outcome. Called in a task of its own for each workflow ``run()`` schedules.
-    func execute(_ id: String) async {
-        enum Start { case run(WorkflowRun, WorkflowRegistration, [UInt8]), skip, park(Event) }
-        let start: Start = state.withLock { s in
-            // One execution per workflow at a time: a start before run() and recovery both schedule it, so do two
-            // concurrent resumes. Nothing starts once shutdown began: the workflow stays pending in the log and
-            // resumes at the next start.
-            guard s.phase < .draining, s.executing[id] == nil, let w = s.projection.workflows[id], w.summary.status == .pending
-            else { return .skip }
-            s.executing[id] = Signal()
+    /// outcome.
+    ///
+    /// The synchronous work around the workflow's code lives in separate `@inline(never)` functions: whatever an
+    /// async function inlines enlarges its frame, which the task allocates for the whole run.
+    private func execute(_ id: String, _ execution: WorkflowExecution) async {
+        switch prepare(id, execution) {
+        case .skip:
+            break
+        case .park(let event):
+            try? await commit([event])
+        case .run(let run, let registration, let input):
+            let context = WorkflowContext(run: run, prefix: [])
+            let result: Result<[UInt8], any Error>
+            do {
+                result = .success(try await registration.run(context, input, codec))
+            } catch {
+                result = .failure(error)
+            }
+            let events = endEvents(run, context: context, result: result)
+            do {
+                try await commit(events)
+            } catch {
+                logger.error("could not record the end of a workflow", metadata: ["workflow": "\(id)", "error": "\(error)"])
+            }
+        }
+        release(id)
+    }
+
+    private enum Preparation {
+        case run(WorkflowRun, WorkflowRegistration, [UInt8])
+        case skip
+        case park(Event)
+    }
+
+    /// Builds the run from the workflow's recorded history and marks the workflow running; or says why not.
+    @inline(never)
+    private func prepare(_ id: String, _ execution: WorkflowExecution) -> Preparation {
+        let preparation: Preparation = state.withLock { s in
+            // Cancelled, or shutdown began, since the claim: the workflow stays as it is.
+            guard s.phase < .draining, let w = s.projection.workflows[id], w.summary.status == .pending else { return .skip }
             guard let registration = registry[w.summary.name] else {
                 let reason = "workflow '\(w.summary.name)' is not registered in this process (was its code removed or renamed?); register it and the workflow resumes at the next start, or resume it by hand"
                 return .park(Event(
                     kind: .workflowParked, workflowID: id, name: w.summary.name, time: clock.now(),
                     flags: Event.Flags.unknownWorkflow, payload: Array(reason.utf8)))
             }
-            s.projection.workflows[id]!.summary.status = .running
-            return .run(WorkflowRun(engine: self, id: id, name: w.summary.name, history: w.history), registration, w.input)
+            s.projection.setRunning(id)
+            let run = WorkflowRun(engine: self, id: id, name: w.summary.name, history: w.history)
+            execution.run = run  // under the engine's lock: beginShutdown() either sees it or ran before the guard
+            return .run(run, registration, w.input)
         }
-        defer {
-            if case .skip = start {} else {
-                let (ended, drained) = state.withLock { s -> (Signal?, [Signal]) in
-                    let ended = s.executing.removeValue(forKey: id)
-                    guard s.executing.isEmpty else { return (ended, []) }
-                    defer { s.drainWaiters = [] }
-                    return (ended, s.drainWaiters)
-                }
-                ended?.fire()
-                for waiter in drained { waiter.fire() }
-            }
-        }
-        switch start {
-        case .skip:
-            return
-        case .park(let event):
+        if case .park(let event) = preparation {
             logger.warning("workflow parked", metadata: ["workflow": "\(id)", "reason": "\(String(decoding: event.payload, as: UTF8.self))"])
             metrics.parked.increment()
-            try? await commit([event])
-            return
-        case .run(let run, let registration, let input):
-            let context = WorkflowContext(run: run, prefix: [])
-            let codec = self.codec
-            let task = Task { try await registration.run(context, input, codec) }
-            let draining = state.withLock { s in
-                s.runs[id] = ActiveRun(run: run, task: task)
-                return s.phase >= .draining
-            }
-            // Shutdown began between the check above and registering the run: beginShutdown() did not see it.
-            if draining { run.halt(.suspended) }
-            let result = await withTaskCancellationHandler {
-                await task.result
-            } onCancel: {
-                task.cancel()
-            }
-            await finish(run, context: context, result: result)
-            state.withLock { s in
-                s.runs[id] = nil
-                if s.projection.workflows[id]?.summary.status == .running {
-                    s.projection.workflows[id]!.summary.status = .pending  // suspended, or the log failed
-                }
-            }
         }
+        return preparation
     }
 
-    /// Records how a run ended, together with its last pending outcomes (one sync).
-    private func finish(_ run: WorkflowRun, context: WorkflowContext, result: Result<[UInt8], any Error>) async {
+    /// Ends an execution: a workflow still marked running (suspended, or the log failed) is pending again; waiters
+    /// for the execution, and for the engine to drain, are woken.
+    @inline(never)
+    private func release(_ id: String) {
+        let (ended, drained) = state.withLock { s -> (WorkflowExecution?, [Signal]) in
+            s.projection.setPendingIfRunning(id)
+            let ended = s.executing.removeValue(forKey: id)
+            guard s.executing.isEmpty else { return (ended, []) }
+            defer { s.drainWaiters = [] }
+            return (ended, s.drainWaiters)
+        }
+        ended?.ended.fire()
+        for waiter in drained { waiter.fire() }
+    }
+
+    /// The events that record how a run ended, after its last pending outcomes (all written with one sync).
+    @inline(never)
+    private func endEvents(_ run: WorkflowRun, context: WorkflowContext, result: Result<[UInt8], any Error>) -> [Event] {
         var events = context.takePending()
         let now = clock.now()
         let id = run.id
@@ -98,7 +127,7 @@ extension WorkflowEngine {
                 metrics.completed.increment()
                 events.append(Event(kind: .workflowCompleted, workflowID: id, name: run.name, time: now, payload: output))
             case .failure(let error):
-                if Task.isCancelled { break }  // the engine's run() was cancelled: stays unfinished
+                if Task.isCancelled { break }  // stopped from outside without a reason recorded: stays unfinished
                 metrics.failed.increment()
                 let type: String
                 let message: String
@@ -112,10 +141,34 @@ extension WorkflowEngine {
                     payload: Array(message.utf8)))
             }
         }
-        do {
-            try await commit(events)
-        } catch {
-            logger.error("could not record the end of a workflow", metadata: ["workflow": "\(id)", "error": "\(error)"])
-        }
+        return events
+    }
+}
+
+extension EngineState {
+    /// Takes workflow `id` on for execution here, if the engine runs, the workflow is pending and no execution has
+    /// it yet.
+    mutating func claim(_ id: String) -> WorkflowExecution? {
+        guard phase == .running, executing[id] == nil, projection.workflows[id]?.summary.status == .pending else { return nil }
+        let execution = WorkflowExecution()
+        executing[id] = execution
+        return execution
+    }
+
+    /// The runs executing here, for halting them all.
+    var activeRuns: [WorkflowRun] { executing.values.compactMap(\.run) }
+}
+
+extension Projection {
+    /// Marks a pending workflow as running in this process (not an event: the log knows it as pending).
+    mutating func setRunning(_ id: String) {
+        guard let index = workflows.index(forKey: id) else { return }
+        workflows.values[index].summary.status = .running
+    }
+
+    /// A workflow that stopped running here without an end (suspended, or the log failed) is pending again.
+    mutating func setPendingIfRunning(_ id: String) {
+        guard let index = workflows.index(forKey: id), workflows.values[index].summary.status == .running else { return }
+        workflows.values[index].summary.status = .pending
     }
 }

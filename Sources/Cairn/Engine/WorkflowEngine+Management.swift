@@ -14,9 +14,9 @@ extension WorkflowEngine {
         let summary = try requireSummary(id)
         guard !summary.status.isFinished, summary.status != .cancelled else { return }
         try await commit([Event(kind: .workflowCancelled, workflowID: id, name: summary.name, time: clock.now())])
-        let active = state.withLock { $0.runs[id] }
-        active?.run.halt(.cancelled)
-        active?.task.cancel()
+        let execution = state.withLock { $0.executing[id] }
+        execution?.run?.halt(.cancelled)
+        execution?.cancel()
     }
 
     /// Resumes a cancelled, diverged or parked workflow: it replays its history (with the code as it is now) and
@@ -30,9 +30,9 @@ extension WorkflowEngine {
                 workflowID: id)
         }
         // A run that is still winding down must end before the new one starts.
-        while let ended = state.withLock({ $0.executing[id] }) { await ended.wait() }
+        while let execution = state.withLock({ $0.executing[id] }) { await execution.ended.wait() }
         try await commit([Event(kind: .workflowResumed, workflowID: id, name: summary.name, time: clock.now())])
-        jobsContinuation.yield(id)
+        schedule(id)
     }
 
     /// Starts a new workflow that reuses the history of `id` before top-level position `position` (its
@@ -63,7 +63,7 @@ extension WorkflowEngine {
         guard !taken else { throw WorkflowError(.idConflict, "a workflow with ID '\(newID)' already exists", workflowID: newID) }
         defer { _ = state.withLock { $0.starting.remove(newID) } }
         try await commit([start, forked] + copied)
-        jobsContinuation.yield(newID)
+        schedule(newID)
         return newID
     }
 

@@ -21,25 +21,28 @@ extension WorkflowEngine {
             throw WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
         }
         try await recover()
-        // Each workflow runs in a task of its own, tracked in `executing`, rather than as a child of one task group:
-        // the runtime finds a finished child by walking the group's list of children, which made every short
-        // workflow cost time in proportion to the number of workflows sleeping or waiting beside it.
+        let queued = state.withLock { s -> [String] in
+            defer { s.queued = nil }
+            return s.queued ?? []
+        }
+        for id in queued { schedule(id) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 // Cancels what is still running once the grace period after a shutdown request has passed.
                 await self.enforceGracePeriod()
             }
+            // Each workflow runs in a detached task of its own (`schedule`), tracked in `executing`, rather than as a
+            // child of one task group: the runtime finds a finished child by walking the group's list of children,
+            // which made every short workflow cost time in proportion to the number of workflows waiting beside it.
             await withGracefulShutdownHandler {
-                for await id in self.jobs {
-                    Task { await self.execute(id) }
-                }
+                await self.shutdownRequested.wait()  // returns on cancellation too
             } onGracefulShutdown: {
                 self.beginShutdown()
             }
             if Task.isCancelled {
                 // Cancelled rather than shut down: stop every workflow at once, recording nothing more for them.
                 self.beginShutdown()
-                for task in self.state.withLock({ $0.runs.values.map(\.task) }) { task.cancel() }
+                for execution in self.state.withLock({ Array($0.executing.values) }) { execution.cancel() }
             }
             await self.waitUntilDrained()
             group.cancelAll()
@@ -56,7 +59,6 @@ extension WorkflowEngine {
             return true
         }
         if neverRan {
-            jobsContinuation.finish()
             await closeLog()
         } else {
             beginShutdown()
@@ -110,17 +112,16 @@ extension WorkflowEngine {
         if !resume.isEmpty {
             logger.info("resuming unfinished workflows", metadata: ["count": "\(resume.count)"])
         }
-        for id in resume { jobsContinuation.yield(id) }
+        for id in resume { schedule(id) }  // queued: run() schedules them
     }
 
     func beginShutdown() {
-        let runs = state.withLock { s -> [ActiveRun] in
+        let runs = state.withLock { s -> [WorkflowRun] in
             guard s.phase < .draining else { return [] }
             s.phase = .draining
-            return Array(s.runs.values)
+            return s.activeRuns
         }
-        jobsContinuation.finish()
-        for active in runs { active.run.halt(.suspended) }
+        for run in runs { run.halt(.suspended) }
         shutdownRequested.fire()
     }
 
@@ -143,13 +144,15 @@ extension WorkflowEngine {
         guard !Task.isCancelled else { return }
         let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
         while ContinuousClock.now < deadline {
-            let running = state.withLock { $0.runs.count }
+            let running = state.withLock { $0.executing.count }
             if running == 0 { return }
             do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
         }
-        let tasks = state.withLock { $0.runs.values.map(\.task) }
-        if !tasks.isEmpty { logger.warning("grace period over; cancelling running steps", metadata: ["workflows": "\(tasks.count)"]) }
-        for task in tasks { task.cancel() }
+        let executions = state.withLock { Array($0.executing.values) }
+        if !executions.isEmpty {
+            logger.warning("grace period over; cancelling running steps", metadata: ["workflows": "\(executions.count)"])
+        }
+        for execution in executions { execution.cancel() }
     }
 
     private func closeLog() async {

@@ -19,11 +19,10 @@ extension WorkflowEngine {
         log?._abandon()
         switch phase {
         case .idle:
-            jobsContinuation.finish()
             stopped.fire()
         case .running, .draining:
             beginShutdown()
-            for task in state.withLock({ $0.runs.values.map(\.task) }) { task.cancel() }
+            for execution in state.withLock({ Array($0.executing.values) }) { execution.cancel() }
             await stopped.wait()
         case .stopped:
             break

@@ -35,8 +35,6 @@ public final class WorkflowEngine: Service, Sendable {
     let log: Log?
     let registry: [String: WorkflowRegistration]
     let state: Mutex<EngineState>
-    let jobs: AsyncStream<String>
-    let jobsContinuation: AsyncStream<String>.Continuation
     let blockingPool: BlockingPool
     let metrics: EngineMetrics
     /// Fired when graceful shutdown begins, and when the engine has stopped.
@@ -55,7 +53,6 @@ public final class WorkflowEngine: Service, Sendable {
         self.log = log
         self.registry = registry
         self.state = Mutex(EngineState(projection: projection))
-        (jobs, jobsContinuation) = AsyncStream.makeStream(of: String.self)
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)
     }
@@ -121,58 +118,73 @@ public final class WorkflowEngine: Service, Sendable {
     /// - Throws: ``WorkflowError`` — `.idConflict` (the ID belongs to a workflow of another name),
     ///   `.unknownWorkflow` (not registered), `.payloadTooLarge`, `.shuttingDown`, `.logFailure`.
     public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W.Output> {
+        let event = try startEvent(W.self, input: input, id: id)
+        try await startDurably(event)
+        return WorkflowHandle(id: event.workflowID, engine: self)
+    }
+
+    /// The event that starts a workflow of type `W`: checks the registration, picks an ID, encodes the input.
+    @inline(never)
+    private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?) throws -> Event {
         guard registry[W.name] != nil else {
             throw WorkflowError(
                 .unknownWorkflow, "workflow '\(W.name)' is not registered; pass it to WorkflowEngine.open(workflows:)")
         }
         let id = id ?? randomUUIDString()
         let payload = try encode(input, what: "the workflow's input", workflowID: id)
-        let event = Event(kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), payload: payload)
-        try await startDurably(event)
-        return WorkflowHandle(id: id, engine: self)
+        return Event(kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), payload: payload)
     }
 
     /// Writes a workflow's start (or finds it already there) and schedules it. Shared by ``start(_:input:id:)``
     /// and child workflows.
     func startDurably(_ event: Event, alsoRecording extra: [Event] = []) async throws {
-        let id = event.workflowID
-        enum Decision { case exists, write, refuse(WorkflowError) }
-        let decision: Decision = state.withLock { s in
-            if s.phase >= .draining {
-                return .refuse(WorkflowError(.shuttingDown, "the engine is shutting down; no workflow is started", workflowID: id))
-            }
-            if let existing = s.projection.workflows[id] {
-                if existing.summary.name != event.name {
-                    return .refuse(WorkflowError(
-                        .idConflict,
-                        "ID '\(id)' belongs to a workflow named '\(existing.summary.name)', not '\(event.name)'; choose another ID",
-                        workflowID: id))
-                }
-                return .exists
-            }
-            if s.starting.contains(id) { return .exists }
-            s.starting.insert(id)
-            s.startedHere?.insert(id)
-            return .write
-        }
-        switch decision {
-        case .refuse(let error): throw error
-        case .exists:
+        guard try claimStart(event) else {
             // Another start of the same ID may still be writing: wait until it is visible.
-            try await waitUntilKnown(id)
+            try await waitUntilKnown(event.workflowID)
             if !extra.isEmpty { try await commit(extra) }
             return
-        case .write:
-            do {
-                try await commit(extra + [event])
-            } catch {
-                _ = state.withLock { $0.starting.remove(id) }
-                throw error
-            }
-            _ = state.withLock { $0.starting.remove(id) }
-            metrics.started.increment()
-            jobsContinuation.yield(id)
         }
+        do {
+            try await commit(extra + [event])
+        } catch {
+            startWritten(event.workflowID, scheduling: false)
+            throw error
+        }
+        startWritten(event.workflowID, scheduling: true)
+    }
+
+    /// Decides whether this start writes the workflow's start event (true), or the workflow exists (false).
+    /// - Throws: `.shuttingDown`, or `.idConflict` when the ID belongs to a workflow of another name.
+    @inline(never)
+    private func claimStart(_ event: Event) throws -> Bool {
+        let id = event.workflowID
+        return try state.withLock { s throws(WorkflowError) -> Bool in
+            if s.phase >= .draining {
+                throw WorkflowError(.shuttingDown, "the engine is shutting down; no workflow is started", workflowID: id)
+            }
+            if let index = s.projection.workflows.index(forKey: id) {
+                let name = s.projection.workflows.values[index].summary.name
+                if name != event.name {
+                    throw WorkflowError(
+                        .idConflict, "ID '\(id)' belongs to a workflow named '\(name)', not '\(event.name)'; choose another ID",
+                        workflowID: id)
+                }
+                return false
+            }
+            if s.starting.contains(id) { return false }
+            s.starting.insert(id)
+            s.startedHere?.insert(id)
+            return true
+        }
+    }
+
+    /// After a start was written (or failed to be): releases its claim and, when written, schedules the workflow.
+    @inline(never)
+    private func startWritten(_ id: String, scheduling: Bool) {
+        _ = state.withLock { $0.starting.remove(id) }
+        guard scheduling else { return }
+        metrics.started.increment()
+        schedule(id)
     }
 
     private func waitUntilKnown(_ id: String) async throws {
@@ -273,11 +285,12 @@ struct EngineState: ~Copyable {
     /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their
     /// start, they are no recovery of an earlier process's work.
     var startedHere: Set<String>? = []
-    /// Workflows executing in this process.
-    var runs: [String: ActiveRun] = [:]
-    /// Workflows an `execute` has taken on (from its first look until it has recorded the end), each with a
-    /// signal fired when it is done: at most one execution per workflow.
-    var executing: [String: Signal] = [:]
+    /// Workflows to schedule once recovery is done (nil from then on): started before ``WorkflowEngine/run()``
+    /// or during its recovery, and the unfinished ones recovery resumes.
+    var queued: [String]? = []
+    /// Workflows taken on for execution in this process, from the claim until the end is recorded: at most one
+    /// execution per workflow.
+    var executing: [String: WorkflowExecution] = [:]
     /// Fired when `executing` becomes empty (``WorkflowEngine/run()`` waits for it before closing the log).
     var drainWaiters: [Signal] = []
     /// Tasks waiting for a message or an event key.
@@ -286,12 +299,6 @@ struct EngineState: ~Copyable {
     var workflowWaiters: [String: [Signal]] = [:]
 
     init(projection: consuming Projection) { self.projection = projection }
-}
-
-/// A workflow executing in this process.
-struct ActiveRun: Sendable {
-    let run: WorkflowRun
-    let task: Task<[UInt8], any Error>
 }
 
 /// Wraps a non-Sendable error so it can travel inside a ``WorkflowError``.

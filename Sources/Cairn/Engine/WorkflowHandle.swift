@@ -9,7 +9,13 @@ public struct WorkflowHandle<Output: Codable & Sendable>: Sendable {
     /// - Throws: ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
     ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`.
     public func result() async throws -> Output {
-        guard let summary = try await engine.awaitSettled(id) else {
+        try outcome(of: try await engine.awaitSettled(id))
+    }
+
+    /// The result of a settled workflow (or the error that says why there is none).
+    @inline(never)
+    private func outcome(of summary: WorkflowSummary?) throws -> Output {
+        guard let summary else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
         switch summary.status {

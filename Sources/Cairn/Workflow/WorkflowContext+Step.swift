@@ -18,9 +18,7 @@ extension WorkflowContext {
         timeout: Duration? = nil, file: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await runStep(name, input: input, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line)) {
-            try await body()
-        }
+        try await runStep(name, input: input, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
     }
 
     /// Like ``step(_:input:retry:timeout:file:line:_:)`` for a body that blocks (synchronous file or network I/O,
@@ -38,19 +36,28 @@ extension WorkflowContext {
         }
     }
 
+    /// The step protocol, shared by both kinds of body. Everything synchronous is in `@inline(never)` helpers: this
+    /// frame is allocated from the workflow's task for every step, and what it inlines makes it larger.
     private func runStep<T: Codable & Sendable>(
         _ name: String, input: (any Encodable & Sendable)?, retry: RetryPolicy, timeout: Duration?, callSite: CallSite,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let digest = try input.map { payloadDigest(try engine.encode($0, what: "the input of step '\(name)'", workflowID: workflowID)) }
+        let digest = try inputDigest(input, step: name)
         let (position, recorded) = try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
         defer { end() }
         if let recorded = recorded?.event {
-            if recorded.kind == .stepFailed {
-                throw StepFailure(step: name, errorType: recorded.errorType ?? "Error", message: String(decoding: recorded.payload, as: UTF8.self))
-            }
-            return try decode(T.self, recorded.payload, what: "the result of step '\(name)'", at: position)
+            return try recordedResult(recorded, as: T.self, step: name, at: position)
         }
+        return try await runLive(name, retry: retry, timeout: timeout, at: position, callSite: callSite, digest: digest, body)
+    }
+
+    /// Runs a step's body live, with its retries, and queues its outcome. Not inlined into ``runStep``: that frame
+    /// stays allocated while earlier outcomes are committed, this one only while the body runs.
+    @inline(never)
+    private func runLive<T: Codable & Sendable>(
+        _ name: String, retry: RetryPolicy, timeout: Duration?, at position: Position, callSite: CallSite,
+        digest: UInt64?, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             let started = ContinuousClock.now
@@ -58,29 +65,62 @@ extension WorkflowContext {
                 let value = try await StepBody.$current.withValue(name) {
                     try await withTimeout(timeout, step: name, body)
                 }
-                engine.metrics.stepLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-                let payload = try encode(value, what: "the result of step '\(name)'", at: position)
-                enqueue(event(.stepCompleted, at: position, name: name, callSite: callSite, digest: digest, payload: payload))
+                try recordResult(value, step: name, at: position, callSite: callSite, digest: digest, started: started)
                 return value
             } catch {
-                if let stop = run.stop, case .cancelled = stop { throw stopError(error) }
-                if error is WorkflowError { throw error }  // misuse inside the body, payload too large: not a step failure
-                if attempt < retry.maxAttempts && !Task.isCancelled {
-                    try await Task.sleep(for: retry.delay(after: attempt))
-                    attempt += 1
-                    continue
-                }
-                // The task running the workflow was cancelled (cancel(), shutdown past its grace period, run()
-                // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
-                // own to record for good. It stays unrecorded and runs again when the workflow goes on.
-                if Task.isCancelled { throw stopError(error) }
-                let failure = StepFailure(step: name, errorType: String(reflecting: type(of: error)), message: "\(error)")
-                enqueue(event(
-                    .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
-                    errorType: failure.errorType, payload: Array(failure.message.utf8)))
-                throw failure
+                let delay = try afterFailedAttempt(
+                    attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
+                try await Task.sleep(for: delay)
+                attempt += 1
             }
         }
+    }
+
+    /// The digest of a step's explicit input, compared in strict mode.
+    @inline(never)
+    private func inputDigest(_ input: (any Encodable & Sendable)?, step name: String) throws -> UInt64? {
+        try input.map { payloadDigest(try engine.encode($0, what: "the input of step '\(name)'", workflowID: workflowID)) }
+    }
+
+    /// What a replayed step returns: its recorded value, or its recorded failure thrown again.
+    @inline(never)
+    private func recordedResult<T: Decodable>(_ recorded: Event, as type: T.Type, step name: String, at position: Position) throws -> T {
+        if recorded.kind == .stepFailed {
+            throw StepFailure(step: name, errorType: recorded.errorType ?? "Error", message: String(decoding: recorded.payload, as: UTF8.self))
+        }
+        return try decode(T.self, recorded.payload, what: "the result of step '\(name)'", at: position)
+    }
+
+    /// Queues a live step's result, to be made durable before the next operation.
+    @inline(never)
+    private func recordResult<T: Encodable>(
+        _ value: T, step name: String, at position: Position, callSite: CallSite, digest: UInt64?,
+        started: ContinuousClock.Instant
+    ) throws {
+        engine.metrics.stepLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        let payload = try encode(value, what: "the result of step '\(name)'", at: position)
+        enqueue(event(.stepCompleted, at: position, name: name, callSite: callSite, digest: digest, payload: payload))
+    }
+
+    /// Decides what follows a failed attempt: returns the delay before the next one, or throws — the step's
+    /// recorded failure after the last attempt, or the reason the workflow must stop.
+    @inline(never)
+    private func afterFailedAttempt(
+        _ attempt: Int, error: any Error, retry: RetryPolicy, step name: String, at position: Position,
+        callSite: CallSite, digest: UInt64?
+    ) throws -> Duration {
+        if let stop = run.stop, case .cancelled = stop { throw stopError(error) }
+        if error is WorkflowError { throw error }  // misuse inside the body, payload too large: not a step failure
+        if attempt < retry.maxAttempts && !Task.isCancelled { return retry.delay(after: attempt) }
+        // The task running the workflow was cancelled (cancel(), shutdown past its grace period, run()
+        // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
+        // own to record for good. It stays unrecorded and runs again when the workflow goes on.
+        if Task.isCancelled { throw stopError(error) }
+        let failure = StepFailure(step: name, errorType: String(reflecting: type(of: error)), message: "\(error)")
+        enqueue(event(
+            .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
+            errorType: failure.errorType, payload: Array(failure.message.utf8)))
+        throw failure
     }
 }
 
@@ -99,7 +139,16 @@ func withTimeout<T: Sendable>(
     _ timeout: Duration?, step: String, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     guard let timeout else { return try await body() }
-    return try await withThrowingTaskGroup(of: T?.self) { group in
+    return try await race(body, against: timeout, step: step)
+}
+
+/// ``withTimeout(_:step:_:)`` with a timeout: a separate function, so that steps without one do not carry its task
+/// group in their frames.
+@inline(never)
+private func race<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T, against timeout: Duration, step: String
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
             try await Task.sleep(for: timeout)

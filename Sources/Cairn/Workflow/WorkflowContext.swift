@@ -55,7 +55,25 @@ public final class WorkflowContext: Sendable {
     /// Starts an operation: refuses misuse, takes the next position, makes earlier outcomes durable (the commit
     /// rule), and compares with the record. Returns the recorded entry when there is one. Must be paired with
     /// ``end()``.
+    ///
+    /// Only the commit is asynchronous; the checks before and after it are `@inline(never)` functions so that this
+    /// frame, allocated from the workflow's task for every operation, stays small.
     func begin(_ attempted: AttemptedOperation) async throws -> (Position, Projection.HistoryEntry?) {
+        let (position, pending) = try open(attempted)
+        do {
+            // Earlier outcomes first, even when the run must stop: they happened (a step that finished after a
+            // cancellation, a message taken off the inbox), and dropping them would run or lose them again.
+            if !pending.isEmpty { try await engine.commit(pending) }
+            return (position, try replayed(attempted, at: position))
+        } catch {
+            end()
+            throw error
+        }
+    }
+
+    /// The first half of ``begin(_:)``: refuses misuse, takes the next position and the outcomes still to write.
+    @inline(never)
+    private func open(_ attempted: AttemptedOperation) throws -> (Position, [Event]) {
         if let step = StepBody.current {
             throw WorkflowError(
                 .misuse,
@@ -68,7 +86,7 @@ public final class WorkflowContext: Sendable {
                 "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called from a task the workflow spawned itself (Task {}, a task group, async let); its position would depend on timing — give concurrent work a context of its own with parallel(_:) or map(_:)",
                 workflowID: run.id)
         }
-        let (position, pending) = try scope.withLock { s throws(WorkflowError) -> (Position, [Event]) in
+        return try scope.withLock { s throws(WorkflowError) -> (Position, [Event]) in
             if s.busy {
                 throw WorkflowError(
                     .misuse,
@@ -81,22 +99,20 @@ public final class WorkflowContext: Sendable {
             s.pending = []
             return (Position(prefix + [s.next]), pending)
         }
-        do {
-            // Earlier outcomes first, even when the run must stop: they happened (a step that finished after a
-            // cancellation, a message taken off the inbox), and dropping them would run or lose them again.
-            if !pending.isEmpty { try await engine.commit(pending) }
-            try run.checkRunnable()
-            guard let entry = run.history[position] else {
-                if run.replayOnly { throw run.reachFrontier(position, attempted: attempted) }
-                return (position, nil)
-            }
-            try match(attempted, at: position, entry: entry)
-            run.consume(position)
-            return (position, entry)
-        } catch {
-            end()
-            throw error
+    }
+
+    /// The second half of ``begin(_:)``: the recorded entry at `position`, checked against the attempt; nil when the
+    /// operation runs live.
+    @inline(never)
+    private func replayed(_ attempted: AttemptedOperation, at position: Position) throws -> Projection.HistoryEntry? {
+        try run.checkRunnable()
+        guard let entry = run.history[position] else {
+            if run.replayOnly { throw run.reachFrontier(position, attempted: attempted) }
+            return nil
         }
+        try match(attempted, at: position, entry: entry)
+        run.consume(position)
+        return entry
     }
 
     func match(_ attempted: AttemptedOperation, at position: Position, entry: Projection.HistoryEntry) throws {
