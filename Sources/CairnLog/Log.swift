@@ -152,8 +152,8 @@ public final class Log: Sendable {
     ///   `.ioFailed` when the log cannot write; `.closed`.
     public func append(_ record: LogRecord) async throws -> LSN {
         try validate(record)
-        return try await writer.append(
-            [record], rawBound: record.payload.count + RecordBlock.maxRecordOverhead)
+        let bound = record.payload.count + RecordBlock.maxRecordOverhead
+        return try await withUnsafeThrowingContinuation { writer.enqueue([record], rawBound: bound, continuation: $0) }
     }
 
     /// Appends records atomically: all in one frame, with consecutive LSNs, acknowledged together.
@@ -163,7 +163,7 @@ public final class Log: Sendable {
     ///   Otherwise as ``append(_:)``.
     public func append(contentsOf records: [LogRecord]) async throws -> ClosedRange<LSN> {
         let bound = try validate(records)
-        let last = try await writer.append(records, rawBound: bound)
+        let last = try await withUnsafeThrowingContinuation { writer.enqueue(records, rawBound: bound, continuation: $0) }
         return LSN(last.rawValue - UInt64(records.count - 1))...last
     }
 

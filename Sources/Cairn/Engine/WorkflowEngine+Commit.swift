@@ -10,20 +10,25 @@ extension WorkflowEngine {
     /// keeps this frame (allocated from the caller's task) small.
     func commit(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
+        guard let log else { throw replayOnlyRefusal(events) }
         let started = ContinuousClock.now
-        let lsns = try await append(events)
-        applyCommitted(events, at: lsns.lowerBound, started: started)
-    }
-
-    private func append(_ events: [Event]) async throws -> ClosedRange<LSN> {
-        guard let log else {
-            throw WorkflowError(.misuse, "this engine only replays histories; it cannot record", workflowID: events.first?.workflowID)
-        }
+        let lsns: ClosedRange<LSN>
         do {
-            return try await log.append(contentsOf: records(events))
+            lsns = try await log.append(contentsOf: records(events))
         } catch {
             throw logFailure(error, recording: events)
         }
+        applyCommitted(events, at: lsns.lowerBound, started: started)
+    }
+
+    @inline(never)
+    private func replayOnlyRefusal(_ events: [Event]) -> WorkflowError {
+        WorkflowError(.misuse, "this engine only replays histories; it cannot record", workflowID: events.first?.workflowID)
+    }
+
+    @inline(never)
+    private func records(_ events: [Event]) -> [LogRecord] {
+        events.map { $0.record() }
     }
 
     @inline(never)
@@ -31,11 +36,6 @@ extension WorkflowEngine {
         WorkflowError(
             .logFailure, "the log could not record \(events.count) event(s): \(error)",
             workflowID: events.first?.workflowID, underlying: SendableError(error))
-    }
-
-    @inline(never)
-    private func records(_ events: [Event]) -> [LogRecord] {
-        events.map { $0.record() }
     }
 
     /// Applies durable events to the projection (the first at `lsn`, the rest after it) and fires the signals of

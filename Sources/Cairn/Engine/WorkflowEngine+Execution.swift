@@ -101,6 +101,7 @@ extension WorkflowEngine {
     @inline(never)
     private func endEvents(_ run: WorkflowRun, context: WorkflowContext, result: Result<[UInt8], any Error>) -> [Event] {
         var events = context.takePending()
+        events.reserveCapacity(events.count + 1)
         let now = clock.now()
         let id = run.id
         if run.stop == nil, case .success = result, let unreached = run.finish() {

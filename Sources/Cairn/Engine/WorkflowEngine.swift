@@ -239,31 +239,37 @@ public final class WorkflowEngine: Service, Sendable {
 
     // MARK: Payloads
 
-    func encode<T: Encodable>(_ value: T, what: String, workflowID: String, position: Position? = nil) throws -> [UInt8] {
+    /// Encodes a payload, refusing one over ``EngineConfiguration/maxPayloadSize`` before anything is written.
+    /// `what` names the value in errors; it is only built when there is one (this runs for every payload).
+    func encode<T: Encodable>(
+        _ value: T, what: @autoclosure () -> String, workflowID: String, position: Position? = nil
+    ) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try codec.encode(value)
         } catch {
             throw WorkflowError(
-                .undecodablePayload, "\(what) could not be encoded: \(error)", workflowID: workflowID, position: position,
+                .undecodablePayload, "\(what()) could not be encoded: \(error)", workflowID: workflowID, position: position,
                 underlying: SendableError(error))
         }
         guard bytes.count <= configuration.maxPayloadSize else {
             throw WorkflowError(
                 .payloadTooLarge,
-                "\(what) is \(bytes.count) bytes, over maxPayloadSize (\(configuration.maxPayloadSize)); nothing was written — store large data elsewhere and pass a reference",
+                "\(what()) is \(bytes.count) bytes, over maxPayloadSize (\(configuration.maxPayloadSize)); nothing was written — store large data elsewhere and pass a reference",
                 workflowID: workflowID, position: position)
         }
         return bytes
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String, workflowID: String, position: Position?) throws -> T {
+    func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], what: @autoclosure () -> String, workflowID: String, position: Position?
+    ) throws -> T {
         do {
             return try codec.decode(T.self, from: bytes)
         } catch {
             throw WorkflowError(
                 .undecodablePayload,
-                "\(what) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change? Version the change with patched(_:)",
+                "\(what()) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change? Version the change with patched(_:)",
                 workflowID: workflowID, position: position, underlying: SendableError(error))
         }
     }

@@ -58,7 +58,7 @@ public final class WorkflowContext: Sendable {
     ///
     /// Only the commit is asynchronous; the checks before and after it are `@inline(never)` functions so that this
     /// frame, allocated from the workflow's task for every operation, stays small.
-    func begin(_ attempted: AttemptedOperation) async throws -> (Position, Projection.HistoryEntry?) {
+    func begin(_ attempted: AttemptedOperation) async throws -> (Position, Recorded?) {
         let (position, pending) = try open(attempted)
         do {
             // Earlier outcomes first, even when the run must stop: they happened (a step that finished after a
@@ -104,7 +104,7 @@ public final class WorkflowContext: Sendable {
     /// The second half of ``begin(_:)``: the recorded entry at `position`, checked against the attempt; nil when the
     /// operation runs live.
     @inline(never)
-    private func replayed(_ attempted: AttemptedOperation, at position: Position) throws -> Projection.HistoryEntry? {
+    private func replayed(_ attempted: AttemptedOperation, at position: Position) throws -> Recorded? {
         try run.checkRunnable()
         guard let entry = run.history[position] else {
             if run.replayOnly { throw run.reachFrontier(position, attempted: attempted) }
@@ -112,7 +112,7 @@ public final class WorkflowContext: Sendable {
         }
         try match(attempted, at: position, entry: entry)
         run.consume(position)
-        return entry
+        return Recorded(entry)
     }
 
     func match(_ attempted: AttemptedOperation, at position: Position, entry: Projection.HistoryEntry) throws {
@@ -142,7 +142,11 @@ public final class WorkflowContext: Sendable {
 
     /// Queues an outcome to be made durable before the next operation (or with the completion).
     func enqueue(_ event: Event) {
-        scope.withLock { $0.pending.append(event) }
+        scope.withLock { s in
+            // Room for one more: a workflow's last outcome is written together with its completion.
+            if s.pending.isEmpty { s.pending.reserveCapacity(2) }
+            s.pending.append(event)
+        }
     }
 
     /// Takes the queued outcomes (at the end of a branch or of the workflow).
@@ -165,12 +169,12 @@ public final class WorkflowContext: Sendable {
             payload: payload)
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: String, at position: Position) throws -> T {
-        try engine.decode(T.self, from: bytes, what: what, workflowID: run.id, position: position)
+    func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: @autoclosure () -> String, at position: Position) throws -> T {
+        try engine.decode(T.self, from: bytes, what: what(), workflowID: run.id, position: position)
     }
 
-    func encode<T: Encodable>(_ value: T, what: String, at position: Position) throws -> [UInt8] {
-        try engine.encode(value, what: what, workflowID: run.id, position: position)
+    func encode<T: Encodable>(_ value: T, what: @autoclosure () -> String, at position: Position) throws -> [UInt8] {
+        try engine.encode(value, what: what(), workflowID: run.id, position: position)
     }
 
     /// Maps a cancellation that reached an operation to the run's reason for stopping.
@@ -180,6 +184,22 @@ public final class WorkflowContext: Sendable {
         }
         return error
     }
+}
+
+/// What was recorded at an operation's position, when it is replayed.
+///
+/// A reference rather than the entry itself: operations hold it across their suspension points, and each such
+/// value is part of the operation's async frame, allocated from the workflow's task for every operation — live ones
+/// too, which never get a record.
+final class Recorded: Sendable {
+    let entry: Projection.HistoryEntry
+
+    init(_ entry: Projection.HistoryEntry) { self.entry = entry }
+
+    /// The operation's outcome, when it has one.
+    var event: Event? { entry.event }
+    /// For a wait: when it began (with its deadline).
+    var waitStarted: Event? { entry.waitStarted }
 }
 
 /// Which task is running: compared, never used to act on the task.

@@ -83,24 +83,24 @@ package final class LogWriter: @unchecked Sendable {
 
     // MARK: Appender side (any thread, never blocks)
 
-    /// Enqueues `records` (already validated) and suspends until they are acknowledged; returns the last LSN.
-    package func append(_ records: [LogRecord], rawBound: Int) async throws -> LSN {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<LSN, any Error>) in
-            let outcome: (wake: Bool, error: LogError?) = queue.withLock { q in
-                if let failure = q.failure { return (false, .poisoned(by: failure, path: directory.path)) }
-                if q.stopping { return (false, LogError(.closed, "the log was closed", path: directory.path)) }
-                q.items.append(Pending(records: records, rawBound: rawBound, continuation: continuation))
-                if q.sleeping {
-                    q.sleeping = false
-                    return (true, nil)
-                }
-                return (false, nil)
+    /// Enqueues `records` (already validated); `continuation` is resumed with the last LSN once they are
+    /// acknowledged, or with the error that keeps them from being written. Synchronous, so that appenders suspend in
+    /// one frame of their own rather than in a chain of async calls (each a task allocation).
+    package func enqueue(_ records: [LogRecord], rawBound: Int, continuation: UnsafeContinuation<LSN, any Error>) {
+        let outcome: (wake: Bool, error: LogError?) = queue.withLock { q in
+            if let failure = q.failure { return (false, .poisoned(by: failure, path: directory.path)) }
+            if q.stopping { return (false, LogError(.closed, "the log was closed", path: directory.path)) }
+            q.items.append(Pending(records: records, rawBound: rawBound, continuation: continuation))
+            if q.sleeping {
+                q.sleeping = false
+                return (true, nil)
             }
-            if let error = outcome.error {
-                continuation.resume(throwing: error)
-            } else if outcome.wake {
-                wakeup.signal()
-            }
+            return (false, nil)
+        }
+        if let error = outcome.error {
+            continuation.resume(throwing: error)
+        } else if outcome.wake {
+            wakeup.signal()
         }
     }
 
