@@ -132,7 +132,7 @@ extension WorkflowEngine {
         }
     }
 
-    private enum Settled {
+    enum Settled {
         case settled(WorkflowSummary?)
         case wait(Signal)
     }
@@ -140,7 +140,7 @@ extension WorkflowEngine {
     /// Workflow `id`'s summary if it is settled (or nil in it when there is no such workflow); otherwise a signal
     /// fired when its status changes.
     @inline(never)
-    private func settled(_ id: String) -> Settled {
+    func settled(_ id: String) -> Settled {
         state.withLock { s in
             guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
             let summary = s.projection.workflows.values[index].summary

@@ -42,14 +42,18 @@ extension WorkflowEngine {
             } catch {
                 result = .failure(error)
             }
-            let events = endEvents(run, context: context, result: result)
             do {
-                try await commit(events)
+                try await commit(endEvents(run, context: context, result: result))
             } catch {
-                logger.error("could not record the end of a workflow", metadata: ["workflow": "\(id)", "error": "\(error)"])
+                endNotRecorded(id, error)
             }
         }
         release(id)
+    }
+
+    @inline(never)
+    private func endNotRecorded(_ id: String, _ error: any Error) {
+        logger.error("could not record the end of a workflow", metadata: ["workflow": "\(id)", "error": "\(error)"])
     }
 
     private enum Preparation {

@@ -241,6 +241,8 @@ public final class WorkflowEngine: Service, Sendable {
 
     /// Encodes a payload, refusing one over ``EngineConfiguration/maxPayloadSize`` before anything is written.
     /// `what` names the value in errors; it is only built when there is one (this runs for every payload).
+    /// Never inlined: async callers would carry its error paths in their frames.
+    @inline(never)
     func encode<T: Encodable>(
         _ value: T, what: @autoclosure () -> String, workflowID: String, position: Position? = nil
     ) throws -> [UInt8] {
@@ -261,6 +263,8 @@ public final class WorkflowEngine: Service, Sendable {
         return bytes
     }
 
+    /// Decodes a payload recorded as `T`. Never inlined, as ``encode(_:what:workflowID:position:)``.
+    @inline(never)
     func decode<T: Decodable>(
         _ type: T.Type, from bytes: [UInt8], what: @autoclosure () -> String, workflowID: String, position: Position?
     ) throws -> T {

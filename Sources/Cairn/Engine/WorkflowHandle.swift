@@ -9,11 +9,30 @@ public struct WorkflowHandle<Output: Codable & Sendable>: Sendable {
     /// - Throws: ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
     ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`.
     public func result() async throws -> Output {
-        try outcome(of: try await engine.awaitSettled(id))
+        while true {
+            switch try poll() {
+            case .settled(let output): return output
+            case .wait(let signal): _ = try await engine.wait(for: signal, until: nil, interrupt: nil)
+            }
+        }
+    }
+
+    private enum Poll {
+        case settled(Output)
+        case wait(Signal)
+    }
+
+    /// The result if the workflow is settled (or the error that says why there is none); otherwise a signal fired
+    /// when its status changes. Synchronous, so that the frame ``result()`` keeps while it waits stays small.
+    @inline(never)
+    private func poll() throws -> Poll {
+        switch engine.settled(id) {
+        case .wait(let signal): return .wait(signal)
+        case .settled(let summary): return .settled(try outcome(of: summary))
+        }
     }
 
     /// The result of a settled workflow (or the error that says why there is none).
-    @inline(never)
     private func outcome(of summary: WorkflowSummary?) throws -> Output {
         guard let summary else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)

@@ -3,41 +3,90 @@
 /// The fields are the same for every kind; which are set depends on the kind (see ``EventKind``). ``payload``
 /// holds the user's value (an input, a step's output, a message) as bytes from the ``PayloadCodec``; it is never
 /// decoded while the projection is rebuilt, only when a replay or a query needs the value.
+///
+/// An event is a value with copy-on-write storage: its fields (some 200 bytes, several of them strings) live in one
+/// shared box, so a copy costs a retain. Events travel through many async functions, and every copy held across a
+/// suspension point is part of that function's frame, which the task allocates for each call.
 public struct Event: Sendable, Hashable {
     /// What happened.
-    public var kind: EventKind
+    public var kind: EventKind {
+        get { box.fields.kind }
+        set { update { $0.kind = newValue } }
+    }
     /// The workflow it belongs to.
-    public var workflowID: String
+    public var workflowID: String {
+        get { box.fields.workflowID }
+        set { update { $0.workflowID = newValue } }
+    }
     /// The operation's place in the workflow's history; nil for lifecycle events and sends from outside.
-    public var position: Position?
+    public var position: Position? {
+        get { box.fields.position }
+        set { update { $0.position = newValue } }
+    }
     /// The operation's name: the step's name, the workflow's name, the message topic, the event key, the patch ID,
     /// or the kind of recorded value.
-    public var name: String
+    public var name: String {
+        get { box.fields.name }
+        set { update { $0.name = newValue } }
+    }
     /// Where in the code the operation was called.
-    public var callSite: CallSite?
+    public var callSite: CallSite? {
+        get { box.fields.callSite }
+        set { update { $0.callSite = newValue } }
+    }
     /// When it was recorded, in nanoseconds since 1970-01-01 UTC (from the engine's clock).
-    public var time: Int64
+    public var time: Int64 {
+        get { box.fields.time }
+        set { update { $0.time = newValue } }
+    }
     /// A digest of the operation's explicit input (step input, child input), compared in strict mode.
-    public var digest: UInt64?
+    public var digest: UInt64? {
+        get { box.fields.digest }
+        set { update { $0.digest = newValue } }
+    }
     /// The other workflow concerned: a message's destination, a child's ID, the owner of an event that was read,
     /// a fork's source, a started child's parent.
-    public var target: String?
+    public var target: String? {
+        get { box.fields.target }
+        set { update { $0.target = newValue } }
+    }
     /// A wall-clock time that matters later: a sleep's wake time, a receive's or event read's deadline, a
     /// workflow's deadline. Nanoseconds since 1970.
-    public var deadline: Int64?
+    public var deadline: Int64? {
+        get { box.fields.deadline }
+        set { update { $0.deadline = newValue } }
+    }
     /// A number: a received message's ID (the LSN of its send), the position a fork copied up to, a sleep's or
     /// timeout's duration in nanoseconds (for strict matching), a park's attempt count.
-    public var number: UInt64?
+    public var number: UInt64? {
+        get { box.fields.number }
+        set { update { $0.number = newValue } }
+    }
     /// The Swift type name of a recorded error (step failed, workflow failed) or the reason of a park.
-    public var errorType: String?
+    public var errorType: String? {
+        get { box.fields.errorType }
+        set { update { $0.errorType = newValue } }
+    }
     /// For a child's start: the parent's position that started it.
-    public var parentPosition: Position?
+    public var parentPosition: Position? {
+        get { box.fields.parentPosition }
+        set { update { $0.parentPosition = newValue } }
+    }
     /// The idempotency key of a send from outside the engine.
-    public var idempotencyKey: String?
+    public var idempotencyKey: String? {
+        get { box.fields.idempotencyKey }
+        set { update { $0.idempotencyKey = newValue } }
+    }
     /// Kind-specific flags (``Event/Flags``).
-    public var flags: UInt8
+    public var flags: UInt8 {
+        get { box.fields.flags }
+        set { update { $0.flags = newValue } }
+    }
     /// The user's value, encoded by the payload codec; empty when there is none.
-    public var payload: [UInt8]
+    public var payload: [UInt8] {
+        get { box.fields.payload }
+        set { update { $0.payload = newValue } }
+    }
 
     /// Flag bits.
     public enum Flags {
@@ -64,20 +113,52 @@ public struct Event: Sendable, Hashable {
         errorType: String? = nil, parentPosition: Position? = nil, idempotencyKey: String? = nil, flags: UInt8 = 0,
         payload: [UInt8] = []
     ) {
-        self.idempotencyKey = idempotencyKey
-        self.kind = kind
-        self.workflowID = workflowID
-        self.position = position
-        self.name = name
-        self.callSite = callSite
-        self.time = time
-        self.digest = digest
-        self.target = target
-        self.deadline = deadline
-        self.number = number
-        self.errorType = errorType
-        self.parentPosition = parentPosition
-        self.flags = flags
-        self.payload = payload
+        box = Box(Fields(
+            kind: kind, workflowID: workflowID, position: position, name: name, callSite: callSite, time: time,
+            digest: digest, target: target, deadline: deadline, number: number, errorType: errorType,
+            parentPosition: parentPosition, idempotencyKey: idempotencyKey, flags: flags, payload: payload))
+    }
+
+    // MARK: Storage
+
+    struct Fields: Hashable, Sendable {
+        var kind: EventKind
+        var workflowID: String
+        var position: Position?
+        var name: String
+        var callSite: CallSite?
+        var time: Int64
+        var digest: UInt64?
+        var target: String?
+        var deadline: Int64?
+        var number: UInt64?
+        var errorType: String?
+        var parentPosition: Position?
+        var idempotencyKey: String?
+        var flags: UInt8
+        var payload: [UInt8]
+    }
+
+    final class Box: @unchecked Sendable {
+        // @unchecked: `fields` is only mutated through `update`, which first makes the box unique to its event
+        // (copy-on-write, as Array's buffer), so a box shared between threads is never written.
+        var fields: Fields
+
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+        change(&box.fields)
+    }
+
+    public static func == (lhs: Event, rhs: Event) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
     }
 }

@@ -42,17 +42,24 @@ struct WorkflowRegistration: Sendable {
         name = W.name
         run = { context, input, codec in
             context.adoptCurrentTask()
-            let decoded: W.Input
-            do {
-                decoded = try codec.decode(W.Input.self, from: input)
-            } catch {
-                throw WorkflowError(
-                    .undecodablePayload,
-                    "the recorded input does not decode as \(W.Input.self): \(error); was the input type changed?",
-                    workflowID: context.workflowID)
-            }
+            let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)
             let output = try await W.run(context, input: decoded)
             return try context.run.engine.encode(output, what: "the workflow's result", workflowID: context.workflowID)
+        }
+    }
+
+    /// Kept out of the closure above, whose frame the workflow's task holds for the whole run.
+    @inline(never)
+    private static func decodeInput<Input: Decodable>(
+        _ type: Input.Type, from input: [UInt8], codec: any PayloadCodec, context: WorkflowContext
+    ) throws -> Input {
+        do {
+            return try codec.decode(Input.self, from: input)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload,
+                "the recorded input does not decode as \(Input.self): \(error); was the input type changed?",
+                workflowID: context.workflowID)
         }
     }
 }

@@ -42,13 +42,22 @@ extension WorkflowContext {
         _ name: String, input: (any Encodable & Sendable)?, retry: RetryPolicy, timeout: Duration?, callSite: CallSite,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let digest = try inputDigest(input, step: name)
-        let (position, recorded) = try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
+        let (position, recorded, digest) = try await beginStep(name, input: input, callSite: callSite)
         defer { end() }
-        if let recorded = recorded?.event {
+        if let recorded, recorded.hasOutcome {
             return try recordedResult(recorded, as: T.self, step: name, at: position)
         }
         return try await runLive(name, retry: retry, timeout: timeout, at: position, callSite: callSite, digest: digest, body)
+    }
+
+    /// Begins a step: the part of ``runStep`` that does not depend on its result type, in a frame of its own.
+    @inline(never)
+    private func beginStep(
+        _ name: String, input: (any Encodable & Sendable)?, callSite: CallSite
+    ) async throws -> (Position, Recorded?, UInt64?) {
+        let digest = try inputDigest(input, step: name)
+        let (position, recorded) = try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
+        return (position, recorded, digest)
     }
 
     /// Runs a step's body live, with its retries, and queues its outcome. Not inlined into ``runStep``: that frame
@@ -84,7 +93,8 @@ extension WorkflowContext {
 
     /// What a replayed step returns: its recorded value, or its recorded failure thrown again.
     @inline(never)
-    private func recordedResult<T: Decodable>(_ recorded: Event, as type: T.Type, step name: String, at position: Position) throws -> T {
+    private func recordedResult<T: Decodable>(_ entry: Recorded, as type: T.Type, step name: String, at position: Position) throws -> T {
+        let recorded = entry.event!
         if recorded.kind == .stepFailed {
             throw StepFailure(step: name, errorType: recorded.errorType ?? "Error", message: String(decoding: recorded.payload, as: UTF8.self))
         }

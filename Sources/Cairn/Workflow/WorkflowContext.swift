@@ -58,6 +58,7 @@ public final class WorkflowContext: Sendable {
     ///
     /// Only the commit is asynchronous; the checks before and after it are `@inline(never)` functions so that this
     /// frame, allocated from the workflow's task for every operation, stays small.
+    @inline(never)
     func begin(_ attempted: AttemptedOperation) async throws -> (Position, Recorded?) {
         let (position, pending) = try open(attempted)
         do {
@@ -198,6 +199,9 @@ final class Recorded: Sendable {
 
     /// The operation's outcome, when it has one.
     var event: Event? { entry.event }
+    /// Whether it has an outcome. (Ask this rather than `event != nil` in an async function: an `Event` is large,
+    /// and each temporary copy of one becomes part of the frame.)
+    var hasOutcome: Bool { entry.event != nil }
     /// For a wait: when it began (with its deadline).
     var waitStarted: Event? { entry.waitStarted }
 }
