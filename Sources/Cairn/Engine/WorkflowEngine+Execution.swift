@@ -11,8 +11,12 @@ extension WorkflowEngine {
     ///
     /// The task is detached: a workflow started from a request handler, another workflow or a step's body must
     /// not inherit that caller's task-locals (a step's marker would make its every operation look like misuse).
-    func schedule(_ id: String) {
+    ///
+    /// - Parameter afterStart: the caller wrote the workflow's start and releases its claim on the ID here, under the
+    ///   same lock.
+    func schedule(_ id: String, afterStart: Bool = false) {
         let claimed: WorkflowExecution? = state.withLock { s in
+            if afterStart { s.starting.remove(id) }
             if s.queued != nil {
                 s.queued!.append(id)
                 return nil

@@ -181,10 +181,12 @@ public final class WorkflowEngine: Service, Sendable {
     /// After a start was written (or failed to be): releases its claim and, when written, schedules the workflow.
     @inline(never)
     private func startWritten(_ id: String, scheduling: Bool) {
-        _ = state.withLock { $0.starting.remove(id) }
-        guard scheduling else { return }
+        guard scheduling else {
+            _ = state.withLock { $0.starting.remove(id) }
+            return
+        }
         metrics.started.increment()
-        schedule(id)
+        schedule(id, afterStart: true)
     }
 
     private func waitUntilKnown(_ id: String) async throws {
