@@ -139,15 +139,34 @@ extension WorkflowEngine {
         }
     }
 
+    /// Once shutdown is requested, waits for the running workflows to drain, for up to the grace period; then
+    /// cancels what is still running (a step in progress sees a cancelled task).
     private func enforceGracePeriod() async {
         await shutdownRequested.wait()
         guard !Task.isCancelled else { return }
-        let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
-        while ContinuousClock.now < deadline {
-            let running = state.withLock { $0.executing.count }
-            if running == 0 { return }
-            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
+        let drained = Signal()
+        let idle = state.withLock { s -> Bool in
+            if s.executing.isEmpty { return true }
+            s.drainWaiters.append(drained)
+            return false
         }
+        if idle { return }
+        let grace = configuration.shutdownGracePeriod
+        let inTime = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await drained.wait()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                return false
+            }
+            let first = await group.next() ?? true
+            group.cancelAll()
+            return first
+        }
+        // Cancelled: run() has drained and is closing (or was itself cancelled, and cancels everything).
+        guard !inTime, !Task.isCancelled else { return }
         let executions = state.withLock { Array($0.executing.values) }
         if !executions.isEmpty {
             logger.warning("grace period over; cancelling running steps", metadata: ["workflows": "\(executions.count)"])

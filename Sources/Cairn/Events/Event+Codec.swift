@@ -44,7 +44,11 @@ extension Event {
         if parentPosition != nil { presence |= 1 << 7 }
         if flags != 0 { presence |= 1 << 8 }
         if idempotencyKey != nil { presence |= 1 << 9 }
-        var w = EnvelopeWriter(capacity: 48 + workflowID.utf8.count + name.utf8.count + payload.count)
+        // Every string counted, so the bytes are allocated once.
+        let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
+            + (errorType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
+        let positions = 4 * ((position?.path.count ?? 0) + (parentPosition?.path.count ?? 0))
+        var w = EnvelopeWriter(capacity: 64 + strings + positions + payload.count)
         w.byte(Self.envelopeVersion)
         w.varint(presence)
         w.string(workflowID)
