@@ -46,7 +46,7 @@ extension WorkflowEngine {
         let now = clock.now()
         var copied: [Event] = []
         for record in try await history(of: id) {
-            guard record.event.kind.isOperation, let p = record.event.position, let top = p.path.first, top < position else { continue }
+            guard record.event.kind.isOperation, let p = record.event.position, let top = p.first, top < position else { continue }
             var event = record.event
             event.workflowID = newID
             event.flags |= Event.Flags.copied  // the original's sends were delivered already

@@ -47,7 +47,7 @@ extension Event {
         // Every string counted, so the bytes are allocated once.
         let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
             + (errorType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
-        let positions = 4 * ((position?.path.count ?? 0) + (parentPosition?.path.count ?? 0))
+        let positions = 4 * ((position?.depth ?? 0) + (parentPosition?.depth ?? 0))
         var w = EnvelopeWriter(capacity: 64 + strings + positions + payload.count)
         w.byte(Self.envelopeVersion)
         w.varint(presence)
@@ -155,8 +155,8 @@ struct EnvelopeWriter {
     }
 
     mutating func position(_ p: Position) {
-        varint(UInt64(p.path.count))
-        for i in p.path { varint(UInt64(i)) }
+        varint(UInt64(p.depth))
+        p.forEachIndex { varint(UInt64($0)) }
     }
 }
 
@@ -203,14 +203,17 @@ struct EnvelopeReader {
     mutating func position() throws -> Position {
         let depth = Int(try varint())
         guard depth <= 64 else { throw Truncated(what: "a position is \(depth) levels deep") }
+        if depth == 1 { return Position(prefix: [], index: try index()) }  // most are: no array
         var path: [UInt32] = []
         path.reserveCapacity(depth)
-        for _ in 0..<depth {
-            let v = try varint()
-            guard v <= UInt64(UInt32.max) else { throw Truncated(what: "a position index overflows") }
-            path.append(UInt32(v))
-        }
+        for _ in 0..<depth { path.append(try index()) }
         return Position(path)
+    }
+
+    private mutating func index() throws -> UInt32 {
+        let v = try varint()
+        guard v <= UInt64(UInt32.max) else { throw Truncated(what: "a position index overflows") }
+        return UInt32(v)
     }
 
     func rest() -> [UInt8] { Array(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }

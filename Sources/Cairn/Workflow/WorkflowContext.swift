@@ -98,7 +98,7 @@ public final class WorkflowContext: Sendable {
             defer { s.next += 1 }
             let pending = s.pending
             s.pending = []
-            return (Position(prefix + [s.next]), pending)
+            return (Position(prefix: prefix, index: s.next), pending)
         }
     }
 
@@ -133,7 +133,7 @@ public final class WorkflowContext: Sendable {
 
     /// The position the next operation will take.
     func peekPosition() -> Position {
-        Position(prefix + [scope.withLock { $0.next }])
+        Position(prefix: prefix, index: scope.withLock { $0.next })
     }
 
     /// Ends an operation begun with ``begin(_:)``.
