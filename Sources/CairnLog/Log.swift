@@ -162,9 +162,20 @@ public final class Log: Sendable {
     ///   ``LogConfiguration/maxRecordSize``, or a batch over 256 MiB, the largest frame); nothing is written then.
     ///   Otherwise as ``append(_:)``.
     public func append(contentsOf records: [LogRecord]) async throws -> ClosedRange<LSN> {
-        let bound = try validate(records)
-        let last = try await withUnsafeThrowingContinuation { writer.enqueue(records, rawBound: bound, continuation: $0) }
+        let last = try await withUnsafeThrowingContinuation { _enqueue(records, continuation: $0) }
         return LSN(last.rawValue - UInt64(records.count - 1))...last
+    }
+
+    /// ``append(contentsOf:)`` without its async frame, for callers that suspend in a continuation of their own
+    /// (the engine's commit, once per workflow operation): validates and enqueues `records`, then resumes
+    /// `continuation` with the last LSN once they are acknowledged, or with the ``LogError`` that refused them.
+    package func _enqueue(_ records: [LogRecord], continuation: UnsafeContinuation<LSN, any Error>) {
+        do {
+            let bound = try validate(records)
+            writer.enqueue(records, rawBound: bound, continuation: continuation)
+        } catch {
+            continuation.resume(throwing: error)
+        }
     }
 
     /// Checks a batch before it is queued; returns the bound on its raw size. Kept out of the async callers, whose
