@@ -29,8 +29,10 @@ package struct IDHash: Hashable, Sendable {
 /// A look at an event envelope without decoding it: checks its structure as ``Event/init(lsn:tag:bytes:)`` does,
 /// but allocates nothing, and says where the workflow ID, the target and the payload lie.
 ///
-/// Compaction's predicate, `cairn verify` and `cairn show` run it on every record; a full decode (strings, a
-/// payload copy) is kept for the records they actually need.
+/// The projection's rebuild (through ``EventEnvelope``), compaction's predicate, `cairn verify` and `cairn show` run
+/// it on every record; a full decode (strings, a payload copy) is kept for the records they actually need. It must
+/// refuse exactly what the full decode refuses: a record the projection accepted at open is decoded later, when a
+/// replay needs it.
 package struct EnvelopePeek {
     /// The event's kind (the record's tag).
     package var kind: EventKind
@@ -38,8 +40,11 @@ package struct EnvelopePeek {
     package var workflowID: Range<Int>
     /// The bytes of the target workflow ID, when the event has one.
     package var target: Range<Int>?
+    /// The bytes of the position (its depth and indices, as encoded), when the event has one: an operation of a
+    /// workflow's code.
+    package var position: Range<Int>?
     /// Whether the event has a position (an operation of a workflow's code).
-    package var hasPosition: Bool
+    package var hasPosition: Bool { position != nil }
     /// The bytes of the name.
     package var name: Range<Int> = 0..<0
     /// The event's time, nanoseconds since 1970.
@@ -50,8 +55,12 @@ package struct EnvelopePeek {
     package var flags: UInt8 = 0
     /// The event's number (a received message's ID, ...), when it has one.
     package var number: UInt64?
+    /// The bytes of the parent position (its depth and indices), when the event has one (a child's start).
+    package var parentPosition: Range<Int>?
+    /// The bytes of the idempotency key, when the event carries one.
+    package var idempotencyKey: Range<Int>?
     /// Whether the event carries an idempotency key.
-    package var hasIdempotencyKey = false
+    package var hasIdempotencyKey: Bool { idempotencyKey != nil }
     /// The bytes of the payload (the rest of the record).
     package var payload: Range<Int>
 
@@ -72,11 +81,11 @@ package struct EnvelopePeek {
         self = result
     }
 
-    private init(kind: EventKind, workflowID: Range<Int>, target: Range<Int>?, hasPosition: Bool, payload: Range<Int>) {
+    private init(kind: EventKind, workflowID: Range<Int>, target: Range<Int>?, position: Range<Int>?, payload: Range<Int>) {
         self.kind = kind
         self.workflowID = workflowID
         self.target = target
-        self.hasPosition = hasPosition
+        self.position = position
         self.payload = payload
     }
 
@@ -152,10 +161,20 @@ package struct EnvelopePeek {
             return nil
         }
         guard let workflowID = c.string() else { return nil }
-        let hasPosition = presence & 1 != 0
-        if hasPosition { guard c.position() else { return nil } }
+        var position: Range<Int>?
+        if presence & 1 != 0 {
+            let start = c.offset
+            guard c.position() else { return nil }
+            position = start..<c.offset
+        }
         guard let name = c.string() else { return nil }
-        if presence & (1 << 1) != 0 { guard c.string() != nil, c.varint() != nil else { return nil } }
+        if presence & (1 << 1) != 0 {
+            guard c.string() != nil, let line = c.varint() else { return nil }
+            guard line <= UInt64(Int.max) else {
+                c.failure = "a line number overflows"
+                return nil
+            }
+        }
         guard let time = c.varint() else { return nil }
         if presence & (1 << 2) != 0 {
             guard c.offset + 8 <= c.count else {
@@ -180,20 +199,30 @@ package struct EnvelopePeek {
             guard let e = c.string() else { return nil }
             errorType = e
         }
-        if presence & (1 << 7) != 0 { guard c.position() else { return nil } }
+        var parentPosition: Range<Int>?
+        if presence & (1 << 7) != 0 {
+            let start = c.offset
+            guard c.position() else { return nil }
+            parentPosition = start..<c.offset
+        }
         var flags: UInt8 = 0
         if presence & (1 << 8) != 0 {
             guard let f = c.byte() else { return nil }
             flags = f
         }
-        if presence & (1 << 9) != 0 { guard c.string() != nil else { return nil } }
-        var peek = EnvelopePeek(kind: kind, workflowID: workflowID, target: target, hasPosition: hasPosition, payload: c.offset..<b.count)
+        var idempotencyKey: Range<Int>?
+        if presence & (1 << 9) != 0 {
+            guard let k = c.string() else { return nil }
+            idempotencyKey = k
+        }
+        var peek = EnvelopePeek(kind: kind, workflowID: workflowID, target: target, position: position, payload: c.offset..<b.count)
         peek.name = name
         peek.time = Int64(bitPattern: time)
         peek.errorType = errorType
         peek.flags = flags
         peek.number = number
-        peek.hasIdempotencyKey = presence & (1 << 9) != 0
+        peek.parentPosition = parentPosition
+        peek.idempotencyKey = idempotencyKey
         return peek
     }
 
@@ -238,6 +267,15 @@ package struct EnvelopePeek {
     /// The workflow ID as a string.
     package static func string(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Whether the bytes at `range` are the UTF-8 of `string`.
+    package static func equals(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer, _ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            utf8.count == range.count
+                && (utf8.count == 0 || memcmp(bytes.baseAddress! + range.lowerBound, utf8.baseAddress!, utf8.count) == 0)
+        }
     }
 
     /// Whether the bytes at `range` are `utf8`.

@@ -12,8 +12,9 @@ extension WorkflowEngine {
             throw WorkflowError(.misuse, "this engine only replays histories; it cannot record", workflowID: events.first?.workflowID)
         }
         let lsns: ClosedRange<LSN>
+        let records = events.map { $0.record() }
         do {
-            lsns = try await log.append(contentsOf: events.map { $0.record() })
+            lsns = try await log.append(contentsOf: records)
         } catch {
             throw WorkflowError(
                 .logFailure, "the log could not record \(events.count) event(s): \(error)",
@@ -24,8 +25,8 @@ extension WorkflowEngine {
         let signals: [Signal] = state.withLock { s in
             var signals: [Signal] = []
             var lsn = lsns.lowerBound
-            for event in events {
-                if let wakeup = s.projection.apply(event, lsn: lsn) {
+            for record in records {
+                if let wakeup = s.projection.apply(record, lsn: lsn) {
                     switch wakeup {
                     case .key(let key):
                         if let waiting = s.keyWaiters.removeValue(forKey: key) { signals += waiting }

@@ -11,7 +11,7 @@ final class ProjectionBuilder: @unchecked Sendable {
     }
 
     func apply(_ record: LogRecordView) throws {
-        projection.apply(try Event(record: record), lsn: record.lsn)
+        projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes))
     }
 
     func take() -> Projection { projection }
