@@ -60,6 +60,11 @@ package struct LogProjection: Sendable {
         projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes))
     }
 
+    /// Forgets workflows, as the engine does for those a compaction dropped.
+    package mutating func forget(_ ids: Set<String>) {
+        projection.forget(ids)
+    }
+
     /// How many workflows there are.
     package var workflowCount: Int { projection.workflows.count }
 

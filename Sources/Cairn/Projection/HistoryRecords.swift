@@ -15,14 +15,14 @@ import CairnLog
 /// many positions are recorded (``WorkflowSummary/historyCount``) — is counted as records arrive: ``append(_:)``
 /// tells whether a record's position is new.
 struct HistoryRecords: Sendable {
-    /// Records, each a header (``headerSize`` bytes: LSN, tag, envelope length, position key) and its envelope.
+    /// Records, each a header (``headerSize`` bytes: LSN, position key, envelope length and tag) and its envelope.
     private var bytes: [UInt8] = []
     /// How many records ``bytes`` holds.
     private(set) var count = 0
     /// The position keys of the records, once there are too many to search the headers for one.
     private var keys: Set<UInt64>?
 
-    private static let headerSize = 21
+    private static let headerSize = 24
     /// Up to this many records a new position is looked for in the headers; then in ``keys``.
     private static let scanLimit = 32
 
@@ -34,10 +34,10 @@ struct HistoryRecords: Sendable {
         let key = Self.key(position, in: envelope.bytes)
         let isNew = !contains(key, position: UnsafeRawBufferPointer(rebasing: envelope.bytes[position]))
         if bytes.isEmpty { bytes.reserveCapacity(max(256, 2 * (Self.headerSize + envelope.bytes.count))) }
-        withUnsafeBytes(of: envelope.lsn.rawValue.littleEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(envelope.kind.rawValue)
-        withUnsafeBytes(of: UInt32(envelope.bytes.count).littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: key.littleEndian) { bytes.append(contentsOf: $0) }
+        let header = (
+            envelope.lsn.rawValue.littleEndian, key.littleEndian,
+            (UInt64(envelope.bytes.count) | UInt64(envelope.kind.rawValue) << 32).littleEndian)
+        withUnsafeBytes(of: header) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: envelope.bytes)
         count += 1
         if keys != nil {
@@ -76,9 +76,10 @@ struct HistoryRecords: Sendable {
             var offset = 0
             while offset < b.count {
                 let lsn = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                let tag = b[offset + 8]
-                let length = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: offset + 9, as: UInt32.self)))
-                let key = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 13, as: UInt64.self))
+                let key = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+                let lengthAndTag = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self))
+                let length = Int(truncatingIfNeeded: lengthAndTag & 0xFFFF_FFFF)
+                let tag = UInt8(truncatingIfNeeded: lengthAndTag >> 32)
                 let start = offset + Self.headerSize
                 body(LSN(rawValue: lsn), tag, key, UnsafeRawBufferPointer(rebasing: b[start..<start + length]))
                 offset = start + length

@@ -3,14 +3,16 @@
 ///
 /// Why not a dictionary: rebuilding the projection looks a workflow up for every event. A `[String: Workflow]`
 /// needs a string made per lookup, compares keys by following each probed string to its storage, and rehashes every
-/// key when it grows — together more than half of a rebuild. Here the workflows lie densely in ``values``
-/// (insertion order; a removal moves the last one into the gap), each with its hash kept beside it, and the
+/// key when it grows — together more than half of a rebuild. Here the workflows lie densely in fixed-size chunks
+/// (insertion order; a removal moves the last one into the gap; a new chunk never moves the others, where one
+/// growing array would copy hundreds of megabytes on the way), each with its ID's hash kept beside it, and the
 /// open-addressed slots hold 32 bits of that hash and the workflow's index, so a probe compares an ID only when
 /// those bits match, and growing never rehashes an ID.
 ///
-/// IDs are hashed with the standard library's `Hasher` (seeded per process, so IDs chosen by an attacker cannot
-/// be made to collide) over their UTF-8 bytes, the same for a `String` and for envelope bytes. The key of each
-/// entry is its `summary.id`; it must not change.
+/// IDs are hashed over their UTF-8 bytes (the same for a `String` and for envelope bytes) with a multiply-mix hash
+/// seeded at random per table, so that IDs chosen from outside cannot be lined up on one probe sequence in advance
+/// (what `Hasher`'s per-process seed does for dictionaries; `Hasher` itself cost a tenth of a rebuild). The key of
+/// each entry is its `summary.id`; it must not change.
 struct WorkflowTable: Sequence {
     private struct Slot {
         /// The high 32 bits of the ID's hash.
@@ -19,64 +21,75 @@ struct WorkflowTable: Sequence {
         var index: UInt32
     }
 
-    /// The workflows, in the order they were inserted (until a removal moves one).
-    private(set) var values: [Projection.Workflow] = []
+    /// The workflows, ``chunkSize`` to a chunk, in the order they were inserted (until a removal moves one).
+    private var chunks: [[Projection.Workflow]] = []
     /// The hash of each workflow's ID, by index.
     private var hashes: [UInt64] = []
     private var slots: [Slot]
     private var mask: Int
+    private let seed: UInt64
+
+    private static let chunkShift = 12
+    private static let chunkSize = 1 << chunkShift
 
     init() {
         slots = Array(repeating: Slot(tag: 0, index: 0), count: 16)
         mask = 15
+        var random = SystemRandomNumberGenerator()
+        seed = random.next()
     }
 
-    var count: Int { values.count }
-    var isEmpty: Bool { values.isEmpty }
-    var indices: Range<Int> { values.indices }
-    /// Every ID, in the order of ``values``.
+    var count: Int { hashes.count }
+    var isEmpty: Bool { hashes.isEmpty }
+    var indices: Range<Int> { hashes.indices }
+    /// Every workflow, in index order.
+    var values: FlattenSequence<[[Projection.Workflow]]> { chunks.joined() }
+    /// Every ID, in index order.
     var keys: [String] { values.map(\.summary.id) }
 
-    /// The workflow at `index` of ``values``, mutable in place.
+    /// The workflow at `index` (`0 ..< count`), mutable in place.
     subscript(at index: Int) -> Projection.Workflow {
-        get { values[index] }
-        _modify { yield &values[index] }
+        get { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
+        _modify { yield &chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
     }
 
     /// The workflow with ID `id`; assigning nil removes it, assigning a workflow inserts or replaces it.
     subscript(id: String) -> Projection.Workflow? {
-        get { index(forKey: id).map { values[$0] } }
+        get { index(forKey: id).map { self[at: $0] } }
         set {
-            let hash = Self.hash(id)
+            let hash = self.hash(id)
             if let newValue {
                 precondition(newValue.summary.id == id, "a workflow is stored under its own ID")
-                if let index = find(hash, id) { values[index] = newValue } else { insert(newValue, hash: hash) }
+                if let index = find(hash, id) { self[at: index] = newValue } else { insert(newValue, hash: hash) }
             } else if let index = find(hash, id) {
                 remove(at: index)
             }
         }
     }
 
-    /// The index in ``values`` of workflow `id`.
-    func index(forKey id: String) -> Int? { find(Self.hash(id), id) }
+    /// The index of workflow `id`.
+    func index(forKey id: String) -> Int? { find(hash(id), id) }
 
-    /// The index in ``values`` of the workflow whose ID is `bytes` (UTF-8), and the ID's hash.
+    /// The index of the workflow whose ID is `bytes` (UTF-8), and the ID's hash.
     func index(ofID bytes: UnsafeRawBufferPointer) -> (index: Int?, hash: UInt64) {
-        let hash = Self.hash(bytes)
+        let hash = self.hash(bytes)
         return (find(hash, bytes), hash)
     }
 
     /// Adds a workflow whose ID is not in the table yet; `hash` is its ID's (from ``index(ofID:)``).
     mutating func insert(_ workflow: Projection.Workflow, hash: UInt64) {
-        precondition(values.count < Int(UInt32.max), "more workflows than a table indexes")
-        if (values.count + 1) * 4 > slots.count * 3 { grow() }
-        values.append(workflow)
+        precondition(count < Int(UInt32.max), "more workflows than a table indexes")
+        if (count + 1) * 4 > slots.count * 3 { grow() }
+        if count & (Self.chunkSize - 1) == 0 {
+            chunks.append([])
+            chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
+        }
+        chunks[chunks.count - 1].append(workflow)
         hashes.append(hash)
-        place(hash, index: values.count - 1)
+        place(hash, index: count - 1)
     }
 
     mutating func reserveCapacity(_ n: Int) {
-        values.reserveCapacity(n)
         hashes.reserveCapacity(n)
         var size = slots.count
         while n * 4 > size * 3 { size *= 2 }
@@ -86,7 +99,7 @@ struct WorkflowTable: Sequence {
     func makeIterator() -> Iterator { Iterator(base: values.makeIterator()) }
 
     struct Iterator: IteratorProtocol {
-        var base: IndexingIterator<[Projection.Workflow]>
+        var base: FlattenSequence<[[Projection.Workflow]]>.Iterator
         mutating func next() -> (key: String, value: Projection.Workflow)? {
             base.next().map { (key: $0.summary.id, value: $0) }
         }
@@ -94,13 +107,36 @@ struct WorkflowTable: Sequence {
 
     // MARK: Hashing and probing
 
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(bytes: bytes)
-        return UInt64(UInt(bitPattern: hasher.finalize()))
+    /// A hash of `bytes` in the manner of wyhash: 16 bytes at a time folded in by a 64 × 64 → 128-bit multiply.
+    func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        @inline(__always) func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            let (high, low) = a.multipliedFullWidth(by: b)
+            return high ^ low
+        }
+        let p0: UInt64 = 0xA076_1D64_78BD_642F, p1: UInt64 = 0xE703_7ED1_A0B4_28DB, p2: UInt64 = 0x8EBC_6AF0_9C88_C6E3
+        let n = bytes.count
+        var h = seed ^ mix(seed ^ p0, UInt64(n) ^ p1)
+        guard let base = bytes.baseAddress else { return mix(h ^ p1, p2) }
+        var i = 0
+        while i + 16 <= n {
+            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+            h = mix(a ^ p1, b ^ h)
+            i += 16
+        }
+        var a: UInt64 = 0, b: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            let byte = UInt64(base.load(fromByteOffset: i, as: UInt8.self))
+            if shift < 64 { a |= byte << shift } else { b |= byte << (shift - 64) }
+            shift += 8
+            i += 1
+        }
+        h = mix(a ^ p1, b ^ h)
+        return mix(h ^ p2, UInt64(n) ^ p0)
     }
 
-    static func hash(_ id: String) -> UInt64 {
+    func hash(_ id: String) -> UInt64 {
         var id = id
         return id.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
     }
@@ -125,7 +161,7 @@ struct WorkflowTable: Sequence {
                 let slot = slots[i]
                 if slot.index == 0 { return nil }
                 let index = Int(slot.index) - 1
-                if slot.tag == tag, matches(values[index].summary.id) { return index }
+                if slot.tag == tag, matches(self[at: index].summary.id) { return index }
                 i = (i + 1) & mask
             }
         }
@@ -171,14 +207,17 @@ struct WorkflowTable: Sequence {
             }
             i = (i + 1) & mask
         }
-        let last = values.count - 1
+        let last = count - 1
+        let lastChunk = chunks.count - 1
         if index != last {
             let moved = slot(of: last)
-            values.swapAt(index, last)
-            hashes.swapAt(index, last)
+            self[at: index] = chunks[lastChunk].removeLast()
+            hashes[index] = hashes[last]
             slots[moved].index = UInt32(index + 1)
+        } else {
+            chunks[lastChunk].removeLast()
         }
-        values.removeLast()
+        if chunks[lastChunk].isEmpty { chunks.removeLast() }
         hashes.removeLast()
     }
 }
