@@ -57,8 +57,9 @@ struct EventEnvelope {
         do {
             return try Event(lsn: lsn, tag: tag, bytes: bytes)
         } catch {
-            // EnvelopePeek and Event's decoder accept the same envelopes (EnvelopeCheckTests holds them to it), and
-            // these bytes passed the peek: reaching this is a bug in one of the two, not bad input.
+            // EnvelopePeek and Event's decoder accept the same envelopes (ProjectionTests.checkAgreesWithDecode
+            // holds them to it), and these bytes passed the peek: reaching this is a bug in one of the two, not bad
+            // input.
             preconditionFailure("an envelope the projection checked does not decode (LSN \(lsn)): \(error)")
         }
     }

@@ -33,7 +33,8 @@ struct HistoryRecords: Sendable {
         guard let position = envelope.peek.position else { return false }
         let key = Self.key(position, in: envelope.bytes)
         let isNew = !contains(key, position: UnsafeRawBufferPointer(rebasing: envelope.bytes[position]))
-        if bytes.isEmpty { bytes.reserveCapacity(max(256, 2 * (Self.headerSize + envelope.bytes.count))) }
+        // Room for a few small operations at once (one allocation for most histories); a large one is not doubled.
+        if bytes.isEmpty { bytes.reserveCapacity(max(384, Self.headerSize + envelope.bytes.count)) }
         let header = (
             envelope.lsn.rawValue.littleEndian, key.littleEndian,
             (UInt64(envelope.bytes.count) | UInt64(envelope.kind.rawValue) << 32).littleEndian)

@@ -4,8 +4,15 @@ import DequeModule
 /// The in-memory state rebuilt from the log at start-up and kept current as events are appended: workflows by ID,
 /// the histories of unfinished workflows, inboxes by (workflow, topic), events by (workflow, key).
 ///
-/// ``apply(_:lsn:)`` is the one place where an event changes state, whether it was read at start-up or just
-/// appended, so the two can never disagree. It decodes envelopes only; payloads stay bytes.
+/// ``apply(_:)`` is the one place where an event changes state, whether it was read at start-up or just appended
+/// (``apply(_:lsn:)`` with the record the engine wrote), so the two can never disagree: both read the same bytes.
+/// It reads envelopes in place (``EventEnvelope``), never a payload: strings and byte arrays are made only of what
+/// the projection keeps. An unfinished workflow's history stays as its records' bytes (``HistoryRecords``) until a
+/// run or a tool reads it; a finished one's is dropped (kept only with ``keepsFinishedHistories``).
+///
+/// Measured on 2M events shaped like 3-step workflows (2 cores): decoding every event fully and keeping unfinished
+/// histories as `[Position: HistoryEntry]` rebuilt ~0.6M events/s; reading envelopes in place, histories as
+/// bytes and workflows in a ``WorkflowTable`` reach ~2.3M/s, of which the log's own open is a seventh.
 struct Projection {
     struct Workflow {
         var summary: WorkflowSummary

@@ -49,7 +49,7 @@ struct WorkflowTable: Sequence {
 
     /// The workflow at `index` (`0 ..< count`), mutable in place.
     subscript(at index: Int) -> Projection.Workflow {
-        get { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
+        _read { yield chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
         _modify { yield &chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
     }
 
