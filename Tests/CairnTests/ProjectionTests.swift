@@ -228,4 +228,42 @@ struct ProjectionTests {
             for id in dropped where !live.contains(id) { #expect(projection.summary(of: id) == nil) }
         }
     }
+
+    @Test("the projection kept live from appended records equals the one rebuilt from the log")
+    func liveEqualsRebuilt() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            probe.close("sent")
+            let running = try await RunningEngine.start(dir, [Consumer.self, Producer.self, CountedSteps.self, Failing.self])
+            let engine = running.engine
+            _ = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 3), id: "c")
+            _ = try await engine.start(Producer.self, input: ProbeInput(probe: probe.key, n: 2, label: "c"), id: "p")
+            _ = try await result(try await engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key, n: 2), id: "s"))
+            _ = await caught { _ = try await result(try await engine.start(Failing.self, input: ProbeInput(probe: probe.key), id: "f")) }
+            try await engine.send("early", to: "nobody", topic: "m", idempotencyKey: "k")
+            try await engine.send("again", to: "nobody", topic: "m", idempotencyKey: "k")
+            // c: receive, h0, receive, h1, then waiting (without a timeout, so unrecorded); p: two sends, its step
+            // gated.
+            try await eventually("c and p recorded") {
+                engine.summary(of: "c")?.historyCount == 4 && engine.summary(of: "p")?.historyCount == 2
+            }
+            let live = engine.list()
+            await running.crash()  // nothing more is written (a shutdown would wait for p's gated step)
+
+            var rebuilt = LogProjection()
+            try LogReader(directory: dir).scan { record in
+                try rebuilt.apply(record)
+                return true
+            }
+            #expect(rebuilt.workflowCount == live.count)
+            for summary in live {
+                var expected = summary
+                if expected.status == .running { expected.status = .pending }  // running is this process's view
+                #expect(rebuilt.summary(of: summary.id) == expected)
+            }
+            #expect(rebuilt.undeliveredMessages == 1, "the repeated send to 'nobody' was not delivered twice")
+            #expect(rebuilt.summary(of: "s")?.historyCount == 0 && rebuilt.summary(of: "f")?.status == .failed)
+        }
+    }
 }
