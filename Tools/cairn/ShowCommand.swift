@@ -42,9 +42,8 @@ struct ShowCommand: AsyncParsableCommand {
                 let own = EnvelopePeek.equals(peek.workflowID, in: record.bytes, wanted)
                 let toIt = peek.kind == .messageSent && !peek.hasPosition && peek.target.map { EnvelopePeek.equals($0, in: record.bytes, wanted) } == true
                 guard own || toIt else { return true }
-                let event = try Event(record: record)
-                events.append((record.lsn, event))
-                projection.apply(event, lsn: record.lsn)
+                events.append((record.lsn, try Event(record: record)))
+                try projection.apply(record)
                 return true
             }
             guard let summary = projection.summary(of: id) else {

@@ -29,31 +29,72 @@ package struct IDHash: Hashable, Sendable {
 /// A look at an event envelope without decoding it: checks its structure as ``Event/init(lsn:tag:bytes:)`` does,
 /// but allocates nothing, and says where the workflow ID, the target and the payload lie.
 ///
-/// Compaction's predicate, `cairn verify` and `cairn show` run it on every record; a full decode (strings, a
-/// payload copy) is kept for the records they actually need.
+/// The projection's rebuild (through ``EventEnvelope``), compaction's predicate, `cairn verify` and `cairn show` run
+/// it on every record; a full decode (strings, a payload copy) is kept for the records they actually need. It must
+/// refuse exactly what the full decode refuses: a record the projection accepted at open is decoded later, when a
+/// replay needs it.
 package struct EnvelopePeek {
     /// The event's kind (the record's tag).
-    package var kind: EventKind
-    /// The bytes of the workflow ID.
-    package var workflowID: Range<Int>
-    /// The bytes of the target workflow ID, when the event has one.
-    package var target: Range<Int>?
-    /// Whether the event has a position (an operation of a workflow's code).
-    package var hasPosition: Bool
-    /// The bytes of the name.
-    package var name: Range<Int> = 0..<0
-    /// The event's time, nanoseconds since 1970.
-    package var time: Int64 = 0
-    /// The bytes of the error type, when the event has one.
-    package var errorType: Range<Int>?
+    package let kind: EventKind
     /// The kind-specific flags.
-    package var flags: UInt8 = 0
+    package private(set) var flags: UInt8 = 0
+    /// The event's time, nanoseconds since 1970.
+    package private(set) var time: Int64 = 0
+    private var numberValue: UInt64 = 0
+    private var hasNumber = false
+    // Where the fields lie, 8 bytes each (a record is at most 64 MiB): the projection's rebuild copies a peek a few
+    // times per event, and with `Range<Int>?` fields it was 250 bytes.
+    private var workflowIDSpan = Span.absent
+    private var targetSpan = Span.absent
+    private var positionSpan = Span.absent
+    private var nameSpan = Span.absent
+    private var errorTypeSpan = Span.absent
+    private var parentPositionSpan = Span.absent
+    private var idempotencyKeySpan = Span.absent
+    private var payloadSpan = Span.absent
+
+    /// The bytes of the workflow ID.
+    package var workflowID: Range<Int> { workflowIDSpan.range }
+    /// The bytes of the target workflow ID, when the event has one.
+    package var target: Range<Int>? { targetSpan.optional }
+    /// The bytes of the position (its depth and indices, as encoded), when the event has one: an operation of a
+    /// workflow's code.
+    package var position: Range<Int>? { positionSpan.optional }
+    /// Whether the event has a position (an operation of a workflow's code).
+    package var hasPosition: Bool { positionSpan.isPresent }
+    /// The bytes of the name.
+    package var name: Range<Int> { nameSpan.range }
+    /// The bytes of the error type, when the event has one.
+    package var errorType: Range<Int>? { errorTypeSpan.optional }
     /// The event's number (a received message's ID, ...), when it has one.
-    package var number: UInt64?
+    package var number: UInt64? { hasNumber ? numberValue : nil }
+    /// The bytes of the parent position (its depth and indices), when the event has one (a child's start).
+    package var parentPosition: Range<Int>? { parentPositionSpan.optional }
+    /// The bytes of the idempotency key, when the event carries one.
+    package var idempotencyKey: Range<Int>? { idempotencyKeySpan.optional }
     /// Whether the event carries an idempotency key.
-    package var hasIdempotencyKey = false
+    package var hasIdempotencyKey: Bool { idempotencyKeySpan.isPresent }
     /// The bytes of the payload (the rest of the record).
-    package var payload: Range<Int>
+    package var payload: Range<Int> { payloadSpan.range }
+
+    /// A range of the envelope's bytes in 8 bytes; `absent` (lower above upper) for a field the event lacks.
+    private struct Span {
+        var lower: UInt32
+        var upper: UInt32
+
+        static let absent = Span(lower: 1, upper: 0)
+
+        init(lower: UInt32, upper: UInt32) {
+            self.lower = lower
+            self.upper = upper
+        }
+
+        init(_ range: Range<Int>) { self.init(lower: UInt32(range.lowerBound), upper: UInt32(range.upperBound)) }
+
+        var isPresent: Bool { lower <= upper }
+        var range: Range<Int> { isPresent ? Int(lower)..<Int(upper) : 0..<0 }
+        var optional: Range<Int>? { isPresent ? Int(lower)..<Int(upper) : nil }
+    }
 
     /// Why an envelope could not be read.
     package struct Malformed: Error, CustomStringConvertible {
@@ -65,20 +106,14 @@ package struct EnvelopePeek {
     package init(tag: UInt8, bytes b: UnsafeRawBufferPointer) throws(Malformed) {
         guard let kind = EventKind(rawValue: tag) else { throw Malformed(description: "unknown event kind \(tag)") }
         self.kind = kind
-        guard let result = Self.walk(kind: kind, b) else {
+        guard b.count <= Int(UInt32.max) else { throw Malformed(description: "the \(kind) event's envelope is too large") }
+        guard walk(b) else {
             // The fast walk only says "no": find out why (rare, so the slower path may allocate).
             throw Malformed(description: Self.reason(kind: kind, b))
         }
-        self = result
     }
 
-    private init(kind: EventKind, workflowID: Range<Int>, target: Range<Int>?, hasPosition: Bool, payload: Range<Int>) {
-        self.kind = kind
-        self.workflowID = workflowID
-        self.target = target
-        self.hasPosition = hasPosition
-        self.payload = payload
-    }
+    private init(kind: EventKind) { self.kind = kind }
 
     /// Reads bytes without bounds-check traps: every read says whether it fit.
     private struct Cursor {
@@ -137,69 +172,80 @@ package struct EnvelopePeek {
         }
     }
 
-    /// The envelope's layout, or nil (with the cursor's failure) when it is malformed.
-    private static func walk(kind: EventKind, _ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>? = nil) -> EnvelopePeek? {
+    /// Reads the envelope's layout into `self`; false (with the cursor's failure) when it is malformed.
+    private mutating func walk(_ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>? = nil) -> Bool {
         var c = Cursor(base: b.baseAddress, count: b.count)
         defer { failure?.pointee = c.failure }
-        guard let version = c.byte() else { return nil }
+        guard let version = c.byte() else { return false }
         guard version >= 1, version <= Event.envelopeVersion else {
             c.failure = "envelope version \(version) is not one this Cairn reads"
-            return nil
+            return false
         }
-        guard let presence = c.varint() else { return nil }
+        guard let presence = c.varint() else { return false }
         guard presence >> 10 == 0 else {
             c.failure = "it has fields this Cairn does not know"
-            return nil
+            return false
         }
-        guard let workflowID = c.string() else { return nil }
-        let hasPosition = presence & 1 != 0
-        if hasPosition { guard c.position() else { return nil } }
-        guard let name = c.string() else { return nil }
-        if presence & (1 << 1) != 0 { guard c.string() != nil, c.varint() != nil else { return nil } }
-        guard let time = c.varint() else { return nil }
+        guard let workflowID = c.string() else { return false }
+        workflowIDSpan = Span(workflowID)
+        if presence & 1 != 0 {
+            let start = c.offset
+            guard c.position() else { return false }
+            positionSpan = Span(start..<c.offset)
+        }
+        guard let name = c.string() else { return false }
+        nameSpan = Span(name)
+        if presence & (1 << 1) != 0 {
+            guard c.string() != nil, let line = c.varint() else { return false }
+            guard line <= UInt64(Int.max) else {
+                c.failure = "a line number overflows"
+                return false
+            }
+        }
+        guard let time = c.varint() else { return false }
+        self.time = Int64(bitPattern: time)
         if presence & (1 << 2) != 0 {
             guard c.offset + 8 <= c.count else {
                 c.failure = "it ends inside a digest"
-                return nil
+                return false
             }
             c.offset += 8
         }
-        var target: Range<Int>?
         if presence & (1 << 3) != 0 {
-            guard let t = c.string() else { return nil }
-            target = t
+            guard let target = c.string() else { return false }
+            targetSpan = Span(target)
         }
-        if presence & (1 << 4) != 0 { guard c.varint() != nil else { return nil } }
-        var number: UInt64?
+        if presence & (1 << 4) != 0 { guard c.varint() != nil else { return false } }
         if presence & (1 << 5) != 0 {
-            guard let n = c.varint() else { return nil }
-            number = n
+            guard let number = c.varint() else { return false }
+            numberValue = number
+            hasNumber = true
         }
-        var errorType: Range<Int>?
         if presence & (1 << 6) != 0 {
-            guard let e = c.string() else { return nil }
-            errorType = e
+            guard let errorType = c.string() else { return false }
+            errorTypeSpan = Span(errorType)
         }
-        if presence & (1 << 7) != 0 { guard c.position() else { return nil } }
-        var flags: UInt8 = 0
+        if presence & (1 << 7) != 0 {
+            let start = c.offset
+            guard c.position() else { return false }
+            parentPositionSpan = Span(start..<c.offset)
+        }
         if presence & (1 << 8) != 0 {
-            guard let f = c.byte() else { return nil }
-            flags = f
+            guard let flags = c.byte() else { return false }
+            self.flags = flags
         }
-        if presence & (1 << 9) != 0 { guard c.string() != nil else { return nil } }
-        var peek = EnvelopePeek(kind: kind, workflowID: workflowID, target: target, hasPosition: hasPosition, payload: c.offset..<b.count)
-        peek.name = name
-        peek.time = Int64(bitPattern: time)
-        peek.errorType = errorType
-        peek.flags = flags
-        peek.number = number
-        peek.hasIdempotencyKey = presence & (1 << 9) != 0
-        return peek
+        if presence & (1 << 9) != 0 {
+            guard let key = c.string() else { return false }
+            idempotencyKeySpan = Span(key)
+        }
+        payloadSpan = Span(c.offset..<b.count)
+        return true
     }
 
     private static func reason(kind: EventKind, _ b: UnsafeRawBufferPointer) -> String {
         var failure: String?
-        _ = walk(kind: kind, b, failure: &failure)
+        var peek = EnvelopePeek(kind: kind)
+        _ = peek.walk(b, failure: &failure)
         return "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")"
     }
 
@@ -238,6 +284,15 @@ package struct EnvelopePeek {
     /// The workflow ID as a string.
     package static func string(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Whether the bytes at `range` are the UTF-8 of `string`.
+    package static func equals(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer, _ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { utf8 in
+            utf8.count == range.count
+                && (utf8.count == 0 || memcmp(bytes.baseAddress! + range.lowerBound, utf8.baseAddress!, utf8.count) == 0)
+        }
     }
 
     /// Whether the bytes at `range` are `utf8`.

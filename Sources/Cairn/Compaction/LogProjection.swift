@@ -39,25 +39,30 @@ package struct LogProjection: Sendable {
 
     /// Applies one event read from the log.
     package mutating func apply(_ event: Event, lsn: LSN) {
-        projection.apply(event, lsn: lsn)
+        projection.apply(event.record(), lsn: lsn)
     }
 
-    /// Decodes and applies a record's envelope without its payload when the payload is only a workflow's input
-    /// or output: what `cairn list` needs (status, times, errors and park reasons), a third of the work.
+    /// Applies a record without its payload when the payload is only a workflow's input or output: what
+    /// `cairn list` needs (status, times, errors and park reasons), without copying every input and output.
     package mutating func applySummaryOnly(_ record: LogRecordView) throws {
         if record.tag == EventKind.workflowStarted.rawValue || record.tag == EventKind.workflowCompleted.rawValue,
             let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes)
         {
             let envelope = UnsafeRawBufferPointer(rebasing: record.bytes[..<peek.payload.lowerBound])
-            projection.apply(try Event(lsn: record.lsn, tag: record.tag, bytes: envelope), lsn: record.lsn)
+            projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: envelope))
         } else {
-            projection.apply(try Event(record: record), lsn: record.lsn)
+            try apply(record)
         }
     }
 
     /// Decodes and applies a record.
     package mutating func apply(_ record: LogRecordView) throws {
-        projection.apply(try Event(record: record), lsn: record.lsn)
+        projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes))
+    }
+
+    /// Forgets workflows, as the engine does for those a compaction dropped.
+    package mutating func forget(_ ids: Set<String>) {
+        projection.forget(ids)
     }
 
     /// How many workflows there are.

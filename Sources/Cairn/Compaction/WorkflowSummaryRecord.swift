@@ -131,7 +131,7 @@ extension Projection {
             summary: WorkflowSummary(
                 id: s.workflowID, name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt,
                 parentID: s.parentID, failure: s.failure, parkReason: nil, historyCount: 0),
-            input: s.input, history: [:], output: s.status == .completed ? s.output : nil, recoveryAttempts: 0,
+            input: s.input, output: s.status == .completed ? s.output : nil, recoveryAttempts: 0,
             parentPosition: s.parentPosition)
         for e in s.events { events[Key(workflowID: s.workflowID, name: e.key)] = e.value }
     }

@@ -13,14 +13,14 @@ extension WorkflowEngine {
         guard let log else { throw replayOnlyRefusal(events) }
         let started = ContinuousClock.now
         let last: LSN
+        let records = records(events)
         do {
             // The log's enqueue rather than its async append: one frame less for every operation of every workflow.
-            let records = records(events)
             last = try await withUnsafeThrowingContinuation { log._enqueue(records, continuation: $0) }
         } catch {
             throw logFailure(error, recording: events)
         }
-        applyCommitted(events, at: LSN(last.rawValue - UInt64(events.count - 1)), started: started)
+        applyCommitted(records, at: LSN(last.rawValue - UInt64(records.count - 1)), started: started)
     }
 
     @inline(never)
@@ -40,17 +40,18 @@ extension WorkflowEngine {
             workflowID: events.first?.workflowID, underlying: SendableError(error))
     }
 
-    /// Applies durable events to the projection (the first at `lsn`, the rest after it) and fires the signals of
+    /// Applies durable records to the projection (the first at `lsn`, the rest after it): the exact bytes just
+    /// written, so the projection kept live and the one rebuilt from the log cannot disagree. Fires the signals of
     /// the waiters they concern.
     @inline(never)
-    private func applyCommitted(_ events: [Event], at lsn: LSN, started: ContinuousClock.Instant) {
+    private func applyCommitted(_ records: [LogRecord], at lsn: LSN, started: ContinuousClock.Instant) {
         metrics.commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-        metrics.commitBatch.record(events.count)
+        metrics.commitBatch.record(records.count)
         let signals: [Signal] = state.withLock { s in
             var signals: [Signal] = []
             var lsn = lsn
-            for event in events {
-                if let wakeup = s.projection.apply(event, lsn: lsn) {
+            for record in records {
+                if let wakeup = s.projection.apply(record, lsn: lsn) {
                     switch wakeup {
                     case .key(let key):
                         if let waiting = s.keyWaiters.removeValue(forKey: key) { signals += waiting }
@@ -145,7 +146,7 @@ extension WorkflowEngine {
     func settled(_ id: String) -> Settled {
         state.withLock { s in
             guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
-            let summary = s.projection.workflows.values[index].summary
+            let summary = s.projection.workflows[at: index].summary
             if !summary.status.isActive { return .settled(summary) }
             let signal = Signal()
             s.workflowWaiters[id, default: []].append(signal)

@@ -69,25 +69,42 @@ extension WorkflowEngine {
     /// Builds the run from the workflow's recorded history and marks the workflow running; or says why not.
     @inline(never)
     private func prepare(_ id: String, _ execution: WorkflowExecution) -> Preparation {
-        let preparation: Preparation = state.withLock { s in
+        enum Claim { case ready(Preparation), decode(HistoryRecords, String, WorkflowRegistration, [UInt8]) }
+        let claim: Claim = state.withLock { s in
             // Cancelled, or shutdown began, since the claim: the workflow stays as it is.
-            guard s.phase < .draining, let w = s.projection.workflows[id], w.summary.status == .pending else { return .skip }
+            guard s.phase < .draining, let w = s.projection.workflows[id], w.summary.status == .pending else { return .ready(.skip) }
             guard let registration = registry[w.summary.name] else {
                 let reason = "workflow '\(w.summary.name)' is not registered in this process (was its code removed or renamed?); register it and the workflow resumes at the next start, or resume it by hand"
-                return .park(Event(
+                return .ready(.park(Event(
                     kind: .workflowParked, workflowID: id, name: w.summary.name, time: clock.now(),
-                    flags: Event.Flags.unknownWorkflow, payload: Array(reason.utf8)))
+                    flags: Event.Flags.unknownWorkflow, payload: Array(reason.utf8))))
             }
             s.projection.setRunning(id)
-            let run = WorkflowRun(engine: self, id: id, name: w.summary.name, history: w.history)
+            guard w.records.isEmpty else {
+                // Decoding a long history takes a while: not under the engine's lock (the bytes are shared, not copied).
+                return .decode(w.records, w.summary.name, registration, w.input)
+            }
+            let run = WorkflowRun(engine: self, id: id, name: w.summary.name, history: [:])
             execution.run = run  // under the engine's lock: beginShutdown() either sees it or ran before the guard
-            return .run(run, registration, w.input)
+            return .ready(.run(run, registration, w.input))
         }
-        if case .park(let event) = preparation {
+        switch claim {
+        case .ready(.park(let event)):
             logger.warning("workflow parked", metadata: ["workflow": "\(id)", "reason": "\(String(decoding: event.payload, as: UTF8.self))"])
             metrics.parked.increment()
+            return .park(event)
+        case .ready(let preparation):
+            return preparation
+        case .decode(let records, let name, let registration, let input):
+            let run = WorkflowRun(engine: self, id: id, name: name, history: records.decoded())
+            let draining = state.withLock { s -> Bool in
+                execution.run = run
+                return s.phase >= .draining
+            }
+            // Shutdown began while the history was decoded: beginShutdown() did not see the run.
+            if draining { run.halt(.suspended) }
+            return .run(run, registration, input)
         }
-        return preparation
     }
 
     /// Ends an execution: a workflow still marked running (suspended, or the log failed) is pending again; waiters
@@ -172,12 +189,12 @@ extension Projection {
     /// Marks a pending workflow as running in this process (not an event: the log knows it as pending).
     mutating func setRunning(_ id: String) {
         guard let index = workflows.index(forKey: id) else { return }
-        workflows.values[index].summary.status = .running
+        workflows[at: index].summary.status = .running
     }
 
     /// A workflow that stopped running here without an end (suspended, or the log failed) is pending again.
     mutating func setPendingIfRunning(_ id: String) {
-        guard let index = workflows.index(forKey: id), workflows.values[index].summary.status == .running else { return }
-        workflows.values[index].summary.status = .pending
+        guard let index = workflows.index(forKey: id), workflows[at: index].summary.status == .running else { return }
+        workflows[at: index].summary.status = .pending
     }
 }

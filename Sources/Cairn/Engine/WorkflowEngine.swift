@@ -163,7 +163,7 @@ public final class WorkflowEngine: Service, Sendable {
                 throw WorkflowError(.shuttingDown, "the engine is shutting down; no workflow is started", workflowID: id)
             }
             if let index = s.projection.workflows.index(forKey: id) {
-                let name = s.projection.workflows.values[index].summary.name
+                let name = s.projection.workflows[at: index].summary.name
                 if name != event.name {
                     throw WorkflowError(
                         .idConflict, "ID '\(id)' belongs to a workflow named '\(name)', not '\(event.name)'; choose another ID",

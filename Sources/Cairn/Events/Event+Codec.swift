@@ -98,7 +98,12 @@ extension Event {
             let position = presence & (1 << 0) != 0 ? try r.position() : nil
             let name = try r.string()
             var callSite: CallSite?
-            if presence & (1 << 1) != 0 { callSite = CallSite(file: try r.string(), line: Int(try r.varint())) }
+            if presence & (1 << 1) != 0 {
+                let file = try r.string()
+                let line = try r.varint()
+                guard line <= UInt64(Int.max) else { throw EnvelopeReader.Truncated(what: "a line number overflows") }
+                callSite = CallSite(file: file, line: Int(line))
+            }
             let time = Int64(bitPattern: try r.varint())
             let digest = presence & (1 << 2) != 0 ? try r.u64() : nil
             let target = presence & (1 << 3) != 0 ? try r.string() : nil
@@ -194,15 +199,17 @@ struct EnvelopeReader {
     }
 
     mutating func string() throws -> String {
-        let n = Int(try varint())
-        guard n <= bytes.count - offset else { throw Truncated(what: "a string runs past the end") }
+        let length = try varint()
+        guard length <= UInt64(bytes.count - offset) else { throw Truncated(what: "a string runs past the end") }
+        let n = Int(length)
         defer { offset += n }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + n]), as: UTF8.self)
     }
 
     mutating func position() throws -> Position {
-        let depth = Int(try varint())
-        guard depth <= 64 else { throw Truncated(what: "a position is \(depth) levels deep") }
+        let levels = try varint()
+        guard levels <= 64 else { throw Truncated(what: "a position is \(levels) levels deep") }
+        let depth = Int(levels)
         if depth == 1 { return Position(prefix: [], index: try index()) }  // most are: no array
         var path: [UInt32] = []
         path.reserveCapacity(depth)

@@ -1,6 +1,7 @@
 import CairnLog
 
-/// Rebuilds the projection while the log's recovery verifies each record: one pass over the log, envelopes only.
+/// Rebuilds the projection while the log's recovery verifies each record: one pass over the log, envelopes only,
+/// each checked in place (``EventEnvelope``) and a malformed one refused with `.undecodableEvent` and its LSN.
 final class ProjectionBuilder: @unchecked Sendable {
     // @unchecked: used by the log's opening thread only, one record at a time; `take()` is called after `open`
     // returned, which happens-after every `apply`.
@@ -11,7 +12,7 @@ final class ProjectionBuilder: @unchecked Sendable {
     }
 
     func apply(_ record: LogRecordView) throws {
-        projection.apply(try Event(record: record), lsn: record.lsn)
+        projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes))
     }
 
     func take() -> Projection { projection }

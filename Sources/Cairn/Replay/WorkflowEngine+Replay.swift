@@ -99,14 +99,15 @@ extension WorkflowEngine {
             WorkflowReplay(workflowID: id, workflowName: name, recordedStatus: recorded, outcome: outcome, operationsReplayed: count)
         }
         guard let registration = registry[name] else { return verdict(.codeMissing) }
-        let run = WorkflowRun(engine: self, id: id, name: name, history: workflow.history, mode: mode, replayOnly: true)
+        let history = workflow.history  // decoded here, once
+        let run = WorkflowRun(engine: self, id: id, name: name, history: history, mode: mode, replayOnly: true)
         let context = WorkflowContext(run: run, prefix: [])
         let codec = self.codec
         let input = workflow.input
         let result = await Task { try await registration.run(context, input, codec) }.result
         let unreached = run.finish()
         let count = run.consumedCount
-        let end = Position([UInt32(workflow.history.keys.filter { $0.path.count == 1 }.count)])
+        let end = Position([UInt32(history.keys.filter { $0.path.count == 1 }.count)])
         func diverged(_ position: Position, recorded: OperationDescription?, attempted: OperationDescription?, _ reason: String) -> WorkflowReplay {
             verdict(.diverged(DeterminismError(
                 workflowID: id, workflowName: name, position: position, recorded: recorded, attempted: attempted,
@@ -128,7 +129,7 @@ extension WorkflowEngine {
             break
         }
         if let unreached {
-            let entry = workflow.history[unreached]
+            let entry = history[unreached]
             return diverged(
                 unreached, recorded: (entry?.event ?? entry?.waitStarted).map(describe), attempted: nil,
                 "the workflow returned while recorded operations were left unconsumed (an operation was removed?)")

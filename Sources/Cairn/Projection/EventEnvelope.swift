@@ -1,0 +1,66 @@
+import CairnLog
+
+/// One event as the log holds it — a record's envelope, checked but not decoded — which is what
+/// ``Projection/apply(_:)`` reads, at start-up and for every append alike.
+///
+/// Checking is ``EnvelopePeek``'s walk: it refuses exactly the envelopes ``Event/init(lsn:tag:bytes:)`` refuses,
+/// but allocates nothing. The projection then makes strings and byte arrays only of what it keeps (a workflow's
+/// ID and name at its start, an input, an output, a message), and stores an operation's bytes as they are
+/// (``HistoryRecords``). Valid only while `bytes` is.
+struct EventEnvelope {
+    let lsn: LSN
+    let bytes: UnsafeRawBufferPointer
+    let peek: EnvelopePeek
+
+    var kind: EventKind { peek.kind }
+
+    /// Checks a record's envelope.
+    /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN, with the same message a full decode gives.
+    init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
+        self.lsn = lsn
+        self.bytes = bytes
+        do {
+            peek = try EnvelopePeek(tag: tag, bytes: bytes)
+        } catch {
+            // Rare: let the full decode say what is wrong, in its own words.
+            _ = try Event(lsn: lsn, tag: tag, bytes: bytes)
+            throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
+        }
+    }
+
+    /// The string at `range` of the envelope.
+    func string(_ range: Range<Int>) -> String { EnvelopePeek.string(range, in: bytes) }
+
+    /// The workflow ID.
+    var workflowID: String { string(peek.workflowID) }
+
+    /// The name.
+    var name: String { string(peek.name) }
+
+    /// The position at `range` of the envelope (``EnvelopePeek/position`` or ``EnvelopePeek/parentPosition``).
+    func position(_ range: Range<Int>) -> Position? {
+        var reader = EnvelopeReader(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        return try? reader.position()
+    }
+
+    /// A copy of the payload.
+    var payload: [UInt8] { Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])) }
+
+    /// The payload read as UTF-8 text (a failure's message, a park reason).
+    var payloadText: String { string(peek.payload) }
+
+    /// The whole event, decoded (for the rare kinds the projection needs all of).
+    func decoded() -> Event { Self.decode(lsn: lsn, tag: kind.rawValue, bytes: bytes) }
+
+    /// Decodes an envelope that was checked before (by ``init(lsn:tag:bytes:)``, or written by ``Event/encoded()``).
+    static func decode(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) -> Event {
+        do {
+            return try Event(lsn: lsn, tag: tag, bytes: bytes)
+        } catch {
+            // EnvelopePeek and Event's decoder accept the same envelopes (ProjectionTests.checkAgreesWithDecode
+            // holds them to it), and these bytes passed the peek: reaching this is a bug in one of the two, not bad
+            // input.
+            preconditionFailure("an envelope the projection checked does not decode (LSN \(lsn)): \(error)")
+        }
+    }
+}
