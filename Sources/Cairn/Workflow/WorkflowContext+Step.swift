@@ -31,8 +31,7 @@ extension WorkflowContext {
     ) async throws -> T {
         let pool = engine.blockingPool
         return try await runStep(name, input: input, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line)) {
-            let step = StepBody.current
-            return try await pool.run { try StepBody.$current.withValue(step) { try body() } }
+            try await pool.run { try StepBody.$current.withValue(name) { try body() } }
         }
     }
 
@@ -71,8 +70,13 @@ extension WorkflowContext {
         while true {
             let started = ContinuousClock.now
             do {
-                let value = try await StepBody.$current.withValue(name) {
-                    try await withTimeout(timeout, step: name, body)
+                // A body that calls an operation of this context finds it busy with this step (see `begin`); one
+                // that runs in other tasks (a timeout's race, a blocking body's thread) carries the step's name as a
+                // task-local instead. The common case pushes no task-local.
+                let value = if let timeout {
+                    try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
+                } else {
+                    try await body()
                 }
                 try recordResult(value, step: name, at: position, callSite: callSite, digest: digest, started: started)
                 return value
@@ -145,15 +149,6 @@ public struct TimeoutError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Runs `body`, failing with ``TimeoutError`` if it takes longer than `timeout` (the body is cancelled).
-func withTimeout<T: Sendable>(
-    _ timeout: Duration?, step: String, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    guard let timeout else { return try await body() }
-    return try await race(body, against: timeout, step: step)
-}
-
-/// ``withTimeout(_:step:_:)`` with a timeout: a separate function, so that steps without one do not carry its task
-/// group in their frames.
 @inline(never)
 private func race<T: Sendable>(
     _ body: @escaping @Sendable () async throws -> T, against timeout: Duration, step: String

@@ -21,6 +21,9 @@ public final class WorkflowContext: Sendable {
     private struct Scope: ~Copyable {
         var next: UInt32 = 0
         var busy = false
+        /// The step whose operation is in progress, when it is one: an operation of this context called from that
+        /// step's body finds the context busy, and the refusal names the step.
+        var step: String?
         /// Outcomes appended but not yet durable: written by the next operation's barrier, or with the
         /// workflow's completion.
         var pending: [Event] = []
@@ -88,6 +91,12 @@ public final class WorkflowContext: Sendable {
                 workflowID: run.id)
         }
         return try scope.withLock { s throws(WorkflowError) -> (Position, [Event]) in
+            if s.busy, let step = s.step {
+                throw WorkflowError(
+                    .misuse,
+                    "\(attempted.kind.rawValue) '\(attempted.name)' at \(attempted.callSite) was called inside the body of step '\(step)'; workflow operations belong in the workflow's body, not in a step",
+                    workflowID: run.id)
+            }
             if s.busy {
                 throw WorkflowError(
                     .misuse,
@@ -95,6 +104,7 @@ public final class WorkflowContext: Sendable {
                     workflowID: run.id)
             }
             s.busy = true
+            if attempted.kind == .step { s.step = attempted.name }
             defer { s.next += 1 }
             let pending = s.pending
             s.pending = []
@@ -138,7 +148,10 @@ public final class WorkflowContext: Sendable {
 
     /// Ends an operation begun with ``begin(_:)``.
     func end() {
-        scope.withLock { $0.busy = false }
+        scope.withLock { s in
+            s.busy = false
+            s.step = nil
+        }
     }
 
     /// Queues an outcome to be made durable before the next operation (or with the completion).
