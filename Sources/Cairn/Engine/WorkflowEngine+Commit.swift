@@ -47,23 +47,44 @@ extension WorkflowEngine {
     private func applyCommitted(_ records: [LogRecord], at lsn: LSN, started: ContinuousClock.Instant) {
         metrics.commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         metrics.commitBatch.record(records.count)
-        let signals: [Signal] = state.withLock { s in
-            var signals: [Signal] = []
-            var lsn = lsn
-            for record in records {
-                if let wakeup = s.projection.apply(record, lsn: lsn) {
-                    switch wakeup {
-                    case .key(let key):
-                        if let waiting = s.keyWaiters.removeValue(forKey: key) { signals += waiting }
-                    case .workflow(let id):
-                        if let waiting = s.workflowWaiters.removeValue(forKey: id) { signals += waiting }
-                    }
-                }
-                lsn = lsn.next
+        // Every workflow's every commit takes the engine's lock here: the envelopes of the usual commits (one
+        // outcome, or the last outcome with the completion) are checked before it is taken, not while it is held.
+        let signals: [Signal]
+        switch records.count {
+        case 1:
+            signals = records[0].payload.withUnsafeBytes { first in
+                let a = Self.envelope(records[0], lsn, first)
+                return state.withLock { s in s.apply(a) }
             }
-            return signals
+        case 2:
+            signals = records[0].payload.withUnsafeBytes { first in
+                records[1].payload.withUnsafeBytes { second in
+                    let a = Self.envelope(records[0], lsn, first)
+                    let b = Self.envelope(records[1], lsn.next, second)
+                    return state.withLock { s in s.apply(a, then: b) }
+                }
+            }
+        default:
+            signals = state.withLock { s in
+                var signals: [Signal] = []
+                var lsn = lsn
+                for record in records {
+                    s.wake(s.projection.apply(record, lsn: lsn), into: &signals)
+                    lsn = lsn.next
+                }
+                return signals
+            }
         }
         for signal in signals { signal.fire() }
+    }
+
+    /// The checked envelope of a record the engine has just written.
+    private static func envelope(_ record: LogRecord, _ lsn: LSN, _ bytes: UnsafeRawBufferPointer) -> EventEnvelope {
+        do {
+            return try EventEnvelope(lsn: lsn, tag: record.tag, bytes: bytes)
+        } catch {
+            preconditionFailure("Event.encoded() wrote an envelope the projection refuses: \(error)")
+        }
     }
 
     /// Waits until `key`'s event is set or `deadline` (ns since 1970) passes; nil on timeout.
@@ -151,6 +172,29 @@ extension WorkflowEngine {
             let signal = Signal()
             s.workflowWaiters[id, default: []].append(signal)
             return .wait(signal)
+        }
+    }
+}
+
+extension EngineState {
+    /// Applies a checked envelope (and a second one after it) to the projection; returns the signals of the
+    /// waiters they wake.
+    mutating func apply(_ first: EventEnvelope, then second: EventEnvelope? = nil) -> [Signal] {
+        var signals: [Signal] = []
+        wake(projection.apply(first), into: &signals)
+        if let second { wake(projection.apply(second), into: &signals) }
+        return signals
+    }
+
+    /// Takes the waiters an applied event lets proceed.
+    mutating func wake(_ wakeup: Projection.Wakeup?, into signals: inout [Signal]) {
+        switch wakeup {
+        case .key(let key)?:
+            if let waiting = keyWaiters.removeValue(forKey: key) { signals += waiting }
+        case .workflow(let id)?:
+            if let waiting = workflowWaiters.removeValue(forKey: id) { signals += waiting }
+        case nil:
+            break
         }
     }
 }

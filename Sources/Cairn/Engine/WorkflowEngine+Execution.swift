@@ -15,16 +15,17 @@ extension WorkflowEngine {
     /// - Parameter afterStart: the caller wrote the workflow's start and releases its claim on the ID here, under the
     ///   same lock.
     func schedule(_ id: String, afterStart: Bool = false) {
-        let claimed: WorkflowExecution? = state.withLock { s in
+        let execution = WorkflowExecution()  // allocated before the lock is taken: usually needed
+        let name: String? = state.withLock { s in
             if afterStart { s.starting.remove(id) }
             if s.queued != nil {
                 s.queued!.append(id)
                 return nil
             }
-            return s.claim(id)
+            return s.claim(id, for: execution)
         }
-        guard let claimed else { return }
-        claimed.attach(Task.detached { await self.execute(id, claimed) })
+        guard let name else { return }
+        execution.attach(Task.detached { await self.execute(id, name: name, execution) })
     }
 
     /// Runs one workflow to its end (or until it must stop): replays its history, goes on live, records the
@@ -32,8 +33,8 @@ extension WorkflowEngine {
     ///
     /// The synchronous work around the workflow's code lives in separate `@inline(never)` functions: whatever an
     /// async function inlines enlarges its frame, which the task allocates for the whole run.
-    private func execute(_ id: String, _ execution: WorkflowExecution) async {
-        switch prepare(id, execution) {
+    private func execute(_ id: String, name: String, _ execution: WorkflowExecution) async {
+        switch prepare(id, name: name, execution) {
         case .skip:
             break
         case .park(let event):
@@ -68,34 +69,41 @@ extension WorkflowEngine {
 
     /// Builds the run from the workflow's recorded history and marks the workflow running; or says why not.
     @inline(never)
-    private func prepare(_ id: String, _ execution: WorkflowExecution) -> Preparation {
-        enum Claim { case ready(Preparation), decode(HistoryRecords, String, WorkflowRegistration, [UInt8]) }
+    private func prepare(_ id: String, name: String, _ execution: WorkflowExecution) -> Preparation {
+        guard let registration = registry[name] else {
+            let pending = state.withLock { s in s.phase < .draining && s.projection.workflows[id]?.summary.status == .pending }
+            guard pending else { return .skip }
+            let reason = "workflow '\(name)' is not registered in this process (was its code removed or renamed?); register it and the workflow resumes at the next start, or resume it by hand"
+            logger.warning("workflow parked", metadata: ["workflow": "\(id)", "reason": "\(reason)"])
+            metrics.parked.increment()
+            return .park(Event(
+                kind: .workflowParked, workflowID: id, name: name, time: clock.now(), flags: Event.Flags.unknownWorkflow,
+                payload: Array(reason.utf8)))
+        }
+        // Made before the lock is taken; used when the workflow has no history (a new one, the usual case).
+        let fresh = WorkflowRun(engine: self, id: id, name: name, history: [:])
+        enum Claim { case skip, fresh([UInt8]), decode(HistoryRecords, [UInt8]) }
         let claim: Claim = state.withLock { s in
             // Cancelled, or shutdown began, since the claim: the workflow stays as it is.
-            guard s.phase < .draining, let w = s.projection.workflows[id], w.summary.status == .pending else { return .ready(.skip) }
-            guard let registration = registry[w.summary.name] else {
-                let reason = "workflow '\(w.summary.name)' is not registered in this process (was its code removed or renamed?); register it and the workflow resumes at the next start, or resume it by hand"
-                return .ready(.park(Event(
-                    kind: .workflowParked, workflowID: id, name: w.summary.name, time: clock.now(),
-                    flags: Event.Flags.unknownWorkflow, payload: Array(reason.utf8))))
-            }
-            s.projection.setRunning(id)
-            guard w.records.isEmpty else {
+            guard s.phase < .draining, let index = s.projection.workflows.index(forKey: id),
+                s.projection.workflows[at: index].summary.status == .pending
+            else { return .skip }
+            s.projection.workflows[at: index].summary.status = .running  // not an event: the log knows it as pending
+            let records = s.projection.workflows[at: index].records
+            let input = s.projection.workflows[at: index].input
+            guard records.isEmpty else {
                 // Decoding a long history takes a while: not under the engine's lock (the bytes are shared, not copied).
-                return .decode(w.records, w.summary.name, registration, w.input)
+                return .decode(records, input)
             }
-            let run = WorkflowRun(engine: self, id: id, name: w.summary.name, history: [:])
-            execution.run = run  // under the engine's lock: beginShutdown() either sees it or ran before the guard
-            return .ready(.run(run, registration, w.input))
+            execution.run = fresh  // under the engine's lock: beginShutdown() either sees it or ran before the guard
+            return .fresh(input)
         }
         switch claim {
-        case .ready(.park(let event)):
-            logger.warning("workflow parked", metadata: ["workflow": "\(id)", "reason": "\(String(decoding: event.payload, as: UTF8.self))"])
-            metrics.parked.increment()
-            return .park(event)
-        case .ready(let preparation):
-            return preparation
-        case .decode(let records, let name, let registration, let input):
+        case .skip:
+            return .skip
+        case .fresh(let input):
+            return .run(fresh, registration, input)
+        case .decode(let records, let input):
             let run = WorkflowRun(engine: self, id: id, name: name, history: records.decoded())
             let draining = state.withLock { s -> Bool in
                 execution.run = run
@@ -174,11 +182,13 @@ extension WorkflowEngine {
 extension EngineState {
     /// Takes workflow `id` on for execution here, if the engine runs, the workflow is pending and no execution has
     /// it yet.
-    mutating func claim(_ id: String) -> WorkflowExecution? {
-        guard phase == .running, executing[id] == nil, projection.workflows[id]?.summary.status == .pending else { return nil }
-        let execution = WorkflowExecution()
+    /// Returns the workflow's name when `execution` took it.
+    mutating func claim(_ id: String, for execution: WorkflowExecution) -> String? {
+        guard phase == .running, executing[id] == nil, let index = projection.workflows.index(forKey: id),
+            projection.workflows[at: index].summary.status == .pending
+        else { return nil }
         executing[id] = execution
-        return execution
+        return projection.workflows[at: index].summary.name
     }
 
     /// The runs executing here, for halting them all.
@@ -186,12 +196,6 @@ extension EngineState {
 }
 
 extension Projection {
-    /// Marks a pending workflow as running in this process (not an event: the log knows it as pending).
-    mutating func setRunning(_ id: String) {
-        guard let index = workflows.index(forKey: id) else { return }
-        workflows[at: index].summary.status = .running
-    }
-
     /// A workflow that stopped running here without an end (suspended, or the log failed) is pending again.
     mutating func setPendingIfRunning(_ id: String) {
         guard let index = workflows.index(forKey: id), workflows[at: index].summary.status == .running else { return }
