@@ -9,7 +9,8 @@ import Darwin
 #endif
 
 /// Threads of their own for step bodies that block (synchronous I/O, CPU-heavy work, C libraries), so they never
-/// occupy Swift's cooperative pool. Threads start on demand, up to a limit; work beyond it queues.
+/// occupy Swift's cooperative pool. Threads start on demand, up to a limit; work beyond it queues. A thread idle for
+/// its idle timeout (10 s) exits, so an engine that is done with blocking work (or shut down) leaves no threads behind.
 final class BlockingPool: Sendable {
     private struct State: ~Copyable {
         var queue: [@Sendable () -> Void] = []
@@ -18,10 +19,18 @@ final class BlockingPool: Sendable {
     }
 
     private let limit: Int
+    /// How long a thread waits for work before it exits; the pool starts threads again on demand.
+    private let idleTimeout: DispatchTimeInterval
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
 
-    init(threads: Int) { limit = max(1, threads) }
+    init(threads: Int, idleTimeout: DispatchTimeInterval = .seconds(10)) {
+        limit = max(1, threads)
+        self.idleTimeout = idleTimeout
+    }
+
+    /// The pool's threads, running or idle.
+    var threadCount: Int { state.withLock { $0.threads } }
 
     /// Runs `body` on a pool thread; the caller suspends until it returns.
     ///
@@ -117,7 +126,25 @@ final class BlockingPool: Sendable {
                 }
                 return s.queue.removeFirst()
             }
-            if let job { job() } else { available.wait() }
+            if let job {
+                job()
+                continue
+            }
+            guard available.wait(timeout: .now() + idleTimeout) == .timedOut else { continue }
+            enum Next { case exit, work, claimed }
+            let next = state.withLock { s -> Next in
+                // With `idle` at 0, a producer counted this thread out of the idle ones and its signal is pending.
+                guard s.idle > 0 else { return .claimed }
+                s.idle -= 1
+                guard s.queue.isEmpty else { return .work }  // queued meanwhile: taken on the next turn
+                s.threads -= 1
+                return .exit
+            }
+            switch next {
+            case .exit: return
+            case .work: continue
+            case .claimed: available.wait()  // returns at once: the pending signal
+            }
         }
     }
 }
