@@ -31,8 +31,9 @@ struct BlockingPoolTests {
             #expect(results.sorted() == [0, 1, 2])
         }
         try await eventually("the idle threads to exit") { pool.threadCount == 0 }
+        // Work after that starts a thread again (which may be gone again by the time this looks: 50 ms idle).
         #expect(try await pool.run { 42 } == 42)
-        #expect(pool.threadCount == 1)
+        #expect(pool.threadCount <= 1)
     }
 }
 
