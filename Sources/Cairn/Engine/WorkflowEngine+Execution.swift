@@ -1,6 +1,7 @@
 import Synchronization
 import CoreMetrics
 import CairnLog
+import DequeModule
 import Logging
 
 extension WorkflowEngine {
@@ -14,18 +15,49 @@ extension WorkflowEngine {
     ///
     /// - Parameter afterStart: the caller wrote the workflow's start and releases its claim on the ID here, under the
     ///   same lock.
+    ///
+    /// At most ``EngineConfiguration/maxRunningWorkflows`` run at once: beyond that the ID joins the backlog, and
+    /// starts when a running workflow ends or begins a durable wait.
     func schedule(_ id: String, afterStart: Bool = false) {
         let execution = WorkflowExecution()  // allocated before the lock is taken: usually needed
+        let limit = configuration.maxRunningWorkflows
         let name: String? = state.withLock { s in
             if afterStart { s.starting.remove(id) }
             if s.queued != nil {
                 s.queued!.append(id)
                 return nil
             }
+            if s.running >= limit {
+                s.backlog.append(id)
+                return nil
+            }
             return s.claim(id, for: execution)
         }
         guard let name else { return }
+        spawn(id, name: name, execution)
+    }
+
+    private func spawn(_ id: String, name: String, _ execution: WorkflowExecution) {
         execution.attach(Task.detached { await self.execute(id, name: name, execution) })
+    }
+
+    /// Runs `wait` (a durable wait of a workflow's main body) without counting the workflow as running, so that
+    /// one from the backlog can start meanwhile.
+    func waiting<T>(_ context: WorkflowContext, _ wait: () async throws -> T) async rethrows -> T {
+        guard context.prefix.isEmpty, !context.run.replayOnly else { return try await wait() }
+        stopRunning()
+        defer { state.withLock { $0.running += 1 } }  // may exceed the limit for a moment: it never blocks
+        return try await wait()
+    }
+
+    /// One running workflow fewer (it ended, or began a durable wait): starts the next ones from the backlog.
+    private func stopRunning() {
+        let limit = configuration.maxRunningWorkflows
+        let admitted = state.withLock { s in
+            s.running -= 1
+            return s.admit(limit: limit)
+        }
+        for (id, name, execution) in admitted { spawn(id, name: name, execution) }
     }
 
     /// Runs one workflow to its end (or until it must stop): replays its history, goes on live, records the
@@ -119,13 +151,17 @@ extension WorkflowEngine {
     /// for the execution, and for the engine to drain, are woken.
     @inline(never)
     private func release(_ id: String) {
-        let (ended, drained) = state.withLock { s -> (WorkflowExecution?, [Signal]) in
+        let limit = configuration.maxRunningWorkflows
+        let (ended, drained, admitted) = state.withLock { s in
             s.projection.setPendingIfRunning(id)
             let ended = s.executing.removeValue(forKey: id)
-            guard s.executing.isEmpty else { return (ended, []) }
+            s.running -= 1
+            let admitted = s.admit(limit: limit)
+            guard s.executing.isEmpty else { return (ended, [Signal](), admitted) }
             defer { s.drainWaiters = [] }
-            return (ended, s.drainWaiters)
+            return (ended, s.drainWaiters, admitted)
         }
+        for (id, name, execution) in admitted { spawn(id, name: name, execution) }
         ended?.ended.fire()
         for waiter in drained { waiter.fire() }
     }
@@ -188,7 +224,19 @@ extension EngineState {
             projection.workflows[at: index].summary.status == .pending
         else { return nil }
         executing[id] = execution
+        running += 1
         return projection.workflows[at: index].summary.name
+    }
+
+    /// Claims workflows from the backlog while fewer than `limit` run; returns what to start.
+    mutating func admit(limit: Int) -> [(String, String, WorkflowExecution)] {
+        var admitted: [(String, String, WorkflowExecution)] = []
+        while running < limit, let id = backlog.popFirst() {
+            let execution = WorkflowExecution()
+            // Gone meanwhile (cancelled, or scheduled twice and running already): the next one.
+            if let name = claim(id, for: execution) { admitted.append((id, name, execution)) }
+        }
+        return admitted
     }
 
     /// The runs executing here, for halting them all.

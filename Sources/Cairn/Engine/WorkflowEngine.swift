@@ -303,6 +303,10 @@ struct EngineState: ~Copyable {
     /// Workflows taken on for execution in this process, from the claim until the end is recorded: at most one
     /// execution per workflow.
     var executing: [String: WorkflowExecution] = [:]
+    /// Executions whose code runs (not in a durable wait): at most ``EngineConfiguration/maxRunningWorkflows``.
+    var running = 0
+    /// Workflows scheduled while `running` was at the limit, in order: the next to start as a slot frees.
+    var backlog = Deque<String>()
     /// Fired when `executing` becomes empty (``WorkflowEngine/run()`` waits for it before closing the log).
     var drainWaiters: [Signal] = []
     /// Tasks waiting for a message or an event key.

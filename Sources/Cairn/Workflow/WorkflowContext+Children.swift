@@ -57,7 +57,7 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
         } else {
             let summary: WorkflowSummary?
             do {
-                summary = try await parent.engine.awaitSettled(id, interrupt: parent.run.interrupt)
+                summary = try await parent.engine.waiting(parent) { try await parent.engine.awaitSettled(id, interrupt: parent.run.interrupt) }
             } catch {
                 try parent.run.checkRunnable()
                 throw error

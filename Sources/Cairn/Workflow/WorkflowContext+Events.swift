@@ -37,8 +37,9 @@ extension WorkflowContext {
         }
         let value: [UInt8]?
         do {
-            value = try await engine.waitForEvent(
-                Projection.Key(workflowID: workflowID, name: key), deadline: deadline ?? engine.clock.now(), interrupt: run.interrupt)
+            let key = Projection.Key(workflowID: workflowID, name: key)
+            let deadline = deadline ?? engine.clock.now()
+            value = try await engine.waiting(self) { try await engine.waitForEvent(key, deadline: deadline, interrupt: run.interrupt) }
         } catch {
             try run.checkRunnable()
             throw error

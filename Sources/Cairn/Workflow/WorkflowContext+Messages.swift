@@ -61,7 +61,7 @@ extension WorkflowContext {
             }
             let arrived: Bool
             do {
-                arrived = try await engine.wait(for: signal, until: deadline, interrupt: run.interrupt)
+                arrived = try await engine.waiting(self) { try await engine.wait(for: signal, until: deadline, interrupt: run.interrupt) }
             } catch {
                 try run.checkRunnable()
                 throw error
