@@ -13,11 +13,11 @@ extension WorkflowEngine {
     /// The task is detached: a workflow started from a request handler, another workflow or a step's body must
     /// not inherit that caller's task-locals (a step's marker would make its every operation look like misuse).
     ///
-    /// - Parameter afterStart: the caller wrote the workflow's start and releases its claim on the ID here, under the
-    ///   same lock.
-    ///
     /// At most ``EngineConfiguration/maxRunningWorkflows`` run at once: beyond that the ID joins the backlog, and
     /// starts when a running workflow ends or begins a durable wait.
+    ///
+    /// - Parameter afterStart: the caller wrote the workflow's start and releases its claim on the ID here, under the
+    ///   same lock.
     func schedule(_ id: String, afterStart: Bool = false) {
         let execution = WorkflowExecution()  // allocated before the lock is taken: usually needed
         let limit = configuration.maxRunningWorkflows
@@ -217,8 +217,7 @@ extension WorkflowEngine {
 
 extension EngineState {
     /// Takes workflow `id` on for execution here, if the engine runs, the workflow is pending and no execution has
-    /// it yet.
-    /// Returns the workflow's name when `execution` took it.
+    /// it yet; counts it as running. Returns the workflow's name when `execution` took it.
     mutating func claim(_ id: String, for execution: WorkflowExecution) -> String? {
         guard phase == .running, executing[id] == nil, let index = projection.workflows.index(forKey: id),
             projection.workflows[at: index].summary.status == .pending
