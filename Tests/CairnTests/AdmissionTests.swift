@@ -71,6 +71,24 @@ private struct WaitsForMessage: Workflow {
     }
 }
 
+/// Doubles its input in a child workflow.
+private struct ChildDoubler: Workflow {
+    static let name = "test-child-doubler"
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        try await context.step("double") { input * 2 }
+    }
+}
+
+/// Runs a child in each of several parallel branches and sums their results.
+private struct FansOutToChildren: Workflow {
+    static let name = "test-fans-out-to-children"
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        try await context.map(Array(1...input)) { branch, i in
+            try await branch.runChild(ChildDoubler.self, input: i)
+        }.reduce(0, +)
+    }
+}
+
 @Suite("Admission: at most maxRunningWorkflows run their code at once")
 struct AdmissionTests {
     @Test("workflows beyond the limit stay pending, in order, and start as running ones finish")
@@ -109,6 +127,21 @@ struct AdmissionTests {
                 try await eventually("all five waiting in their receive") { engine.list(status: [.running]).count == 5 }
                 for i in 0..<5 { try await engine.send("go \(i)", to: "r\(i)", topic: "go") }
                 for (i, handle) in handles.enumerated() { #expect(try await result(handle) == "go \(i)") }
+            }
+        }
+    }
+
+    @Test("branches waiting for children give the slot up once every task of the workflow waits: no starvation")
+    func branchesWaitingForChildren() async throws {
+        var configuration = testConfiguration()
+        configuration.maxRunningWorkflows = 1
+        try await withDirectory { dir in
+            try await withEngine(dir, [FansOutToChildren.self, ChildDoubler.self], configuration: configuration) { engine in
+                // With one slot, the parent holds it until all its branches wait for their children; only then can
+                // the children (behind it in the backlog) run.
+                let handle = try await engine.start(FansOutToChildren.self, input: 3, id: "parent")
+                #expect(try await result(handle) == 12)
+                #expect(engine.list(status: [.completed]).count == 4)
             }
         }
     }

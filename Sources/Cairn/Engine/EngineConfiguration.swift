@@ -25,13 +25,13 @@ public struct EngineConfiguration: Sendable {
     /// Default 8.
     public var blockingThreads = 8
     /// How many workflows may run their code at once; the others wait, pending, in the order they were scheduled,
-    /// and start as running ones finish or begin a durable wait. A workflow waiting in its main body — a sleep,
-    /// a receive, an event read, a child's result — does not count, so any number can wait; one whose parallel
-    /// branches wait still counts. Default 1024.
+    /// and start as running ones finish or begin to wait. A workflow whose every task waits — in a sleep, a
+    /// receive, an event read, a child's result, or a parallel call waiting for branches that all wait — does not
+    /// count, so any number can wait, and waiting for a child never starves the child. Default 1024.
     ///
     /// The limit keeps a burst of starts from making a task (and its memory) for every workflow at once: with it,
-    /// a started workflow costs its record and a queue entry until its turn comes. A step whose body blocks until
-    /// *another* workflow makes progress can starve that workflow if all running workflows do it; raise the limit
+    /// a started workflow costs its record and a queue entry until its turn comes. A step whose body *blocks* until
+    /// another workflow makes progress can starve that workflow if all running workflows do it; raise the limit
     /// (or wait with ``WorkflowContext/receive(_:topic:timeout:file:line:)`` instead) for such code.
     public var maxRunningWorkflows = 1024
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.

@@ -41,13 +41,24 @@ extension WorkflowEngine {
         execution.attach(Task.detached { await self.execute(id, name: name, execution) })
     }
 
-    /// Runs `wait` (a durable wait of a workflow's main body) without counting the workflow as running, so that
-    /// one from the backlog can start meanwhile.
+    /// Runs `wait` (a durable wait, or a parallel call waiting for its branches) as waiting: once every task of the
+    /// workflow waits, it stops counting as running and one from the backlog can start. Waiting for a child or a
+    /// message from a branch can therefore never starve the workflow it waits for.
     func waiting<T>(_ context: WorkflowContext, _ wait: () async throws -> T) async rethrows -> T {
-        guard context.prefix.isEmpty, !context.run.replayOnly else { return try await wait() }
-        stopRunning()
-        defer { state.withLock { $0.running += 1 } }  // may exceed the limit for a moment: it never blocks
+        let run = context.run
+        guard !run.replayOnly else { return try await wait() }
+        if run.enterWait() { stopRunning() }
+        defer {
+            // Taking the slot back may exceed the limit for a moment: it never blocks.
+            if run.leaveWait() { state.withLock { $0.running += 1 } }
+        }
         return try await wait()
+    }
+
+    /// A parallel branch of `run` ended: if every remaining task of the workflow waits, it stops counting as running.
+    func branchEnded(_ run: WorkflowRun) {
+        guard !run.replayOnly else { return }
+        if run.branchEnded() { stopRunning() }
     }
 
     /// One running workflow fewer (it ended, or began a durable wait): starts the next ones from the backlog.

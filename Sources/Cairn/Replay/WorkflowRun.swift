@@ -27,6 +27,10 @@ final class WorkflowRun: Sendable {
         var consumed: Set<Position> = []
         var stop: Stop?
         var finished = false
+        /// The run's tasks (its body and its live parallel branches), and how many of them are in a durable wait
+        /// or waiting for their branches: the run holds a running slot while some task is not waiting.
+        var tasks = 1
+        var waits = 0
     }
 
     private let state = Mutex(State())
@@ -102,6 +106,37 @@ final class WorkflowRun: Sendable {
             s.finished = true
             guard s.consumed.count < history.count else { return nil }
             return history.keys.filter { !s.consumed.contains($0) }.min()
+        }
+    }
+
+    // MARK: Admission (``EngineConfiguration/maxRunningWorkflows``)
+
+    /// A task of the run begins to wait; true when now every task waits (the run gives its running slot up).
+    func enterWait() -> Bool {
+        state.withLock { s in
+            s.waits += 1
+            return s.waits == s.tasks
+        }
+    }
+
+    /// A task of the run stops waiting; true when the run had given its slot up (it takes one again).
+    func leaveWait() -> Bool {
+        state.withLock { s in
+            defer { s.waits -= 1 }
+            return s.waits == s.tasks
+        }
+    }
+
+    /// A parallel branch starts (from a task that runs, so the run holds its slot).
+    func branchStarted() {
+        state.withLock { $0.tasks += 1 }
+    }
+
+    /// A parallel branch ended; true when every remaining task waits (the run gives its slot up).
+    func branchEnded() -> Bool {
+        state.withLock { s in
+            s.tasks -= 1
+            return s.waits == s.tasks
         }
     }
 

@@ -29,18 +29,21 @@ extension WorkflowContext {
         // Branch operations begin their own scopes; this context stays busy, so using it from a branch is refused.
         defer { end() }
         let branches = Branches(parent: self, prefix: position.path)
-        let result: Result<R, any Error>
-        do {
-            result = .success(try await withTaskCancellationHandler {
-                try await body(branches)
-            } onCancel: {
+        // Waiting for its branches, this task counts as waiting (admission): the branches run for the workflow.
+        let (result, branchError) = await engine.waiting(self) { () async -> (Result<R, any Error>, (any Error)?) in
+            let result: Result<R, any Error>
+            do {
+                result = .success(try await withTaskCancellationHandler {
+                    try await body(branches)
+                } onCancel: {
+                    branches.cancelAll()
+                })
+            } catch {
+                result = .failure(error)
                 branches.cancelAll()
-            })
-        } catch {
-            result = .failure(error)
-            branches.cancelAll()
+            }
+            return (result, await branches.join())
         }
-        let branchError = await branches.join()
         if case .failure(let error) = result {
             // The body awaited a branch that was cancelled because another failed: report that failure.
             if error is CancellationError, let branchError { throw branchError }
@@ -81,6 +84,7 @@ public final class Branches: Sendable {
     /// Starts a branch with its own context; its value is available from the returned ``Branch``.
     public func start<R: Sendable>(_ body: @escaping @Sendable (WorkflowContext) async throws -> R) -> Branch<R> {
         let branch = Branch<R>()
+        parent.run.branchStarted()
         state.withLock { s in
             let context = WorkflowContext(run: parent.run, prefix: prefix + [s.next])
             s.next += 1
@@ -102,6 +106,7 @@ public final class Branches: Sendable {
                 }
                 if case .failure(let error) = final { self.failed(error) }
                 branch.complete(final)
+                context.engine.branchEnded(context.run)
             }
             s.tasks.append(task)
         }
