@@ -248,12 +248,12 @@ import Testing
         #expect(try snapshot(dir) == before, "nothing was cut")
     }
 
-    /// One group commit may write several frames with one `pwrite`; a power loss can leave a later frame of that
+    /// One group commit may write several frames with one `pwrite`; a power loss can leave later frames of that
     /// write on disk and an earlier one torn. Nothing of that commit was acknowledged, so it is a torn tail, cut
-    /// back — unless the valid frame beyond the damage starts a commit of its own, which proves the damaged frame
-    /// was synced before it.
-    @Test(arguments: [(UInt16(1), false), (UInt16(0), true)])
-    func validFrameAfterDamageIsTornOnlyWithinOneCommit(laterIndex: UInt16, refused: Bool) async throws {
+    /// back — unless a valid frame beyond the damage starts a commit of its own (even after frames that continue
+    /// the damaged one's commit), which proves the damaged frame was synced before it.
+    @Test(arguments: [([UInt16(1)], false), ([0], true), ([1, 2], false), ([1, 0], true)])
+    func validFrameAfterDamageIsTornOnlyWithinOneCommit(laterIndices: [UInt16], refused: Bool) async throws {
         let dir = temporaryPath("commitindex")
         defer { removeTree(dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -261,7 +261,8 @@ import Testing
         encoder.reset()
         var frames = ByteBuffer(capacity: 1 << 16)
         var offsets: [Int] = []
-        for (lsn, index) in [(UInt64(1), UInt16(0)), (2, 0), (3, laterIndex)] {
+        let indices: [UInt16] = [0, 0] + laterIndices
+        for (lsn, index) in zip(UInt64(1)..., indices) {
             offsets.append(SegmentHeader.size + frames.count)
             encoder.beginFrame(maxBlockLength: 1 << 10)
             let payload = Array("record \(lsn) of a commit".utf8)

@@ -209,10 +209,10 @@ struct Verification {
         case (_, .endOfFile), (true, .zeroes):
             break
         case (true, .invalid(let reason)):
-            if let valid = try? reader.findValidFrame(after: reader.offset) {
+            if let valid = try? reader.findCommitStart(after: reader.offset) {
                 pass.problems.append(Problem(
                     file: name, offset: reader.offset, lsn: reader.lastLSN,
-                    message: "damaged (\(reason)), and a valid frame follows at offset \(valid): acknowledged records lie beyond the damage"))
+                    message: "damaged (\(reason)), and a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage"))
             } else if let holder {
                 pass.notes.append("\(name) ends in an incomplete frame at offset \(reader.offset): a write in progress by the engine (process \(holder))")
             } else {

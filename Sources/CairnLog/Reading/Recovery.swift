@@ -54,10 +54,10 @@ package struct Recovery {
                 // A valid frame beyond the damage that *starts* a commit proves the damaged one's commit was
                 // synced (the writer starts a commit only after the previous sync): acknowledged data is damaged.
                 // One that continues a commit (index > 0) belongs to the same torn, unacknowledged write.
-                if let valid = try reader.findValidFrameHeader(after: reader.offset), valid.header.commitIndex == 0 {
+                if let valid = try reader.findCommitStart(after: reader.offset) {
                     throw LogError(
                         .corruptSegment,
-                        "segment \(segment.name) is damaged at this offset (\(end.explanation)) but a later commit's frame follows at offset \(valid.offset): acknowledged records lie beyond the damage, so it is not a torn write; nothing was cut",
+                        "segment \(segment.name) is damaged at this offset (\(end.explanation)) but a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage, so it is not a torn write; nothing was cut",
                         path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
                 }
                 if case .invalid(let reason) = end {

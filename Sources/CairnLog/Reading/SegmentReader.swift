@@ -190,15 +190,12 @@ package final class SegmentReader {
     /// The last raw bytes decoded: what an encoder continuing this segment must be primed with.
     package var history: UnsafeRawBufferPointer { decoder.history }
 
-    /// Looks past ``offset`` for any complete, checksummed frame. A valid frame after a bad one means the bad one
-    /// is not a torn final write but damage to acknowledged data. Returns the first such frame's offset.
-    package func findValidFrame(after start: Int64) throws(LogError) -> Int64? {
-        try findValidFrameHeader(after: start)?.offset
-    }
-
-    /// Like ``findValidFrame(after:)``, with the frame's header (its ``FrameHeader/commitIndex`` tells a torn
-    /// multi-frame commit from damage to acknowledged data).
-    package func findValidFrameHeader(after start: Int64) throws(LogError) -> (offset: Int64, header: FrameHeader)? {
+    /// Looks past `start` for a complete, checksummed frame that starts a group commit (commit index 0) and
+    /// returns its offset. Such a frame after a bad one proves the bad one is damage to acknowledged data, not a
+    /// torn final write: the writer starts a commit only after the previous one was synced. Valid frames that
+    /// continue a commit (index above 0) are passed over: they can be the rest of the torn write itself, whose
+    /// pages reached the disk in any order. Recovery and `cairn verify` both decide by this.
+    package func findCommitStart(after start: Int64) throws(LogError) -> Int64? {
         let size = try file.size()
         let magic = withUnsafeBytes(of: FrameHeader.magic.littleEndian) { Array($0) }
         var position = start + 1
@@ -229,7 +226,9 @@ package final class SegmentReader {
                 candidate + Int64(h.frameLength) <= size,
                 try ensureChecksum(at: candidate, header: h)
             {
-                return (candidate, h)
+                if h.commitIndex == 0 { return candidate }
+                position = candidate + Int64(h.frameLength)
+                continue
             }
             position = candidate + 1
         }
