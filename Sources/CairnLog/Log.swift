@@ -151,9 +151,7 @@ public final class Log: Sendable {
     /// - Throws: ``LogError`` — `.emptyRecord`, `.recordTooLarge` (nothing written); `.poisoned`, `.diskFull`,
     ///   `.ioFailed` when the log cannot write; `.closed`.
     public func append(_ record: LogRecord) async throws -> LSN {
-        try validate(record)
-        let bound = record.payload.count + RecordBlock.maxRecordOverhead
-        return try await withUnsafeThrowingContinuation { writer.enqueue([record], rawBound: bound, continuation: $0) }
+        try await withUnsafeThrowingContinuation { _enqueue([record], continuation: $0) }
     }
 
     /// Appends records atomically: all in one frame, with consecutive LSNs, acknowledged together.

@@ -33,9 +33,6 @@ final class WorkflowExecution: Sendable {
         set { state.withLock { $0.run = newValue } }
     }
 
-    /// Whether the run has started (and may be halted).
-    var isRunning: Bool { state.withLock { $0.run != nil } }
-
     /// Cancels the execution's task (now, or as soon as it is attached).
     func cancel() {
         let task = state.withLock { s -> Task<Void, Never>? in
