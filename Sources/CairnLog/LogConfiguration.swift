@@ -8,7 +8,8 @@ public struct LogConfiguration: Sendable {
         /// which an acknowledged record survives power loss.
         case always
         /// After the frame is written; the writer syncs at most this many milliseconds later. A crash of the
-        /// machine (not of the process) can lose the last interval's acknowledged records.
+        /// machine (not of the process) can lose the last interval's acknowledged records, or leave a torn commit
+        /// behind a later one that recovery refuses to cut (see the log format's recovery rules).
         case interval(milliseconds: Int)
         /// After the frame is written; synced only when a segment is sealed and when the log closes. For tests
         /// and benchmarks.
