@@ -173,5 +173,46 @@ import Testing
             #expect(result.status == 0)
             #expect(!result.stdout.contains("\u{1B}["))
         }
+        // On a terminal: colour, unless NO_COLOR is set (and not empty).
+        #expect(try onATerminal(["list", log.directory], environment: [:]).contains("\u{1B}["))
+        #expect(!(try onATerminal(["list", log.directory], environment: ["NO_COLOR": "1"]).contains("\u{1B}[")))
+        #expect(try onATerminal(["list", log.directory], environment: ["NO_COLOR": ""]).contains("\u{1B}["))
+    }
+
+    /// Runs `cairn` with its standard output on a pseudo-terminal; returns what it wrote there.
+    private func onATerminal(_ arguments: [String], environment: [String: String]) throws -> String {
+        // A Linux pseudo-terminal pair: unlock the master, then open the slave it names (what posix_openpt,
+        // unlockpt and ptsname do, which Glibc does not show Swift).
+        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        try #require(master >= 0)
+        defer { close(master) }
+        var unlock: CInt = 0
+        var number: CUnsignedInt = 0
+        // TIOCSPTLCK and TIOCGPTN (asm-generic/ioctls.h: _IOW('T', 0x31, int), _IOR('T', 0x30, unsigned int)),
+        // macros Swift cannot import.
+        let setLock: UInt = 0x4004_5431
+        let getNumber: UInt = 0x8004_5430
+        try #require(ioctl(master, setLock, &unlock) == 0 && ioctl(master, getNumber, &number) == 0)
+        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        try #require(slave >= 0)
+        let process = Process()
+        process.executableURL = cairnBinary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.merging(environment) { $1 }
+        process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        close(slave)
+        #expect(process.terminationStatus == 0)
+        // Everything the process wrote is buffered in the terminal; reading past it ends with EIO (no writer left).
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(master, &buffer, buffer.count)
+            if n <= 0 { break }
+            output += buffer[0..<n]
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

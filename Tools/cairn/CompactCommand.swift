@@ -96,19 +96,19 @@ struct CompactCommand: AsyncParsableCommand {
                 }
             } catch {
                 _ = try? feed.finish()
-                display.stop()
+                await display.stop()
                 throw error
             }
             do {
                 planner = try feed.finish()
             } catch {
                 try? await log.close()
-                display.stop()
+                await display.stop()
                 throw error
             }
             guard WorkflowCompaction.sealedBoundary(log.state.snapshot.segments) == through else {
                 try await log.close()
-                display.stop()
+                await display.stop()
                 throw CLIError("the log's segments changed while it was opened; run the compaction again")
             }
             let report: WorkflowCompactionReport
@@ -120,16 +120,16 @@ struct CompactCommand: AsyncParsableCommand {
                 }.report
             } catch let interrupted as WorkflowCompaction.Interrupted {
                 // Test hook: stop as a crash would (no close, no sync beyond what the step did).
-                display.stop()
+                await display.stop()
                 printError("cairn: \(interrupted)")
                 _exit(70)
             } catch {
-                display.stop()
+                await display.stop()
                 try? await log.close()
                 throw error
             }
             try await log.close()
-            display.stop()
+            await display.stop()
             printPlan(report.plan, report: report)
             exitWithoutTeardown(planner)
         }
@@ -225,6 +225,7 @@ final class ProgressDisplay: Sendable {
     private let enabled: Bool
     private let readCount = Atomic<Int>(0)
     private let running = Atomic<Bool>(false)
+    private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(enabled: Bool) { self.enabled = enabled }
 
@@ -234,7 +235,7 @@ final class ProgressDisplay: Sendable {
         guard enabled else { return }
         running.store(true, ordering: .relaxed)
         let tty = Terminal.stderrIsTTY
-        Task.detached { [self] in
+        let drawing = Task.detached { [self] in
             let started = ContinuousClock.now
             var lastDecile = -1
             var drew = false
@@ -267,16 +268,15 @@ final class ProgressDisplay: Sendable {
             }
             if drew { printErrorRaw("\r\u{1B}[K") }
         }
+        task.withLock { $0 = drawing }
     }
 
-    func stop() {
+    /// Stops the display and waits until it has cleared its line, so what is printed next starts on a line of its
+    /// own.
+    func stop() async {
         running.store(false, ordering: .relaxed)
+        await task.withLock { $0 }?.value
     }
-}
-
-func printErrorRaw(_ text: String) {
-    let bytes = Array(text.utf8)
-    bytes.withUnsafeBytes { _ = write(2, $0.baseAddress!, $0.count) }
 }
 
 #if canImport(Glibc)

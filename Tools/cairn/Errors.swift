@@ -72,33 +72,12 @@ struct CLIError: Error, CustomStringConvertible {
             let hint = e.message.contains("cairn verify") ? "" : "; run `cairn verify \(directory)` for every problem"
             self = CLIError("the log is corrupt: \(e.message)\(at)\(hint)", status: ExitStatus.corrupt)
         case .locked:
-            self = CLIError(
-                "the log at \(directory) is locked: \(e.message.replacingFirst("the log directory is in use by another Log", with: "an engine has it open"))",
-                status: ExitStatus.locked)
+            self = CLIError("the log at \(directory) is locked: \(e.message)", status: ExitStatus.locked)
         case .permissionDenied:
             self = CLIError("permission denied: \(e.message)\(at)", status: ExitStatus.failure)
         default:
             self = CLIError("\(e.code): \(e.message)\(at)", status: ExitStatus.failure)
         }
-    }
-}
-
-extension String {
-    func replacingFirst(_ target: String, with replacement: String) -> String {
-        guard let range = range(of: target) else { return self }
-        var copy = self
-        copy.replaceSubrange(range, with: replacement)
-        return copy
-    }
-
-    private func range(of target: String) -> Range<String.Index>? {
-        guard !target.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
-            i = index(after: i)
-        }
-        return nil
     }
 }
 

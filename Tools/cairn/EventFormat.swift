@@ -132,7 +132,10 @@ enum EventFormat {
     }
 
     /// The row of an event in `show` and `tail`.
-    static func row(_ event: Event, lsn: LSN, workflowColumn: Bool) -> [(text: String, style: Style?)] {
+    /// - Parameter previewWidth: characters of the payload shown (`Int.max`: all).
+    static func row(
+        _ event: Event, lsn: LSN, workflowColumn: Bool, previewWidth: Int = 60
+    ) -> [(text: String, style: Style?)] {
         var cells: [(text: String, style: Style?)] = [(String(lsn.rawValue), .dim)]
         if workflowColumn { cells.append((Format.truncate(event.workflowID, 36), nil)) }
         let kindStyle: Style? =
@@ -148,7 +151,7 @@ enum EventFormat {
         cells.append((Format.truncate(event.name, 32), nil))
         cells.append((event.callSite.map { Format.truncate($0.description, 40) } ?? "-", .dim))
         cells.append((Format.time(event.time), nil))
-        var payload = preview(event)
+        var payload = preview(event, max: previewWidth)
         if let errorType = event.errorType, event.kind != .workflowSummary { payload = errorType + ": " + payload }
         cells.append((payload, nil))
         return cells

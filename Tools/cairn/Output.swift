@@ -8,7 +8,7 @@ import Darwin
 
 /// Where the tool writes: buffered standard output, and whether it is a terminal that gets colour.
 ///
-/// Colour only on a terminal, and never when `NO_COLOR` is set to anything (https://no-color.org).
+/// Colour only on a terminal, and never when `NO_COLOR` is set and not empty (https://no-color.org).
 struct Terminal {
     static let stdoutIsTTY = isatty(1) == 1
     static let stderrIsTTY = isatty(2) == 1
@@ -66,7 +66,12 @@ struct Output {
             while done < b.count {
                 let n = Glibc.write(1, b.baseAddress! + done, b.count - done)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { exit(141) }  // the reader went away (`cairn export | head`)
+                if n < 0 && errno == EPIPE { exit(141) }  // the reader went away (`cairn export | head`)
+                if n <= 0 {
+                    // A full disk or another I/O error: say so, with the status the README gives it.
+                    printError("cairn: cannot write the output: \(String(cString: strerror(errno)))")
+                    exit(ExitStatus.failure)
+                }
                 done += n
             }
         }
@@ -76,7 +81,12 @@ struct Output {
 
 /// Writes a line to standard error at once.
 func printError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
+    printErrorRaw(text + "\n")
+}
+
+/// Writes `text` to standard error as it is (no newline added: a progress line rewrites itself with `\r`).
+func printErrorRaw(_ text: String) {
+    let bytes = Array(text.utf8)
     bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress!, $0.count) }
 }
 
@@ -95,7 +105,6 @@ struct Table {
     init(_ columns: [Column]) { self.columns = columns }
 
     mutating func add(_ cells: [(text: String, style: Style?)]) { rows.append(cells) }
-    mutating func add(_ cells: [String]) { rows.append(cells.map { ($0, nil) }) }
 
     func render(into out: inout Output) {
         for line in lines() { out.line(line) }
@@ -187,7 +196,7 @@ enum Format {
     /// Shortens `text` to `max` characters, ending in "…".
     static func truncate(_ text: String, _ max: Int) -> String {
         guard text.count > max else { return text }
-        return String(text.prefix(max - 1)) + "…"
+        return String(text.prefix(Swift.max(0, max - 1))) + "…"
     }
 
     /// One line: newlines and tabs become spaces.

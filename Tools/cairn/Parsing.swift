@@ -28,7 +28,9 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
             rest = rest.dropFirst(unitText.count)
             let (product, overflow) = value.multipliedReportingOverflow(by: unit.1)
             guard !overflow else { return nil }
-            total += product
+            let (sum, sumOverflow) = total.addingReportingOverflow(product)
+            guard !sumOverflow else { return nil }
+            total = sum
         }
         nanoseconds = total
     }

@@ -22,8 +22,12 @@ struct ShowCommand: AsyncParsableCommand {
     @Argument(help: "The workflow's ID.")
     var id: String
 
-    @Option(help: "Characters of each payload shown in the table (0: all).")
+    @Option(help: "Characters of each payload shown in the table (0: all; at least 20 otherwise).")
     var width = 60
+
+    func validate() throws {
+        guard width >= 0 else { throw ValidationError("--width must be 0 (all) or a positive number of characters") }
+    }
 
     func run() async throws {
         let directory = options.directory
@@ -92,7 +96,7 @@ struct ShowCommand: AsyncParsableCommand {
                 row("Started", Format.time(summary.startedAt) + " UTC")
                 row(summary.status.isFinished ? "Finished" : "Updated", Format.time(summary.updatedAt) + " UTC")
                 if let parent = summary.parentID { row("Parent", parent) }
-                let max = width == 0 ? Int.max : Swift.max(width, 8)
+                let max = width == 0 ? Int.max : Swift.max(width, 20)
                 row("Input", EventFormat.preview(bytes: projection.input(of: id) ?? [], text: false, max: max))
                 if let output { row("Result", EventFormat.preview(bytes: output, text: false, max: max)) }
                 if let failure = summary.failure { row("Error", Style.red.apply("\(failure.errorType): \(failure.message)")) }
@@ -100,13 +104,7 @@ struct ShowCommand: AsyncParsableCommand {
                 out.line()
                 var table = Table(EventFormat.tableColumns(workflowColumn: false))
                 for (lsn, event) in events {
-                    var cells = EventFormat.row(event, lsn: lsn, workflowColumn: false)
-                    if width == 0 || width != 60 {
-                        var payload = EventFormat.preview(event, max: max)
-                        if let errorType = event.errorType, event.kind != .workflowSummary { payload = errorType + ": " + payload }
-                        cells[cells.count - 1].text = payload
-                    }
-                    table.add(cells)
+                    table.add(EventFormat.row(event, lsn: lsn, workflowColumn: false, previewWidth: max))
                 }
                 table.render(into: &out)
                 out.line(Style.dim.apply("\(Format.count(events.count)) events"))

@@ -239,7 +239,8 @@ struct Verification {
         // what could not be read": that check stops there.
         var skipped = false
         var previous: LSN?
-        var needIDs: [(segment: Int, lsn: LSN, problem: String)] = []
+        // Listed problems whose message is to begin with their workflow's ID, read back once the pass is over.
+        var needIDs: [(segment: Int, problem: Int)] = []
         await withTaskGroup(of: (Int, SegmentPass).self) { group in
             var next = 0
             func launch() {
@@ -269,16 +270,16 @@ struct Verification {
                         switch item.use {
                         case .start:
                             if !started.insert(item.hash) {
-                                needIDs.append((consumed, item.lsn, "is started a second time"))
-                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: ""))
+                                if problems.count < Self.maxListed { needIDs.append((consumed, problems.count)) }
+                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: "is started a second time"))
                             }
                         case .summary:
                             started.insert(item.hash)
                         case .other:
                             if check && !started.contains(item.hash) {
                                 let kind = EventKind(rawValue: item.kind)?.displayName ?? "\(item.kind)"
-                                needIDs.append((consumed, item.lsn, "has a \(kind) event but was never started"))
-                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: ""))
+                                if problems.count < Self.maxListed { needIDs.append((consumed, problems.count)) }
+                                add(Problem(file: name, offset: item.offset, lsn: item.lsn, message: "has a \(kind) event but was never started"))
                             }
                         }
                     }
@@ -294,22 +295,27 @@ struct Verification {
             }
         }
         workflows = started.count
-        // The problems that name a workflow: read its ID back (rare, so a second look costs nothing).
-        for need in needIDs {
-            let id = Self.workflowID(path: current[need.segment].path, lsn: need.lsn) ?? "?"
-            if let index = problems.firstIndex(where: { $0.lsn == need.lsn && $0.message.isEmpty }) {
-                problems[index].message = "workflow '\(id)' \(need.problem)"
+        // The listed problems that name a workflow: read the IDs back, one pass per segment concerned (at most
+        // `maxListed` problems are listed, so this costs little however many there are).
+        for (segment, indices) in Dictionary(grouping: needIDs, by: \.segment) {
+            let lsns = Set(indices.map { problems[$0.problem].lsn! })
+            let ids = Self.workflowIDs(path: current[segment].path, lsns: lsns)
+            for need in indices {
+                let id = ids[problems[need.problem].lsn!] ?? "?"
+                problems[need.problem].message = "workflow '\(id)' \(problems[need.problem].message)"
             }
         }
     }
 
-    /// The workflow ID of the record at `lsn` in a segment.
-    static func workflowID(path: String, lsn: LSN) -> String? {
-        guard let reader = try? SegmentReader(path: path) else { return nil }
-        var found: String?
-        while found == nil {
-            guard let step = try? reader.next({ l, _, record in
-                if l == lsn, let range = EnvelopePeek.workflowID(in: record) { found = EnvelopePeek.string(range, in: record) }
+    /// The workflow IDs of the records at `lsns` in a segment, in one pass over it.
+    static func workflowIDs(path: String, lsns: Set<LSN>) -> [LSN: String] {
+        guard let reader = try? SegmentReader(path: path) else { return [:] }
+        var found: [LSN: String] = [:]
+        while found.count < lsns.count {
+            guard let step = try? reader.next({ lsn, _, record in
+                if lsns.contains(lsn), let range = EnvelopePeek.workflowID(in: record) {
+                    found[lsn] = EnvelopePeek.string(range, in: record)
+                }
             }), case .frame = step else { break }
         }
         return found
