@@ -214,6 +214,7 @@ import Darwin
         let entered = Locked(false)
         let release = Locked(false)
         try await withThrowingTaskGroup(of: Void.self) { group in
+            defer { release.withLock { $0 = true } }  // whatever fails below, the held compaction ends
             group.addTask {
                 // The predicate runs on the compaction's own thread, so holding it there blocks no task.
                 _ = try await log.compact { _ in
