@@ -40,4 +40,30 @@ import Testing
         #expect(index == projection)
         #expect(index["greet-3"]?.status == .completed)
     }
+
+    @Test func copiedAndRepeatedSendsAreNotUndelivered() async throws {
+        let directory = temporaryDirectory()
+        defer { removeDirectory(directory) }
+        let log = try await Log.open(at: directory)
+        func send(_ topic: String, key: String? = nil, flags: UInt8 = 0) -> LogRecord {
+            Event(
+                kind: .messageSent, workflowID: "", name: topic, time: 1, target: "receiver", idempotencyKey: key,
+                flags: flags, payload: Array("\"hello\"".utf8)
+            ).record()
+        }
+        _ = try await log.append(contentsOf: [
+            send("plain"),
+            send("keyed", key: "k1"),
+            send("keyed", key: "k1"),  // a repeat: ignored by the projection
+            send("keyed", key: "k2"),
+            send("copied", flags: Event.Flags.copied),  // copied into a fork: delivered to the original already
+        ])
+        try await log.close()
+        var index = WorkflowIndex(mailbox: true)
+        try LogReader(directory: directory).scan { record in
+            try index.apply(record)
+            return true
+        }
+        #expect(index.undeliveredCount == 3)
+    }
 }

@@ -43,6 +43,8 @@ package struct WorkflowIndex: Sendable {
     let mailbox: Bool
     /// Hashes of each (workflow, event key) set (mailbox only).
     var eventKeys = IDHashSet()
+    /// Hashes of each (destination, idempotency key) sent from outside: a repeat is not delivered.
+    var sentKeys = IDHashSet(minimumCapacity: 16)
 
     /// An index with room for about `workflows` workflows.
     package init(expectedWorkflows workflows: Int = 0, details: Bool = false, mailbox: Bool = false) {
@@ -122,6 +124,16 @@ package struct WorkflowIndex: Sendable {
         case .engineStopped:
             return
         case .messageSent where peek.target != nil:
+            // As the projection: a send copied into a forked history was delivered to the original already, and a
+            // repeated idempotency key is ignored; neither ever reaches an inbox.
+            guard peek.flags & Event.Flags.copied == 0 else { return }
+            if let idempotencyKey = peek.idempotencyKey, let target = peek.target {
+                var h = EnvelopePeek.hash(idempotencyKey, in: bytes)
+                let destination = EnvelopePeek.hash(target, in: bytes)
+                h.mix(destination.a)
+                h.mix(destination.b)
+                guard sentKeys.insert(h) else { return }
+            }
             undelivered.insert(lsn.rawValue)
             return
         case .messageReceived:
