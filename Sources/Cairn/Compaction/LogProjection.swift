@@ -1,58 +1,19 @@
 package import CairnLog
 import DequeModule
 
-/// The engine's projection, rebuilt from a log by a process that does not run the engine: `cairn list`,
-/// `cairn inspect` and the compaction tests read workflows through it.
+/// The engine's projection, rebuilt from a log by a process that does not run the engine: `cairn show` and the
+/// tests read workflows through it (`cairn list` and `cairn inspect` use the lighter ``WorkflowIndex``).
 ///
-/// It applies events with the engine's own ``Projection/apply(_:lsn:)``, so the tool can never disagree with
-/// the engine about a workflow's state. Status comes from lifecycle events only: a tool that needs no histories
-/// decodes only those (``isLifecycle(tag:)``), which keeps `cairn list` fast on millions of events.
+/// It applies events with the engine's own ``Projection/apply(_:)``, so the tool can never disagree with the
+/// engine about a workflow's state.
 package struct LogProjection: Sendable {
     var projection = Projection()
 
     package init() {}
 
-    /// A projection with room for about `workflows` workflows (growing a dictionary of millions of workflows
-    /// costs more than filling it).
-    package init(expectedWorkflows workflows: Int) {
-        projection.workflows.reserveCapacity(workflows)
-    }
-
-    /// Whether events of this tag can change a workflow's status or summary.
-    package static func isLifecycle(tag: UInt8) -> Bool {
-        switch EventKind(rawValue: tag) {
-        case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
-            .workflowParked, .workflowSummary:
-            true
-        default:
-            false
-        }
-    }
-
-    /// Whether events of this tag change inboxes or event values (sends, receives, set events).
-    package static func isMailbox(tag: UInt8) -> Bool {
-        switch EventKind(rawValue: tag) {
-        case .messageSent, .messageReceived, .eventSet: true
-        default: false
-        }
-    }
-
     /// Applies one event read from the log.
     package mutating func apply(_ event: Event, lsn: LSN) {
         projection.apply(event.record(), lsn: lsn)
-    }
-
-    /// Applies a record without its payload when the payload is only a workflow's input or output: what
-    /// `cairn list` needs (status, times, errors and park reasons), without copying every input and output.
-    package mutating func applySummaryOnly(_ record: LogRecordView) throws {
-        if record.tag == EventKind.workflowStarted.rawValue || record.tag == EventKind.workflowCompleted.rawValue,
-            let peek = try? EnvelopePeek(tag: record.tag, bytes: record.bytes)
-        {
-            let envelope = UnsafeRawBufferPointer(rebasing: record.bytes[..<peek.payload.lowerBound])
-            projection.apply(try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: envelope))
-        } else {
-            try apply(record)
-        }
     }
 
     /// Decodes and applies a record.

@@ -53,14 +53,14 @@ extension WorkflowEngine {
         switch records.count {
         case 1:
             signals = records[0].payload.withUnsafeBytes { first in
-                let a = Self.envelope(records[0], lsn, first)
+                let a = EventEnvelope(written: records[0], lsn: lsn, bytes: first)
                 return state.withLock { s in s.apply(a) }
             }
         case 2:
             signals = records[0].payload.withUnsafeBytes { first in
                 records[1].payload.withUnsafeBytes { second in
-                    let a = Self.envelope(records[0], lsn, first)
-                    let b = Self.envelope(records[1], lsn.next, second)
+                    let a = EventEnvelope(written: records[0], lsn: lsn, bytes: first)
+                    let b = EventEnvelope(written: records[1], lsn: lsn.next, bytes: second)
                     return state.withLock { s in s.apply(a, then: b) }
                 }
             }
@@ -76,15 +76,6 @@ extension WorkflowEngine {
             }
         }
         for signal in signals { signal.fire() }
-    }
-
-    /// The checked envelope of a record the engine has just written.
-    private static func envelope(_ record: LogRecord, _ lsn: LSN, _ bytes: UnsafeRawBufferPointer) -> EventEnvelope {
-        do {
-            return try EventEnvelope(lsn: lsn, tag: record.tag, bytes: bytes)
-        } catch {
-            preconditionFailure("Event.encoded() wrote an envelope the projection refuses: \(error)")
-        }
     }
 
     /// Waits until `key`'s event is set or `deadline` (ns since 1970) passes; nil on timeout.

@@ -28,6 +28,16 @@ struct EventEnvelope {
         }
     }
 
+    /// The envelope of a record the engine has just written (`Event.record()`), which cannot be malformed unless
+    /// the encoder and this check disagree — a bug, which `ProjectionTests` guards against; not bad input.
+    init(written record: LogRecord, lsn: LSN, bytes: UnsafeRawBufferPointer) {
+        do {
+            try self.init(lsn: lsn, tag: record.tag, bytes: bytes)
+        } catch {
+            preconditionFailure("Event.encoded() wrote an envelope the projection refuses: \(error)")
+        }
+    }
+
     /// The string at `range` of the envelope.
     func string(_ range: Range<Int>) -> String { EnvelopePeek.string(range, in: bytes) }
 

@@ -60,13 +60,7 @@ struct HistoryRecords: Sendable {
         forEach { lsn, tag, _, envelope in
             let event = EventEnvelope.decode(lsn: lsn, tag: tag, bytes: envelope)
             guard let position = event.position else { return }
-            let fresh = Projection.HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)
-            if event.kind == .receiveStarted {
-                history[position, default: fresh].waitStarted = event
-            } else if history[position]?.event == nil {
-                history[position, default: fresh].event = event
-                history[position]!.lsn = lsn
-            }
+            history[position, default: Projection.HistoryEntry(event: nil, waitStarted: nil, lsn: lsn)].record(event, lsn: lsn)
         }
         return history
     }

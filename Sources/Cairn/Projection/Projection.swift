@@ -35,6 +35,17 @@ struct Projection {
         var event: Event?
         var waitStarted: Event?
         var lsn: LSN
+
+        /// Adds a record at this position: a receive's start sets `waitStarted` (the latest wins); otherwise the
+        /// first outcome wins and later ones are ignored, and the entry takes the outcome's LSN.
+        mutating func record(_ recorded: Event, lsn: LSN) {
+            if recorded.kind == .receiveStarted {
+                waitStarted = recorded
+            } else if event == nil {
+                event = recorded
+                self.lsn = lsn
+            }
+        }
     }
 
     struct Message: Sendable {
@@ -62,15 +73,7 @@ struct Projection {
     /// keys whose waiters may now proceed (a message arrived, an event was set, a workflow finished).
     @discardableResult
     mutating func apply(_ record: LogRecord, lsn: LSN) -> Wakeup? {
-        record.payload.withUnsafeBytes { bytes in
-            let envelope: EventEnvelope
-            do {
-                envelope = try EventEnvelope(lsn: lsn, tag: record.tag, bytes: bytes)
-            } catch {
-                preconditionFailure("Event.encoded() wrote an envelope the projection refuses: \(error)")
-            }
-            return apply(envelope)
-        }
+        record.payload.withUnsafeBytes { apply(EventEnvelope(written: record, lsn: lsn, bytes: $0)) }
     }
 
     /// Applies one event, read at start-up or just appended. Returns the keys whose waiters may now proceed (a
@@ -149,8 +152,7 @@ struct Projection {
                 if let idempotencyKey = peek.idempotencyKey {
                     let seen = Key(workflowID: destination, name: event.string(idempotencyKey))
                     // A repeated send is not delivered, nor recorded in its sender's history.
-                    if idempotencyKeys.contains(seen) { return nil }
-                    idempotencyKeys.insert(seen)
+                    guard idempotencyKeys.insert(seen).inserted else { return nil }
                 }
                 inboxes[key, default: []].append(Message(id: event.lsn.rawValue, payload: event.payload))
                 wake = .key(key)
@@ -160,9 +162,11 @@ struct Projection {
         case .messageReceived:
             if peek.flags & Event.Flags.timedOut == 0, let messageID = peek.number {
                 let key = Key(workflowID: event.workflowID, name: event.name)
-                if let index = inboxes[key]?.firstIndex(where: { $0.id == messageID }) {
-                    inboxes[key]!.remove(at: index)
-                    if inboxes[key]!.isEmpty { inboxes[key] = nil }
+                if let inbox = inboxes.index(forKey: key),
+                    let index = inboxes.values[inbox].firstIndex(where: { $0.id == messageID })
+                {
+                    inboxes.values[inbox].remove(at: index)
+                    if inboxes.values[inbox].isEmpty { inboxes.remove(at: inbox) }
                 }
             }
             record(event)

@@ -89,13 +89,6 @@ struct WorkflowTable: Sequence {
         place(hash, index: count - 1)
     }
 
-    mutating func reserveCapacity(_ n: Int) {
-        hashes.reserveCapacity(n)
-        var size = slots.count
-        while n * 4 > size * 3 { size *= 2 }
-        if size > slots.count { rebuildSlots(size: size) }
-    }
-
     func makeIterator() -> Iterator { Iterator(base: values.makeIterator()) }
 
     struct Iterator: IteratorProtocol {
