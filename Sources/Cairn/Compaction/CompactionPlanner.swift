@@ -132,14 +132,7 @@ package struct CompactionPlanner: Sendable {
         var summaryRaw = 0
         for i in summarize.reversed() {  // oldest finish first
             let o = entries[i]
-            let id = o.id
-            let record = WorkflowSummaryRecord(
-                workflowID: id, name: o.name, status: o.status, startedAt: o.startedAt, finishedAt: o.updatedAt,
-                parentID: o.parentID, parentPosition: o.parentPosition,
-                failure: o.status == .failed ? (o.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil,
-                output: o.status == .completed ? (o.output ?? []) : [], input: o.input,
-                events: o.events.sorted { $0.key < $1.key })
-            let event = record.event
+            let event = WorkflowSummaryRecord(o).event
             let size = event.encoded().count
             guard size <= maxRecordSize else {
                 plan.unfinished += 1  // too large to summarize: kept whole

@@ -36,37 +36,20 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
         package var value: [UInt8]
     }
 
-    /// A summary from its parts.
-    package init(
-        workflowID: String, name: String, status: WorkflowStatus, startedAt: Int64, finishedAt: Int64, parentID: String?,
-        parentPosition: Position?, failure: WorkflowFailure?, output: [UInt8], input: [UInt8], events: [EventValue]
-    ) {
-        self.workflowID = workflowID
-        self.name = name
-        self.status = status
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.parentID = parentID
-        self.parentPosition = parentPosition
-        self.failure = failure
-        self.output = output
-        self.input = input
-        self.events = events
-    }
-
-    /// The summary of a finished workflow in a projection.
-    init(id: String, workflow w: Projection.Workflow, events: [EventValue]) {
-        workflowID = id
-        name = w.summary.name
-        status = w.summary.status
-        startedAt = w.summary.startedAt
-        finishedAt = w.summary.updatedAt
-        parentID = w.summary.parentID
-        parentPosition = w.parentPosition
-        failure = w.summary.status == .failed ? (w.summary.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
-        output = w.summary.status == .completed ? (w.output ?? []) : []
-        input = w.input
-        self.events = events.sorted { $0.key < $1.key }
+    /// The summary of a finished workflow, from the index compaction plans with (details included): a failed
+    /// workflow's error, a completed one's output, and its events' latest values in key order.
+    init(_ entry: WorkflowIndex.Entry) {
+        workflowID = entry.id
+        name = entry.name
+        status = entry.status
+        startedAt = entry.startedAt
+        finishedAt = entry.updatedAt
+        parentID = entry.parentID
+        parentPosition = entry.parentPosition
+        failure = entry.status == .failed ? (entry.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
+        output = entry.status == .completed ? (entry.output ?? []) : []
+        input = entry.input
+        events = entry.events.sorted { $0.key < $1.key }
     }
 
     /// Decodes a ``EventKind/workflowSummary`` event; nil when it is not one or its payload is malformed.
