@@ -67,7 +67,8 @@ enum RecoveryBench {
             )
         }
         let probe = BenchProbe.snapshot
-        var line = context.line("recovery", seconds: times.done.max()!, latencies: times.done)
+        var line = EngineBenchmarks.Run(seconds: times.done.max()!, latencies: times.done, cpu: times.cpu)
+            .line(context, "recovery")
         line["open_s"] = .number(opened)
         line["first_back_s"] = .number((probe.firstEntered ?? start) - start)
         line["recovered_s"] = .number(times.recovered)
@@ -75,8 +76,6 @@ enum RecoveryBench {
         line["steps_rerun"] = .int(probe.stepRuns)
         line["target_recovered_s"] = .number(target)
         line["fill_s"] = .number(fillSeconds)
-        line["cpu_s"] = .number(times.cpu)
-        line["cpu_us_per_wf"] = .number(times.cpu / Double(n) * 1e6, places: 1)
         context.emit(line)
     }
 

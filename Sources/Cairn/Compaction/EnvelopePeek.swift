@@ -29,7 +29,7 @@ package struct IDHash: Hashable, Sendable {
 /// A look at an event envelope without decoding it: checks its structure as ``Event/init(lsn:tag:bytes:)`` does,
 /// but allocates nothing, and says where the workflow ID, the target and the payload lie.
 ///
-/// The projection's rebuild (through ``EventEnvelope``), compaction's predicate, `cairn verify` and `cairn show` run
+/// The projection's rebuild (through ``EventEnvelope``), compaction's planner, `cairn verify` and `cairn show` run
 /// it on every record; a full decode (strings, a payload copy) is kept for the records they actually need. It must
 /// refuse exactly what the full decode refuses: a record the projection accepted at open is decoded later, when a
 /// replay needs it.

@@ -3,7 +3,7 @@ package import CairnLog
 /// Every workflow's summary, rebuilt from lifecycle events only, with nothing else kept: `cairn list` on millions
 /// of workflows.
 ///
-/// It follows ``Projection/apply(_:lsn:)``'s rules for the summary exactly (a test compares the two on recorded
+/// It follows ``Projection/apply(_:)``'s rules for the summary exactly (a test compares the two on recorded
 /// logs), but keeps no inputs, outputs, histories or inboxes, and decodes payloads only where the summary shows
 /// them (a failure's message, a park reason). ``LogProjection`` is the full projection.
 package struct WorkflowIndex: Sendable {

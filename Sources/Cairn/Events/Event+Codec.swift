@@ -1,7 +1,7 @@
 public import CairnLog
 
-/// The envelope: a compact, versioned, hand-written binary encoding of an ``Event`` (layout in the Determinism and
-/// log-format articles).
+/// The envelope: a compact, versioned, hand-written binary encoding of an ``Event``, laid out as below (the log
+/// record's payload; the log format itself is in CairnLog's format article).
 ///
 /// ```
 /// u8      envelope version (1)

@@ -107,7 +107,7 @@ extension WorkflowEngine {
         let result = await Task { try await registration.run(context, input, codec) }.result
         let unreached = run.finish()
         let count = run.consumedCount
-        let end = Position([UInt32(history.keys.filter { $0.path.count == 1 }.count)])
+        let end = Position([UInt32(history.keys.filter { $0.depth == 1 }.count)])
         func diverged(_ position: Position, recorded: OperationDescription?, attempted: OperationDescription?, _ reason: String) -> WorkflowReplay {
             verdict(.diverged(DeterminismError(
                 workflowID: id, workflowName: name, position: position, recorded: recorded, attempted: attempted,
