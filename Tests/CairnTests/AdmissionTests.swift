@@ -89,9 +89,27 @@ private struct FansOutToChildren: Workflow {
     }
 }
 
+private struct FirstAttemptFails: Error {}
+
+/// A step that fails its first attempt, then pauses an hour before the next.
+private struct RetriesSlowly: Workflow {
+    static let name = "test-retries-slowly"
+    static let attempts = Mutex(0)
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        try await context.step("flaky", retry: RetryPolicy(maxAttempts: 2, initialInterval: .seconds(3600))) {
+            let attempt = attempts.withLock { n in
+                n += 1
+                return n
+            }
+            if attempt == 1 { throw FirstAttemptFails() }
+            return input
+        }
+    }
+}
+
 @Suite("Admission: at most maxRunningWorkflows run their code at once")
 struct AdmissionTests {
-    @Test("workflows beyond the limit stay pending, in order, and start as running ones finish")
+    @Test("workflows beyond the limit stay pending, and start as running ones finish")
     func limitRunningWorkflows() async throws {
         let name = "limit-\(UInt64.random(in: 0 ... .max))"
         let gate = Gate.named(name)
@@ -142,6 +160,21 @@ struct AdmissionTests {
                 let handle = try await engine.start(FansOutToChildren.self, input: 3, id: "parent")
                 #expect(try await result(handle) == 12)
                 #expect(engine.list(status: [.completed]).count == 4)
+            }
+        }
+    }
+
+    @Test("a step pausing between retries gives the slot up: another workflow runs meanwhile")
+    func retryPauseDoesNotCount() async throws {
+        var configuration = testConfiguration()
+        configuration.maxRunningWorkflows = 1
+        try await withDirectory { dir in
+            try await withEngine(dir, [RetriesSlowly.self, ChildDoubler.self], configuration: configuration) { engine in
+                _ = try await engine.start(RetriesSlowly.self, input: 1, id: "slow")
+                try await eventually("the first attempt to fail") { RetriesSlowly.attempts.withLock { $0 } == 1 }
+                // With the slot still held this would wait an hour behind the slow workflow's pause.
+                #expect(try await result(try await engine.start(ChildDoubler.self, input: 21, id: "quick")) == 42)
+                try await engine.cancel("slow")
             }
         }
     }

@@ -171,6 +171,7 @@ struct MessagingTests {
                 try await clock.waitForSleeper(until: start + 60_000_000_000)
                 clock.advance(by: .seconds(59))
                 #expect(engine.summary(of: "timed")?.status == .running)
+                #expect(clock.deadlines == [start + 60_000_000_000], "still waiting on its recorded deadline")
                 clock.advance(by: .seconds(1))
                 #expect(try await result(handle) == "timeout")
                 let ops = try await operations(engine, "timed")

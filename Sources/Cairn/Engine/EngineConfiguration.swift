@@ -26,8 +26,9 @@ public struct EngineConfiguration: Sendable {
     public var blockingThreads = 8
     /// How many workflows may run their code at once; the others wait, pending, in the order they were scheduled,
     /// and start as running ones finish or begin to wait. A workflow whose every task waits — in a sleep, a
-    /// receive, an event read, a child's result, or a parallel call waiting for branches that all wait — does not
-    /// count, so any number can wait, and waiting for a child never starves the child. Default 1024.
+    /// receive, an event read, a child's result, a step's pause between retries, or a parallel call waiting for
+    /// branches that all wait — does not count, so any number can wait, and waiting for a child never starves the
+    /// child. Default 1024.
     ///
     /// The limit keeps a burst of starts from making a task (and its memory) for every workflow at once: with it,
     /// a started workflow costs its record and a queue entry until its turn comes. A step whose body *blocks* until
