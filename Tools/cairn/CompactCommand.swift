@@ -59,7 +59,7 @@ struct CompactCommand: AsyncParsableCommand {
             let access = try LogAccess(directory)
             let segments = try access.catalog().segments
             let through = WorkflowCompaction.sealedBoundary(segments)
-            var planner = CompactionPlanner(through: through, expectedWorkflows: Int(access.bytes() / 120))
+            var planner = CompactionPlanner(through: through, expectedWorkflows: access.expectedWorkflows)
             let now = nowNanoseconds()
             if dryRun {
                 let size = WorkflowCompaction.sizes(segments)
@@ -174,10 +174,7 @@ struct CompactCommand: AsyncParsableCommand {
                 w.field("status", d.status.rawValue)
                 w.field("finishedAt", Format.time(d.finishedAt, iso: true))
                 w.endObject()
-                if w.bytes.count > 1 << 16 {
-                    out.bytes(w.bytes)
-                    w.bytes.removeAll(keepingCapacity: true)
-                }
+                out.drain(&w)
             }
             w.endArray()
             w.endObject()

@@ -157,6 +157,25 @@ enum EventFormat {
         return cells
     }
 
+    /// A workflow summary's JSON fields (inside an object the caller opens and closes), as `list` and `show` print
+    /// them.
+    static func summaryFields(_ s: WorkflowSummary, into w: inout JSONWriter) {
+        w.field("id", s.id)
+        w.field("name", s.name)
+        w.field("status", s.status.rawValue)
+        w.field("startedAt", Format.time(s.startedAt, iso: true))
+        w.field("updatedAt", Format.time(s.updatedAt, iso: true))
+        w.field("parentID", s.parentID)
+        if let failure = s.failure {
+            w.key("error")
+            w.beginObject()
+            w.field("type", failure.errorType)
+            w.field("message", failure.message)
+            w.endObject()
+        }
+        if let reason = s.parkReason { w.field("parkReason", reason) }
+    }
+
     static func tableColumns(workflowColumn: Bool) -> [Table.Column] {
         var columns = [Table.Column(title: "LSN", alignment: .right)]
         if workflowColumn { columns.append(.init(title: "WORKFLOW")) }

@@ -42,10 +42,7 @@ struct ExportCommand: AsyncParsableCommand {
                 let event = try Event(record: record)
                 EventFormat.json(event, lsn: record.lsn, into: &w)
                 w.newLine()
-                if w.bytes.count >= 1 << 16 {
-                    out.bytes(w.bytes)
-                    w = JSONWriter()
-                }
+                out.drain(&w)
                 return true
             }
             out.bytes(w.bytes)

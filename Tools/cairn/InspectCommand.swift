@@ -22,7 +22,7 @@ struct InspectCommand: AsyncParsableCommand {
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             let catalog = try access.catalog()
-            var index = WorkflowIndex(expectedWorkflows: Int(access.bytes() / 120), mailbox: true)
+            var index = WorkflowIndex(expectedWorkflows: access.expectedWorkflows, mailbox: true)
             let report = try access.reader.verify { record in try index.apply(record) }
             var counts: [WorkflowStatus: Int] = [:]
             index.forEach { counts[$0.status, default: 0] += 1 }

@@ -46,7 +46,7 @@ struct ListCommand: AsyncParsableCommand {
         let directory = options.directory
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
-            var index = WorkflowIndex(expectedWorkflows: Int(access.bytes() / 120))
+            var index = WorkflowIndex(expectedWorkflows: access.expectedWorkflows)
             try access.scan { record in
                 try index.apply(record)
                 return true
@@ -68,25 +68,9 @@ struct ListCommand: AsyncParsableCommand {
                 w.beginArray()
                 for s in matches {
                     w.beginObject()
-                    w.field("id", s.id)
-                    w.field("name", s.name)
-                    w.field("status", s.status.rawValue)
-                    w.field("startedAt", Format.time(s.startedAt, iso: true))
-                    w.field("updatedAt", Format.time(s.updatedAt, iso: true))
-                    w.field("parentID", s.parentID)
-                    if let failure = s.failure {
-                        w.key("error")
-                        w.beginObject()
-                        w.field("type", failure.errorType)
-                        w.field("message", failure.message)
-                        w.endObject()
-                    }
-                    if let reason = s.parkReason { w.field("parkReason", reason) }
+                    EventFormat.summaryFields(s, into: &w)
                     w.endObject()
-                    if w.bytes.count > 1 << 16 {
-                        out.bytes(w.bytes)
-                        w.bytes.removeAll(keepingCapacity: true)
-                    }
+                    out.drain(&w)
                 }
                 w.endArray()
                 out.bytes(w.bytes)

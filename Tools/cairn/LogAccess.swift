@@ -33,6 +33,9 @@ struct LogAccess {
         ((try? LogDirectory(path: directory).list().segments) ?? []).reduce(0) { $0 + fileSize(directory + "/" + $1.name) }
     }
 
+    /// A guess at how many workflows the log holds (about 120 stored bytes each), to size tables up front.
+    var expectedWorkflows: Int { Int(bytes() / 120) }
+
     /// Calls `body` with each record from `from` on; returns how the scan ended.
     @discardableResult
     func scan(from: LSN = .first, _ body: (LogRecordView) throws -> Bool) throws -> LogReader.ScanSummary {

@@ -60,6 +60,14 @@ struct Output {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    /// Moves what `writer` holds to the output once it has grown past 64 KiB: long JSON outputs stream instead of
+    /// piling up in memory.
+    mutating func drain(_ writer: inout JSONWriter) {
+        guard writer.bytes.count >= 1 << 16 else { return }
+        bytes(writer.bytes)
+        writer.bytes.removeAll(keepingCapacity: true)
+    }
+
     mutating func flush() {
         buffer.withUnsafeBytes { b in
             var done = 0

@@ -60,26 +60,13 @@ struct ShowCommand: AsyncParsableCommand {
                 w.beginObject()
                 w.key("workflow")
                 w.beginObject()
-                w.field("id", summary.id)
-                w.field("name", summary.name)
-                w.field("status", summary.status.rawValue)
-                w.field("startedAt", Format.time(summary.startedAt, iso: true))
-                w.field("updatedAt", Format.time(summary.updatedAt, iso: true))
-                w.field("parentID", summary.parentID)
+                EventFormat.summaryFields(summary, into: &w)
                 w.key("input")
                 EventFormat.payload(projection.input(of: id) ?? [], text: false, into: &w)
                 if let output {
                     w.key("output")
                     EventFormat.payload(output, text: false, into: &w)
                 }
-                if let failure = summary.failure {
-                    w.key("error")
-                    w.beginObject()
-                    w.field("type", failure.errorType)
-                    w.field("message", failure.message)
-                    w.endObject()
-                }
-                if let reason = summary.parkReason { w.field("parkReason", reason) }
                 w.endObject()
                 w.key("events")
                 w.beginArray()

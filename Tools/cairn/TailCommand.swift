@@ -73,7 +73,7 @@ struct TailCommand: AsyncParsableCommand {
                     for (lsn, event) in rows {
                         EventFormat.json(event, lsn: lsn, into: &w)
                         w.newLine()
-                        w = flushing(w, into: &out)
+                        out.drain(&w)
                     }
                     out.bytes(w.bytes)
                 } else if !headerPrinted {
@@ -105,21 +105,12 @@ struct TailCommand: AsyncParsableCommand {
             if !latest.isEmpty || !follow { emit(latest) }
             guard follow else { return }
             let next = (summary.lastLSN ?? LSN(max(1, from ?? 1) - 1)).next
-            var batch: [(LSN, Event)] = []
             for try await entry in access.reader.tail(from: next, pollInterval: .milliseconds(poll)) {
                 let matched = entry.payload.withUnsafeBytes { matches(tag: entry.tag, bytes: $0) }
                 guard matched else { continue }
                 let event = try entry.payload.withUnsafeBytes { try Event(lsn: entry.lsn, tag: entry.tag, bytes: $0) }
-                batch.append((entry.lsn, event))
-                emit(batch)
-                batch.removeAll()
+                emit([(entry.lsn, event)])
             }
         }
     }
-}
-
-private func flushing(_ w: JSONWriter, into out: inout Output) -> JSONWriter {
-    guard w.bytes.count >= 1 << 16 else { return w }
-    out.bytes(w.bytes)
-    return JSONWriter()
 }
