@@ -11,7 +11,6 @@ import Testing
     func arguments(_ command: [String], _ directory: String) -> [String] {
         var args = [command[0], directory]
         args += command.dropFirst(2)
-        if command.count == 3, command[1] == "X" && command[0] == "show" { args = ["show", directory, "ID"] }
         return args
     }
 

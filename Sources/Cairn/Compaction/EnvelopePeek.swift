@@ -1,15 +1,28 @@
 import CairnLog
 
 /// A 128-bit hash of a workflow ID (see ``EnvelopePeek/hash(_:in:)``).
-package struct IDHash: Hashable, Sendable {
+package struct IDHash: Equatable, Sendable {
     package var a: UInt64
     package var b: UInt64
-
-    package func hash(into hasher: inout Hasher) { hasher.combine(a) }
 
     package init(a: UInt64, b: UInt64) {
         self.a = a
         self.b = b
+    }
+
+    // MARK: Open-addressing slots (``IDHashSet``, ``IDHashMap``)
+
+    /// What an empty slot holds.
+    static let empty = IDHash(a: 0, b: 0)
+    /// Whether a slot holding this is empty.
+    var isEmpty: Bool { a == 0 && b == 0 }
+    /// The value a slot stores for this hash: never ``empty``.
+    var slotKey: IDHash { isEmpty ? IDHash(a: 1, b: 0) : self }
+    /// Slots for a table with room for about `capacity` hashes before it grows: a power of two, half full at most.
+    static func slotCount(minimumCapacity capacity: Int) -> Int {
+        var size = 1024
+        while size < capacity * 2 { size <<= 1 }
+        return size
     }
 
     /// The hash of a workflow ID given as a string (the same as of its bytes in a record).
@@ -107,13 +120,11 @@ package struct EnvelopePeek {
         guard let kind = EventKind(rawValue: tag) else { throw Malformed(description: "unknown event kind \(tag)") }
         self.kind = kind
         guard b.count <= Int(UInt32.max) else { throw Malformed(description: "the \(kind) event's envelope is too large") }
-        guard walk(b) else {
-            // The fast walk only says "no": find out why (rare, so the slower path may allocate).
-            throw Malformed(description: Self.reason(kind: kind, b))
+        var failure: String?
+        guard walk(b, failure: &failure) else {
+            throw Malformed(description: "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")")
         }
     }
-
-    private init(kind: EventKind) { self.kind = kind }
 
     /// Reads bytes without bounds-check traps: every read says whether it fit.
     private struct Cursor {
@@ -173,9 +184,9 @@ package struct EnvelopePeek {
     }
 
     /// Reads the envelope's layout into `self`; false (with the cursor's failure) when it is malformed.
-    private mutating func walk(_ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>? = nil) -> Bool {
+    private mutating func walk(_ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>) -> Bool {
         var c = Cursor(base: b.baseAddress, count: b.count)
-        defer { failure?.pointee = c.failure }
+        defer { failure.pointee = c.failure }
         guard let version = c.byte() else { return false }
         guard version >= 1, version <= Event.envelopeVersion else {
             c.failure = "envelope version \(version) is not one this Cairn reads"
@@ -240,13 +251,6 @@ package struct EnvelopePeek {
         }
         payloadSpan = Span(c.offset..<b.count)
         return true
-    }
-
-    private static func reason(kind: EventKind, _ b: UnsafeRawBufferPointer) -> String {
-        var failure: String?
-        var peek = EnvelopePeek(kind: kind)
-        _ = peek.walk(b, failure: &failure)
-        return "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")"
     }
 
     /// A 128-bit hash of the bytes at `range` (two independent 64-bit hashes): for sets of workflow IDs where a
@@ -320,25 +324,20 @@ package struct IDHashSet: Sendable {
 
     /// A set with room for about `capacity` hashes before it grows.
     package init(minimumCapacity capacity: Int = 1024) {
-        var size = 1024
-        while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: IDHash(a: 0, b: 0), count: size)
+        let size = IDHash.slotCount(minimumCapacity: capacity)
+        slots = Array(repeating: .empty, count: size)
         mask = size - 1
-    }
-
-    @inline(__always) private static func stored(_ h: IDHash) -> IDHash {
-        h.a == 0 && h.b == 0 ? IDHash(a: 1, b: 0) : h  // (0, 0) marks an empty slot
     }
 
     /// Inserts `hash`; false when it was there already.
     @discardableResult
     package mutating func insert(_ hash: IDHash) -> Bool {
         if count * 2 >= slots.count { grow() }
-        let h = Self.stored(hash)
+        let h = hash.slotKey
         var i = Int(truncatingIfNeeded: h.a) & mask
         while true {
             let s = slots[i]
-            if s.a == 0 && s.b == 0 {
+            if s.isEmpty {
                 slots[i] = h
                 count += 1
                 return true
@@ -350,22 +349,22 @@ package struct IDHashSet: Sendable {
 
     /// Whether the set holds `hash`.
     package func contains(_ hash: IDHash) -> Bool {
-        let h = Self.stored(hash)
+        let h = hash.slotKey
         var i = Int(truncatingIfNeeded: h.a) & mask
         while true {
             let s = slots[i]
             if s == h { return true }
-            if s.a == 0 && s.b == 0 { return false }
+            if s.isEmpty { return false }
             i = (i + 1) & mask
         }
     }
 
     private mutating func grow() {
         let old = slots
-        slots = Array(repeating: IDHash(a: 0, b: 0), count: old.count * 2)
+        slots = Array(repeating: .empty, count: old.count * 2)
         mask = slots.count - 1
         count = 0
-        for s in old where !(s.a == 0 && s.b == 0) { insert(s) }
+        for s in old where !s.isEmpty { insert(s) }
     }
 }
 
@@ -384,25 +383,20 @@ package struct IDHashMap: Sendable {
 
     /// A map with room for about `capacity` keys before it grows.
     package init(minimumCapacity capacity: Int = 1024) {
-        var size = 1024
-        while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: Slot(hash: IDHash(a: 0, b: 0), index: 0), count: size)
+        let size = IDHash.slotCount(minimumCapacity: capacity)
+        slots = Array(repeating: Slot(hash: .empty, index: 0), count: size)
         mask = size - 1
-    }
-
-    @inline(__always) private static func stored(_ h: IDHash) -> IDHash {
-        h.a == 0 && h.b == 0 ? IDHash(a: 1, b: 0) : h
     }
 
     /// The index stored for `hash`.
     package subscript(_ hash: IDHash) -> Int? {
-        let h = Self.stored(hash)
+        let h = hash.slotKey
         var i = Int(truncatingIfNeeded: h.a) & mask
         return slots.withUnsafeBufferPointer { slots in
             while true {
                 let s = slots[i]
                 if s.hash == h { return s.index }
-                if s.hash.a == 0 && s.hash.b == 0 { return nil }
+                if s.hash.isEmpty { return nil }
                 i = (i + 1) & mask
             }
         }
@@ -412,11 +406,11 @@ package struct IDHashMap: Sendable {
     @discardableResult
     package mutating func insert(_ hash: IDHash, index: Int) -> Int {
         if count * 2 >= slots.count { grow() }
-        let h = Self.stored(hash)
+        let h = hash.slotKey
         var i = Int(truncatingIfNeeded: h.a) & mask
         while true {
             let s = slots[i]
-            if s.hash.a == 0 && s.hash.b == 0 {
+            if s.hash.isEmpty {
                 slots[i] = Slot(hash: h, index: index)
                 count += 1
                 return index
@@ -428,9 +422,9 @@ package struct IDHashMap: Sendable {
 
     private mutating func grow() {
         let old = slots
-        slots = Array(repeating: Slot(hash: IDHash(a: 0, b: 0), index: 0), count: old.count * 2)
+        slots = Array(repeating: Slot(hash: .empty, index: 0), count: old.count * 2)
         mask = slots.count - 1
         count = 0
-        for s in old where !(s.hash.a == 0 && s.hash.b == 0) { insert(s.hash, index: s.index) }
+        for s in old where !s.hash.isEmpty { insert(s.hash, index: s.index) }
     }
 }
