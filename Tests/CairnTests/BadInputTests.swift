@@ -83,7 +83,7 @@ struct BadInputTests {
             _ = try await first.engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 21), id: "removed")
             try await probe.waitForArrival("s0")
             try await probe.waitForArrival("double")
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             // The code of "test-double" is gone.
@@ -122,7 +122,7 @@ struct BadInputTests {
             let first = try await RunningEngine.start(dir, [EvolvingV1.self])
             _ = try await first.engine.start(EvolvingV1.self, input: ProbeInput(probe: probe.key), id: "evolving")
             try await probe.waitForArrival("hold")
-            await first.crash()
+            try await first.crash()
 
             let second = try await RunningEngine.start(dir, [EvolvingV2.self])
             let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }
@@ -143,7 +143,7 @@ struct BadInputTests {
             let first = try await RunningEngine.start(dir, [EvolvingV1.self])
             _ = try await first.engine.start(EvolvingV1.self, input: ProbeInput(probe: probe.key), id: "evolving")
             try await probe.waitForArrival("hold")
-            await first.crash()
+            try await first.crash()
 
             let second = try await RunningEngine.start(dir, [EvolvingV3.self])
             let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }

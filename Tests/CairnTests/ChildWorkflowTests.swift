@@ -94,7 +94,7 @@ struct ChildWorkflowTests {
             _ = try await first.engine.start(Parent.self, input: ProbeInput(probe: probe.key), id: "p")
             try await probe.waitForArrival("child-3")
             try await eventually("child 2 finished") { first.engine.summary(of: "p/2.0.0")?.status == .completed }
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, workflows)

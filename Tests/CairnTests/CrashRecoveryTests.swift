@@ -105,7 +105,7 @@ struct CrashRecoveryTests {
             case .finished:
                 firstResult = try await result(handle)
             }
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             // Reopen without a clean stop. Before anything runs, the log holds exactly what the commit rule says.
@@ -227,7 +227,7 @@ struct CrashRecoveryTests {
                 let now = try recorded.map { try decodePayload(Int.self, $0.payload) }
                 #expect(Array(now.prefix(values.count)) == values, "recorded values never change")
                 values = now
-                await running.crash()
+                try await running.crash()
             }
             probe.openAll()
             let last = try await RunningEngine.start(dir, [CountedSteps.self])

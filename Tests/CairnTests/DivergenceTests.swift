@@ -200,7 +200,7 @@ struct DivergenceTests {
             } else {
                 try await probe.waitForArrival("hold")
             }
-            await first.crash()
+            try await first.crash()
 
             // The code changes; the history stays.
             Scripted.scripts.set(probe.key, c.changed)

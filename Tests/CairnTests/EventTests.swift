@@ -84,7 +84,7 @@ struct EventTests {
             let ops = try await operations(first.engine, "reader")
             #expect(ops.map(\.kind) == [.receiveStarted, .eventRead])
             #expect(ops.last?.target == "pub")
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             // On replay the recorded value is returned, although the event is "done" by now.

@@ -115,7 +115,7 @@ struct MessagingTests {
             _ = try await first.engine.start(Producer.self, input: ProbeInput(probe: probe.key, n: 2, label: "inbox"), id: "producer")
             try await probe.waitForArrival("h2")
             try await probe.waitForArrival("sent")
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, workflows)
@@ -207,7 +207,7 @@ struct MessagingTests {
             _ = try await first.engine.start(TimedReceive.self, input: ProbeInput(probe: probe.key, n: 60), id: "timed")
             try await clock.waitForSleeper(until: deadline)
             clock.advance(by: .seconds(45))
-            await first.crash()
+            try await first.crash()
 
             let second = try await RunningEngine.start(dir, [TimedReceive.self], configuration: testConfiguration(clock: clock))
             // The recorded deadline, not 60 s from now.

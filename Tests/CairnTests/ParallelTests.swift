@@ -133,7 +133,7 @@ struct ParallelTests {
                 #expect(step.position == pos(0, i, 0))
             }
             let recorded = Dictionary(uniqueKeysWithValues: try steps.map { ($0.name, try decodePayload(Int.self, $0.payload)) })
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             // Replay: every branch finds its own record, whatever the scheduling now; none runs again.
@@ -157,7 +157,7 @@ struct ParallelTests {
             _ = try await first.engine.start(Diamond.self, input: ProbeInput(probe: probe.key), id: "diamond")
             try await probe.waitForArrival("right")
             try await eventually("left recorded") { first.engine.summary(of: "diamond")?.historyCount == 1 }
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, [Diamond.self])

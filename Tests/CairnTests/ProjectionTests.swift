@@ -249,7 +249,7 @@ struct ProjectionTests {
                 engine.summary(of: "c")?.historyCount == 4 && engine.summary(of: "p")?.historyCount == 2
             }
             let live = engine.list()
-            await running.crash()  // nothing more is written (a shutdown would wait for p's gated step)
+            try await running.crash()  // nothing more is written (a shutdown would wait for p's gated step)
 
             var rebuilt = LogProjection()
             try LogReader(directory: dir).scan { record in

@@ -18,14 +18,14 @@ struct RecoveryParkingTests {
             let first = try await RunningEngine.start(dir, [CountedSteps.self, Doubler.self], configuration: configuration)
             _ = try await first.engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key, n: 2), id: "crashy")
             try await probe.waitForArrival("s0", count: 1)
-            await first.crash()
+            try await first.crash()
 
             // Each recovery replays it into the same step and the process dies again: no progress.
             for attempt in 1...2 {
                 let running = try await RunningEngine.start(dir, [CountedSteps.self, Doubler.self], configuration: configuration)
                 try await probe.waitForArrival("s0", count: 1 + attempt)
                 #expect(running.engine.summary(of: "crashy")?.status == .running)
-                await running.crash()
+                try await running.crash()
             }
 
             let last = try await RunningEngine.start(dir, [CountedSteps.self, Doubler.self], configuration: configuration)
@@ -83,14 +83,14 @@ struct RecoveryParkingTests {
             let first = try await RunningEngine.start(dir, [CountedSteps.self], configuration: configuration)
             _ = try await first.engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key, n: n), id: "w")
             try await probe.waitForArrival("s0")
-            await first.crash()
+            try await first.crash()
             // Each run completes one more step before dying: never parked, although it crashes n times.
             for k in 0..<(n - 1) {
                 let running = try await RunningEngine.start(dir, [CountedSteps.self], configuration: configuration)
                 probe.open("s\(k)")
                 try await probe.waitForArrival("s\(k + 1)")
                 #expect(running.engine.summary(of: "w")?.status == .running)
-                await running.crash()
+                try await running.crash()
             }
             // Clean stops do not count either (the step held at its gate is cancelled at once by shutdown).
             configuration.shutdownGracePeriod = .milliseconds(10)

@@ -174,7 +174,7 @@ struct StepTests {
             #expect(ops.map(\.kind) == [.stepFailed])
             #expect(ops.first?.errorType?.hasSuffix("TestFailure") == true)
             #expect(String(decoding: ops.first?.payload ?? [], as: UTF8.self) == "attempt 3 failed")
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, [FlakyStep.self])

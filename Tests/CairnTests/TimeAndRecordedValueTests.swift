@@ -67,7 +67,7 @@ struct TimeAndRecordedValueTests {
             try await clock.waitForSleeper(until: start + hour)
             try await clock.waitForSleeper(until: start + 2 * hour)
             clock.advance(to: start + hour / 2)
-            await first.crash()
+            try await first.crash()
 
             // While the process was down, 90 minutes passed: "a" is due, "b" has 30 minutes left.
             clock.advance(to: start + 3 * hour / 2)
@@ -96,7 +96,7 @@ struct TimeAndRecordedValueTests {
             let ops = try await operations(first.engine, "rec")
             #expect(ops.map(\.kind) == [.valueRecorded, .valueRecorded, .valueRecorded, .valueRecorded])
             #expect(ops.map(\.name) == ["now", "uuid", "random", "custom"])
-            await first.crash()
+            try await first.crash()
             probe.openAll()
 
             clock.advance(by: .seconds(12345))  // a replay later in time still sees the first run's time

@@ -384,18 +384,25 @@ final class RunningEngine: Sendable {
     }
 
     /// Stops as a crash would (nothing more written, no clean-stop record) and waits for `run()` to return.
-    func crash() async {
-        await engine._crash()
-        _ = await runner.result
+    /// Fails (rather than hangs) if that takes over 30 s.
+    func crash() async throws {
+        let (engine, runner) = (self.engine, self.runner)
+        try await within(.seconds(30), "the engine to stop after a crash") {
+            await engine._crash()
+            _ = await runner.result
+        }
     }
 
-    /// Graceful shutdown; rethrows what `run()` threw.
+    /// Graceful shutdown; rethrows what `run()` threw. Fails (rather than hangs) if it takes over 30 s.
     func shutdown() async throws {
-        await engine.shutdown()
-        do {
-            try await runner.value
-        } catch let error as WorkflowError where error.code == .invalidState {
-            // The shutdown came before the runner task called run(), which is then refused: nothing ran.
+        let (engine, runner) = (self.engine, self.runner)
+        try await within(.seconds(30), "the engine to shut down") {
+            await engine.shutdown()
+            do {
+                try await runner.value
+            } catch let error as WorkflowError where error.code == .invalidState {
+                // The shutdown came before the runner task called run(), which is then refused: nothing ran.
+            }
         }
     }
 
