@@ -118,15 +118,7 @@ struct BadInputTests {
         try await withDirectory { dir in
             let probe = Probe()
             defer { probe.openAll() }
-            probe.close("hold")
-            let first = try await RunningEngine.start(dir, [EvolvingV1.self])
-            _ = try await first.engine.start(EvolvingV1.self, input: ProbeInput(probe: probe.key), id: "evolving")
-            try await probe.waitForArrival("hold")
-            try await first.crash()
-
-            let second = try await RunningEngine.start(dir, [EvolvingV2.self])
-            let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }
-            try await second.shutdown()
+            let error = try await crashThenResume(dir, as: EvolvingV2.self, probe)
             #expect(probe.notes("error") == ["undecodablePayload|evolving|0"])
             let failure = try #require(error as? WorkflowFailure)
             #expect(failure.message.contains("evolving") && failure.message.contains("position: 0"), "\(failure.message)")
@@ -139,15 +131,7 @@ struct BadInputTests {
         try await withDirectory { dir in
             let probe = Probe()
             defer { probe.openAll() }
-            probe.close("hold")
-            let first = try await RunningEngine.start(dir, [EvolvingV1.self])
-            _ = try await first.engine.start(EvolvingV1.self, input: ProbeInput(probe: probe.key), id: "evolving")
-            try await probe.waitForArrival("hold")
-            try await first.crash()
-
-            let second = try await RunningEngine.start(dir, [EvolvingV3.self])
-            let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }
-            try await second.shutdown()
+            let error = try await crashThenResume(dir, as: EvolvingV3.self, probe)
             let failure = try #require(error as? WorkflowFailure)
             #expect(failure.message.contains("undecodablePayload") && failure.message.contains("evolving"), "\(failure.message)")
         }
@@ -239,5 +223,19 @@ struct BadInputTests {
             let error = await caught { _ = try await WorkflowEngine.open(directory: dir, configuration: testConfiguration(), workflows: [EvolvingV1.self, EvolvingV2.self]) }
             #expect(code(error) == .idConflict)
         }
+    }
+
+    /// Starts `EvolvingV1`, holds it inside its step and crashes; then opens the log with `newer` registered under
+    /// the same name and returns what awaiting the workflow's result throws.
+    private func crashThenResume(_ dir: String, as newer: any Workflow.Type, _ probe: Probe) async throws -> (any Error)? {
+        probe.close("hold")
+        let first = try await RunningEngine.start(dir, [EvolvingV1.self])
+        _ = try await first.engine.start(EvolvingV1.self, input: ProbeInput(probe: probe.key), id: "evolving")
+        try await probe.waitForArrival("hold")
+        try await first.crash()
+        let second = try await RunningEngine.start(dir, [newer])
+        let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }
+        try await second.shutdown()
+        return error
     }
 }
