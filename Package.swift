@@ -86,13 +86,15 @@ let package = Package(
             dependencies: ["Cairn", "CairnLog"],
             path: "Tools/cairn-testhost"
         ),
+        // What the test targets share: a seeded generator, a deadline that cannot hang.
+        .target(name: "CairnTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "CairnLogTests",
-            dependencies: ["CairnLog"]
+            dependencies: ["CairnLog", "CairnTestSupport"]
         ),
         .testTarget(
             name: "CairnTests",
-            dependencies: ["Cairn", "CairnLog", "CairnTesting"]
+            dependencies: ["Cairn", "CairnLog", "CairnTesting", "CairnTestSupport"]
         ),
         .testTarget(
             name: "CairnTestingTests",

@@ -1,5 +1,6 @@
 // The varint helpers are internal to CairnLog; everything else here is `package` API.
 @testable import CairnLog
+import CairnTestSupport
 import Foundation
 import Testing
 

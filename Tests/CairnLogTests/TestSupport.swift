@@ -1,4 +1,5 @@
 import CairnLog
+import CairnTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -131,19 +132,6 @@ func segmentMaps(_ directory: String) throws -> [SegmentMap] {
 }
 
 // MARK: Random data
-
-/// SplitMix64: small, fast, and the same sequence for the same seed on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The seed for a randomized test: `CAIRN_TEST_SEED` when set (to replay a failure), else a fresh one. Printed
 /// either way, so every failure can be reproduced.
@@ -299,63 +287,9 @@ struct DeadlineExceeded: Error, CustomStringConvertible {
 func withDeadline<T: Sendable>(
     seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await FirstOf.race(.seconds(seconds), body, expired: { DeadlineExceeded(what: what) })
+    try await raceDeadline(.seconds(seconds), body, expired: { DeadlineExceeded(what: what) })
 }
 
-/// The first of an operation and its deadline to finish resumes the one waiting; the other is left behind. (A task
-/// group would wait for both, so an operation that ignores cancellation would hold the test forever.)
-private final class FirstOf<T: Sendable>: Sendable {
-    private struct State {
-        var waiter: CheckedContinuation<T, any Error>?
-        var result: Result<T, any Error>?
-        var finished = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Finishes with `result` unless something finished first; returns whether this was first.
-    @discardableResult
-    func finish(_ result: Result<T, any Error>) -> Bool {
-        let (first, waiter) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?) in
-            guard !s.finished else { return (false, nil) }
-            s.finished = true
-            defer { s.waiter = nil }
-            if s.waiter == nil { s.result = result }
-            return (true, s.waiter)
-        }
-        waiter?.resume(with: result)
-        return first
-    }
-
-    var value: T {
-        get async throws {
-            try await withCheckedThrowingContinuation { c in
-                let ready = state.withLock { s -> Result<T, any Error>? in
-                    if let result = s.result { return result }
-                    s.waiter = c
-                    return nil
-                }
-                if let ready { c.resume(with: ready) }
-            }
-        }
-    }
-
-    /// Runs `operation` against `timeout`; the deadline's error is `expired()`.
-    static func race(
-        _ timeout: Duration, _ operation: @escaping @Sendable () async throws -> T, expired: @escaping @Sendable () -> any Error
-    ) async throws -> T {
-        let first = FirstOf<T>()
-        let work = Task {
-            do { first.finish(.success(try await operation())) } catch { first.finish(.failure(error)) }
-        }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if first.finish(.failure(expired())) { work.cancel() }
-        }
-        defer { timer.cancel() }
-        return try await first.value
-    }
-}
 
 /// Polls `condition` every few milliseconds until it holds or `seconds` pass; returns whether it held.
 func poll(seconds: Double, _ condition: () throws -> Bool) async rethrows -> Bool {

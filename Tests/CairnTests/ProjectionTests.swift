@@ -1,18 +1,7 @@
 import Cairn
 import CairnLog
+import CairnTestSupport
 import Testing
-
-/// A deterministic generator, so a failing case can be run again.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The history rules the projection applied to decoded events before it kept histories as bytes, written out
 /// plainly: a receive's wait sets `waitStarted` (the latest wins), otherwise the first outcome at a position wins.
@@ -42,7 +31,7 @@ struct ProjectionTests {
     /// Operations of every history kind at positions that repeat (duplicates, a receive's wait and its outcome),
     /// nested, and long enough (over 7 encoded bytes) to be told apart by hash and byte comparison.
     private static func operations(_ n: Int, workflowID: String, seed: UInt64) -> [Event] {
-        var random = SeededGenerator(state: seed)
+        var random = SeededGenerator(seed: seed)
         let kinds: [EventKind] = [
             .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .messageReceived, .eventRead, .childStarted,
             .childCompleted, .valueRecorded, .patchMarker, .branchStarted, .receiveStarted,
@@ -130,7 +119,7 @@ struct ProjectionTests {
 
     @Test("the envelope check refuses exactly the envelopes a full decode refuses, and finds the same fields")
     func checkAgreesWithDecode() throws {
-        var random = SeededGenerator(state: 42)
+        var random = SeededGenerator(seed: 42)
         var accepted = 0
         var refused = 0
         func compare(_ tag: UInt8, _ bytes: [UInt8]) {
@@ -207,7 +196,7 @@ struct ProjectionTests {
     @Test("workflows forgotten from the table leave every other one findable, and their IDs reusable")
     func forgetKeepsTheRestFindable() throws {
         var projection = LogProjection()
-        var random = SeededGenerator(state: 7)
+        var random = SeededGenerator(seed: 7)
         var live = Set<String>()
         var lsn = LSN(rawValue: 1)
         func start(_ id: String) {
