@@ -198,13 +198,17 @@ import Testing
         process.executableURL = cairnBinary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.merging(environment) { $1 }
-        process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        // Closed below, once: a handle closing it again on release could close a descriptor another test has reused.
+        process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        close(slave)
-        #expect(process.terminationStatus == 0)
-        // Everything the process wrote is buffered in the terminal; reading past it ends with EIO (no writer left).
+        do {
+            try process.run()
+        } catch {
+            close(slave)
+            throw error
+        }
+        close(slave)  // the child has its own; reading ends with EIO once it exits
+        // Read while it runs, so that output larger than the terminal's buffer cannot block it.
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -212,6 +216,8 @@ import Testing
             if n <= 0 { break }
             output += buffer[0..<n]
         }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
         return String(decoding: output, as: UTF8.self)
     }
 }
