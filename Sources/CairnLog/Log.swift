@@ -86,24 +86,25 @@ public final class Log: Sendable {
             // Not the current directory, and above all not "/" (the lock file would be "/LOCK").
             throw LogError(.invalidArgument, "the log directory path is empty; give the path of a directory", path: directory)
         }
-        let dir = LogDirectory(path: directory)
-        switch try Directory.kind(of: dir.path) {
+        let fs = configuration._fileSystem
+        let dir = LogDirectory(path: directory, fileSystem: fs)
+        switch try Directory.kind(of: dir.path, in: fs) {
         case .other:
             throw LogError(.notADirectory, "the log path exists but is not a directory; give a directory path", path: dir.path)
         case .missing:
-            try Directory.create(dir.path)
+            try Directory.create(dir.path, in: fs)
         case .directory:
             // The writer creates segments here as the log grows: find out now, not at the first roll (which would
             // poison the log), and before writing anything — the lock file included.
-            guard Directory.isAccessible(dir.path, write: true) else {
-                let code = errno
+            if let denied = Directory.accessDenied(dir.path, write: true, in: fs) {
+                let code = denied.code
                 throw LogError(
                     .permissionDenied,
                     "this process may not create files in the log directory (\(String(cString: strerror(code)))); give it read, write and search access",
                     path: dir.path, errno: code)
             }
         }
-        let lock = try DirectoryLock.acquire(directory: dir.path)
+        let lock = try DirectoryLock.acquire(directory: dir.path, in: fs)
         var recovery = try Recovery(
             directory: dir, writable: true,
             visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
@@ -118,12 +119,12 @@ public final class Log: Sendable {
             // A new log: its first segment, created durably before anything is acknowledged.
             let name = LogDirectory.segmentName(base: recovery.nextLSN)
             let path = dir.file(name)
-            let created = try File.open(path + ".tmp", O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+            let created = try File.open(path + ".tmp", O_RDWR | O_CREAT | O_TRUNC, mode: 0o600, in: fs)
             try created.write(SegmentHeader(baseLSN: recovery.nextLSN).encoded(), at: 0)
             try created.sync()
-            try Directory.rename(path + ".tmp", to: path)
-            try Directory.sync(dir.path)
-            segment = try File.open(path, O_RDWR)
+            try Directory.rename(path + ".tmp", to: path, in: fs)
+            try Directory.sync(dir.path, in: fs)
+            segment = try File.open(path, O_RDWR, in: fs)
             writeOffset = Int64(SegmentHeader.size)
             recovery.segments.append(SegmentDescriptor(name: name, path: path, base: recovery.nextLSN, replacesUntil: 0))
             recovery.report.segmentCount = 1

@@ -38,6 +38,9 @@ public struct LogConfiguration: Sendable {
 
     /// Failures the writer simulates instead of running a `pwrite` or `fdatasync` (tests only; nil in production).
     package var _faults: LogFaults?
+    /// The file system every file operation of the log goes through: the real one, or a simulated disk in tests
+    /// (see ``SimulatedFileSystem``).
+    package var _fileSystem: any FileSystem = PosixFileSystem()
 
     /// The defaults: durable appends, 64 MiB segments.
     public init() {}

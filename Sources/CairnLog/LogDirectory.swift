@@ -13,6 +13,8 @@ package struct LogDirectory: Sendable {
     package static let compactingSuffix = ".seg.compact"
 
     package let path: String
+    /// Where the files live: the real file system, or a simulated one in tests.
+    package let fileSystem: any FileSystem
 
     /// Segment file names (base LSN order) and the temporary files left by an interrupted creation or compaction.
     package struct Listing: Sendable {
@@ -20,10 +22,11 @@ package struct LogDirectory: Sendable {
         package var temporaries: [String] = []
     }
 
-    package init(path: String) {
+    package init(path: String, fileSystem: any FileSystem = PosixFileSystem()) {
         var p = path
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         self.path = p
+        self.fileSystem = fileSystem
     }
 
     package func file(_ name: String) -> String { path + "/" + name }
@@ -46,7 +49,7 @@ package struct LogDirectory: Sendable {
     /// Lists and classifies the directory; a foreign file is an error.
     package func list() throws(LogError) -> Listing {
         var listing = Listing()
-        for name in try Directory.list(path) {
+        for name in try Directory.list(path, in: fileSystem) {
             if name == DirectoryLock.fileName { continue }
             if let base = Self.base(ofSegmentNamed: name) {
                 listing.segments.append((name, base))

@@ -253,7 +253,7 @@ import Darwin
         }
         for from in [LSN.first, LSN(3), stale[2].base, until] {
             var seen: [LogEntry] = []
-            _ = try SegmentScan(from: from, segments: { (stale, nil) }) { record in
+            _ = try SegmentScan(from: from, in: PosixFileSystem(), segments: { (stale, nil) }) { record in
                 seen.append(record.entry)
                 return true
             }

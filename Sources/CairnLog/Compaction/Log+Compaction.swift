@@ -103,7 +103,7 @@ struct Compaction {
         let first = inputs[0]
         let temporary = directory.file(
             String(first.name.dropLast(LogDirectory.segmentSuffix.count)) + LogDirectory.compactingSuffix)
-        let output = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+        let output = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600, in: directory.fileSystem)
         var writeOffset = Int64(SegmentHeader.size)
         try output.write(SegmentHeader(baseLSN: first.base, replacesUntil: replacesUntil.rawValue).encoded(), at: 0)
 
@@ -126,7 +126,7 @@ struct Compaction {
 
         var previous: LSN?
         for input in inputs {
-            let reader = try SegmentReader(path: input.path, following: previous)
+            let reader = try SegmentReader(path: input.path, following: previous, in: directory.fileSystem)
             report.bytesBefore += try reader.file.size()
             while true {
                 let step = try reader.next { lsn, tag, bytes in
@@ -155,7 +155,7 @@ struct Compaction {
         try checkpoint(.wroteOutput)
         try output.sync()
         try checkpoint(.syncedOutput)
-        try Directory.rename(temporary, to: first.path)
+        try Directory.rename(temporary, to: first.path, in: directory.fileSystem)
         // From the rename on, the output is the log's first segment and the other inputs are leftovers (an open
         // would remove them): readers must be pointed at it now, even if a later step fails.
         let replacement = SegmentDescriptor(
@@ -165,14 +165,14 @@ struct Compaction {
             s.segments.insert(replacement, at: 0)
         }
         try checkpoint(.renamedOutput)
-        try Directory.sync(directory.path)
+        try Directory.sync(directory.path, in: directory.fileSystem)
         try checkpoint(.syncedDirectory)
         for (i, input) in inputs.enumerated().dropFirst() {
-            try Directory.remove(input.path)
+            try Directory.remove(input.path, in: directory.fileSystem)
             if i == 1 { try checkpoint(.removedFirstInput) }
         }
         try checkpoint(.removedInputs)
-        try Directory.sync(directory.path)
+        try Directory.sync(directory.path, in: directory.fileSystem)
         report.outputSegment = first.name
         report.bytesAfter = writeOffset
     }

@@ -4,66 +4,71 @@ import Glibc
 import Darwin
 #endif
 
-/// Directory operations the log needs: list, create, fsync, rename, remove — each throwing a ``LogError``.
+/// Directory operations the log needs: list, create, fsync, rename, remove — each on the log's ``FileSystem``,
+/// retried on `EINTR`, throwing a ``LogError``.
 package enum Directory {
     package enum Kind { case missing, directory, other }
 
-    package static func kind(of path: String) throws(LogError) -> Kind {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            if errno == ENOENT { return .missing }
-            throw .system("stat", path: path)
+    package static func kind(of path: String, in fs: any FileSystem) throws(LogError) -> Kind {
+        do {
+            let status = try fs.retryingInterrupts { () throws(Errno) in try fs.status(atPath: path) }
+            return status.kind == .directory ? .directory : .other
+        } catch {
+            if error.code == ENOENT { return .missing }
+            throw .system("stat", path: path, errno: error.code)
         }
-        return (st.st_mode & S_IFMT) == S_IFDIR ? .directory : .other
     }
 
     /// Creates `path` and any missing parents, each with mode 0700, and syncs the parent of each directory it
     /// creates, so the new directory's entry survives a power loss along with what goes into it.
-    package static func create(_ path: String) throws(LogError) {
+    package static func create(_ path: String, in fs: any FileSystem) throws(LogError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         var parent = path.hasPrefix("/") ? "/" : "."
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o700) == 0 {
-                try sync(parent)
-            } else if errno != EEXIST {
-                throw .system("mkdir", path: prefix)
+            let created: Bool
+            do {
+                try fs.retryingInterrupts { () throws(Errno) in try fs.makeDirectory(prefix, mode: 0o700) }
+                created = true
+            } catch {
+                guard error.code == EEXIST else { throw .system("mkdir", path: prefix, errno: error.code) }
+                created = false
             }
+            if created { try sync(parent, in: fs) }
             parent = prefix
             prefix += "/"
         }
     }
 
     /// The names in `path`, without `.` and `..`, sorted.
-    package static func list(_ path: String) throws(LogError) -> [String] {
-        guard let dir = opendir(path) else { throw .system("opendir", path: path) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
+    package static func list(_ path: String, in fs: any FileSystem) throws(LogError) -> [String] {
+        do {
+            return try fs.retryingInterrupts { () throws(Errno) in try fs.list(path) }.sorted()
+        } catch {
+            throw .system("opendir", path: path, errno: error.code)
         }
-        return names.sorted()
     }
 
     /// Makes the directory's entries (creations, renames, removals) durable.
-    package static func sync(_ path: String) throws(LogError) {
-        let file = try File.open(path, O_RDONLY | O_DIRECTORY)
+    package static func sync(_ path: String, in fs: any FileSystem) throws(LogError) {
+        let file = try File.open(path, O_RDONLY | O_DIRECTORY, in: fs)
         try file.sync()
     }
 
-    package static func rename(_ from: String, to: String) throws(LogError) {
-        guard Glibc.rename(from, to) == 0 else { throw .system("rename to \(to)", path: from) }
+    package static func rename(_ from: String, to: String, in fs: any FileSystem) throws(LogError) {
+        do { try fs.retryingInterrupts { () throws(Errno) in try fs.rename(from, to: to) } } catch {
+            throw .system("rename to \(to)", path: from, errno: error.code)
+        }
     }
 
-    package static func remove(_ path: String) throws(LogError) {
-        guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path: path) }
+    package static func remove(_ path: String, in fs: any FileSystem) throws(LogError) {
+        do { try fs.retryingInterrupts { () throws(Errno) in try fs.unlink(path) } } catch {
+            guard error.code == ENOENT else { throw .system("unlink", path: path, errno: error.code) }
+        }
     }
 
-    /// Whether this process may read, write and search `path`.
-    package static func isAccessible(_ path: String, write: Bool) -> Bool {
-        access(path, write ? (R_OK | W_OK | X_OK) : (R_OK | X_OK)) == 0
+    /// Whether this process may read, search and (when `write`) write `path`; nil when it may, else why not.
+    package static func accessDenied(_ path: String, write: Bool, in fs: any FileSystem) -> Errno? {
+        fs.checkAccess(path, write: write)
     }
 }

@@ -15,16 +15,14 @@ package final class DirectoryLock: Sendable {
 
     private init(file: File) { self.file = file }
 
-    package static func acquire(directory: String) throws(LogError) -> DirectoryLock {
+    package static func acquire(directory: String, in fs: any FileSystem) throws(LogError) -> DirectoryLock {
         let path = directory + "/" + fileName
-        let file = try File.open(path, O_RDWR | O_CREAT, mode: 0o600)
-        if retryingEINTR({ flock(file.descriptor, LOCK_EX | LOCK_NB) }) != 0 {
-            let code = errno
-            guard code == EWOULDBLOCK else { throw .system("flock", path: path, errno: code) }
+        let file = try File.open(path, O_RDWR | O_CREAT, mode: 0o600, in: fs)
+        do { try file.lockExclusive() } catch {
+            guard error.code == EWOULDBLOCK else { throw .system("flock", path: path, errno: error.code) }
             var holder = ""
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = buffer.withUnsafeMutableBytes { b in pread(file.descriptor, b.baseAddress!, b.count, 0) }
-            if n > 0, let text = String(validating: buffer[0..<n], as: UTF8.self) {
+            let buffer = (try? file.read(count: 32, at: 0)) ?? []
+            if !buffer.isEmpty, let text = String(validating: buffer, as: UTF8.self) {
                 let pid = text.trimmingTrailingWhitespace
                 if !pid.isEmpty { holder = " (held by process \(pid))" }
             }
@@ -41,7 +39,7 @@ package final class DirectoryLock: Sendable {
 
     /// Releases the lock (also released when the process exits, however it exits).
     package func release() {
-        _ = flock(file.descriptor, LOCK_UN)
+        file.unlock()
     }
 }
 

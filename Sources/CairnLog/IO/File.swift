@@ -4,37 +4,52 @@ import Glibc
 import Darwin
 #endif
 
-/// An open file descriptor and the path it was opened from, with the few system calls the log needs, each turning
-/// `errno` into a ``LogError`` that names the file.
+/// An open file and the path it was opened from, with the few system calls the log needs, each turning an `errno`
+/// into a ``LogError`` that names the file. Calls go through the log's ``FileSystem``; here they are retried on
+/// `EINTR`, and short reads and writes are continued.
 ///
 /// Every call here blocks: they run on the writer thread, a dedicated thread, or (for reads) in synchronous APIs
 /// documented as blocking — never on Swift's cooperative pool from the log's async APIs.
 package final class File: @unchecked Sendable {
-    // @unchecked: `descriptor` and `path` are immutable after init; the kernel serialises concurrent calls on one fd,
+    // @unchecked: every stored property is immutable after init; the kernel serialises concurrent calls on one fd,
     // and the log never shares a File between threads that both write.
     package let descriptor: Int32
     package let path: String
+    package let fileSystem: any FileSystem
 
-    private init(descriptor: Int32, path: String) {
+    private init(descriptor: Int32, path: String, fileSystem: any FileSystem) {
         self.descriptor = descriptor
         self.path = path
+        self.fileSystem = fileSystem
     }
 
-    deinit { _ = close(descriptor) }
+    deinit { fileSystem.close(descriptor) }
 
-    /// Opens `path` with `flags` (`O_CLOEXEC` is added); `mode` applies when the file is created.
-    package static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0o600) throws(LogError) -> File {
-        let fd = retryingEINTR { Glibc.open(path, flags | O_CLOEXEC, mode_t(mode)) }
-        guard fd >= 0 else { throw .system("open", path: path) }
-        return File(descriptor: fd, path: path)
+    /// Opens `path` with `flags` on `fileSystem`; `mode` applies when the file is created.
+    package static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0o600, in fileSystem: any FileSystem)
+        throws(LogError) -> File
+    {
+        do {
+            let fd = try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.open(path, flags: flags, mode: mode) }
+            return File(descriptor: fd, path: path, fileSystem: fileSystem)
+        } catch {
+            throw .system("open", path: path, errno: error.code)
+        }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.
     package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(LogError) -> Int {
         var done = 0
         while done < buffer.count {
-            let n = retryingEINTR { pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done)) }
-            if n < 0 { throw .system("pread", path: path, offset: offset + Int64(done)) }
+            let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
+            let n: Int
+            do {
+                n = try fileSystem.retryingInterrupts { () throws(Errno) in
+                    try fileSystem.read(descriptor, into: rest, at: offset + Int64(done))
+                }
+            } catch {
+                throw .system("pread", path: path, offset: offset + Int64(done), errno: error.code)
+            }
             if n == 0 { break }
             done += n
         }
@@ -45,9 +60,14 @@ package final class File: @unchecked Sendable {
     package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(LogError) {
         var done = 0
         while done < bytes.count {
-            let n = retryingEINTR { pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
-            if n < 0 { throw .system("pwrite", path: path, offset: offset + Int64(done)) }
-            done += n
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            do {
+                done += try fileSystem.retryingInterrupts { () throws(Errno) in
+                    try fileSystem.write(descriptor, rest, at: offset + Int64(done))
+                }
+            } catch {
+                throw .system("pwrite", path: path, offset: offset + Int64(done), errno: error.code)
+            }
         }
     }
 
@@ -71,50 +91,53 @@ package final class File: @unchecked Sendable {
 
     /// `fdatasync`: the file's data and the metadata needed to read it back are durable.
     package func syncData() throws(LogError) {
-        #if canImport(Glibc)
-        guard retryingEINTR({ fdatasync(descriptor) }) == 0 else { throw .system("fdatasync", path: path) }
-        #else
-        guard retryingEINTR({ fsync(descriptor) }) == 0 else { throw .system("fsync", path: path) }
-        #endif
+        do { try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.syncData(descriptor) } } catch {
+            throw .system("fdatasync", path: path, errno: error.code)
+        }
     }
 
     /// `fsync`: data and all metadata (size included) are durable.
     package func sync() throws(LogError) {
-        guard retryingEINTR({ fsync(descriptor) }) == 0 else { throw .system("fsync", path: path) }
+        do { try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.sync(descriptor) } } catch {
+            throw .system("fsync", path: path, errno: error.code)
+        }
     }
 
     package func truncate(to length: Int64) throws(LogError) {
-        guard retryingEINTR({ ftruncate(descriptor, off_t(length)) }) == 0 else {
-            throw .system("ftruncate", path: path, offset: length)
+        do {
+            try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.truncate(descriptor, to: length) }
+        } catch {
+            throw .system("ftruncate", path: path, offset: length, errno: error.code)
         }
     }
 
     /// Whether `path` names the file this descriptor is open on (not, say, one renamed over it since).
     package func isSameFile(as path: String) throws(LogError) -> Bool {
-        var mine = stat()
-        var theirs = stat()
-        guard fstat(descriptor, &mine) == 0 else { throw .system("fstat", path: self.path) }
-        guard stat(path, &theirs) == 0 else {
-            if errno == ENOENT { return false }
-            throw .system("stat", path: path)
+        let mine = try status()
+        let theirs: FileStatus
+        do {
+            theirs = try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.status(atPath: path) }
+        } catch {
+            if error.code == ENOENT { return false }
+            throw .system("stat", path: path, errno: error.code)
         }
-        return mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino
+        return mine.device == theirs.device && mine.inode == theirs.inode
     }
 
-    package func size() throws(LogError) -> Int64 {
-        var st = stat()
-        guard fstat(descriptor, &st) == 0 else { throw .system("fstat", path: path) }
-        return Int64(st.st_size)
-    }
-}
+    package func size() throws(LogError) -> Int64 { try status().size }
 
-@inline(__always)
-package func retryingEINTR<T: BinaryInteger>(_ call: () -> T) -> T {
-    while true {
-        let r = call()
-        if r == -1 && errno == EINTR { continue }
-        return r
+    package func status() throws(LogError) -> FileStatus {
+        do { return try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.status(descriptor) } } catch {
+            throw .system("fstat", path: path, errno: error.code)
+        }
     }
+
+    /// `flock(LOCK_EX | LOCK_NB)`; throws the raw `errno` (`EWOULDBLOCK` when another holds it).
+    package func lockExclusive() throws(Errno) {
+        try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.lockExclusive(descriptor) }
+    }
+
+    package func unlock() { fileSystem.unlock(descriptor) }
 }
 
 extension LogError {

@@ -14,13 +14,13 @@ public struct LogReader: Sendable {
     public init(directory: String) throws {
         dir = LogDirectory(path: directory)
         self.directory = dir.path
-        switch try Directory.kind(of: dir.path) {
+        switch try Directory.kind(of: dir.path, in: dir.fileSystem) {
         case .missing:
             throw LogError(.notFound, "there is no log directory at this path", path: dir.path)
         case .other:
             throw LogError(.notADirectory, "the path is not a directory, so it is not a Cairn log", path: dir.path)
         case .directory:
-            if !Directory.isAccessible(dir.path, write: false) {
+            if Directory.accessDenied(dir.path, write: false, in: dir.fileSystem) != nil {
                 throw LogError(.permissionDenied, "this process may not read the log directory", path: dir.path)
             }
         }
@@ -43,7 +43,7 @@ public struct LogReader: Sendable {
     @discardableResult
     public func scan(from: LSN = .first, _ body: (LogRecordView) throws -> Bool) throws -> ScanSummary {
         let dir = self.dir
-        let scan = try SegmentScan(from: from, segments: { (try dir.catalog().segments, nil) }, body)
+        let scan = try SegmentScan(from: from, in: dir.fileSystem, segments: { (try dir.catalog().segments, nil) }, body)
         return ScanSummary(recordCount: scan.recordsVisited, lastLSN: scan.lastLSN, incompleteTail: scan.tail)
     }
 

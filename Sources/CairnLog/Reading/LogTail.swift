@@ -59,7 +59,7 @@ final class TailState: @unchecked Sendable {
                 guard !segments.isEmpty else { return out }
                 let chosen = segments[SegmentScan.index(in: segments, containing: position)]
                 segment = chosen
-                guard let opened = try SegmentReader.openIfPresent(path: chosen.path) else {
+                guard let opened = try SegmentReader.openIfPresent(path: chosen.path, in: directory.fileSystem) else {
                     continue  // compacted away between listing and opening: list again
                 }
                 reader = opened

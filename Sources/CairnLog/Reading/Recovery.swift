@@ -33,7 +33,8 @@ package struct Recovery {
         var previous: LSN?
         for (index, segment) in segments.enumerated() {
             let isLast = index == segments.count - 1
-            let reader = try SegmentReader(path: segment.path, writable: writable && isLast, following: previous)
+            let reader = try SegmentReader(
+                path: segment.path, writable: writable && isLast, following: previous, in: directory.fileSystem)
             let end: SegmentReader.End
             scan: while true {
                 switch try reader.next(visit ?? { _, _, _ in }) {
@@ -85,14 +86,14 @@ package struct Recovery {
         // Every segment is verified: only now repair, so that an open which refuses has changed nothing.
         guard writable else { return }
         for name in catalog.temporaries {
-            try Directory.remove(directory.file(name))
+            try Directory.remove(directory.file(name), in: directory.fileSystem)
             report.removedTemporaryFiles.append(name)
         }
         for name in catalog.superseded {
-            try Directory.remove(directory.file(name))
+            try Directory.remove(directory.file(name), in: directory.fileSystem)
             report.removedSupersededSegments.append(name)
         }
-        if !catalog.temporaries.isEmpty || !catalog.superseded.isEmpty { try Directory.sync(directory.path) }
+        if !catalog.temporaries.isEmpty || !catalog.superseded.isEmpty { try Directory.sync(directory.path, in: directory.fileSystem) }
         if let tail = report.truncatedTail, let last {
             try last.file.truncate(to: tail.offset)
             try last.file.sync()
@@ -100,7 +101,7 @@ package struct Recovery {
     }
 
     private func firstLSNOf(segment: SegmentDescriptor, reader: SegmentReader) -> LSN? {
-        guard let probe = try? SegmentReader(path: segment.path) else { return nil }
+        guard let probe = try? SegmentReader(path: segment.path, in: reader.file.fileSystem) else { return nil }
         var first: LSN?
         _ = try? probe.next { lsn, _, _ in if first == nil { first = lsn } }
         return first

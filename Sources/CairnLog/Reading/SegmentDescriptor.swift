@@ -23,7 +23,7 @@ extension LogDirectory {
         var coveredUntil: UInt64 = 0
         for (name, base) in listing.segments {
             let path = file(name)
-            let reader = try SegmentReader(path: path)
+            let reader = try SegmentReader(path: path, in: fileSystem)
             guard reader.header.baseLSN == base else {
                 throw LogError(
                     .corruptSegment,

@@ -49,9 +49,11 @@ package final class SegmentReader {
 
     /// Opens `path` and reads its header. `following` is the last LSN of the segments before this one: every
     /// record here must come after it.
-    package init(path: String, writable: Bool = false, following: LSN? = nil) throws(LogError) {
+    package init(
+        path: String, writable: Bool = false, following: LSN? = nil, in fileSystem: any FileSystem = PosixFileSystem()
+    ) throws(LogError) {
         lastLSN = following
-        file = try File.open(path, writable ? O_RDWR : O_RDONLY)
+        file = try File.open(path, writable ? O_RDWR : O_RDONLY, in: fileSystem)
         windowCapacity = 1 << 20
         window = .allocate(byteCount: windowCapacity, alignment: 16)
         let raw: [UInt8]
@@ -82,9 +84,9 @@ package final class SegmentReader {
     deinit { window.deallocate() }
 
     /// Opens a segment for reading, or returns nil if the file is gone (removed by a compaction meanwhile).
-    package static func openIfPresent(path: String) throws(LogError) -> SegmentReader? {
+    package static func openIfPresent(path: String, in fileSystem: any FileSystem) throws(LogError) -> SegmentReader? {
         do {
-            return try SegmentReader(path: path)
+            return try SegmentReader(path: path, in: fileSystem)
         } catch {
             if error.code == .notFound { return nil }
             throw error

@@ -15,7 +15,7 @@ package struct SegmentScan {
     /// `segments` lists the segments and, for an open log, the committed end of the last (nil for a read-only
     /// reader, which then treats a bad tail of the last segment as a write in progress or a torn tail).
     package init(
-        from: LSN,
+        from: LSN, in fileSystem: any FileSystem,
         segments: () throws -> (segments: [SegmentDescriptor], activeEnd: Int64?),
         _ body: (LogRecordView) throws -> Bool
     ) throws {
@@ -27,7 +27,7 @@ package struct SegmentScan {
         while index < list.count && !stopped {
             let segment = list[index]
             let isLast = index == list.count - 1
-            guard let reader = try SegmentReader.openIfPresent(path: segment.path) else {
+            guard let reader = try SegmentReader.openIfPresent(path: segment.path, in: fileSystem) else {
                 // Compacted away since the listing: list again, once, and go on from the same LSN.
                 guard !relisted else {
                     throw LogError(.notFound, "segment \(segment.name) vanished while reading", path: segment.path)
@@ -92,7 +92,7 @@ extension Log {
     @discardableResult
     public func scan(from: LSN = .first, _ body: (LogRecordView) throws -> Bool) throws -> Int {
         let state = self.state
-        return try SegmentScan(from: from, segments: {
+        return try SegmentScan(from: from, in: state.directory.fileSystem, segments: {
             let s = state.snapshot
             return (s.segments, s.activeEnd)
         }, body).recordsVisited
@@ -104,7 +104,7 @@ extension Log {
         let state = self.state
         return try await DedicatedThread.run(name: "cairn-log-read") {
             var entries: [LogEntry] = []
-            _ = try SegmentScan(from: from, segments: {
+            _ = try SegmentScan(from: from, in: state.directory.fileSystem, segments: {
                 let s = state.snapshot
                 return (s.segments, s.activeEnd)
             }) { record in

@@ -295,12 +295,12 @@ package final class LogWriter: @unchecked Sendable {
         let name = LogDirectory.segmentName(base: base)
         let path = directory.file(name)
         let temporary = path + ".tmp"
-        let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
+        let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600, in: directory.fileSystem)
         try created.write(SegmentHeader(baseLSN: base).encoded(), at: 0, .segmentHeader, faults: faults)
         try created.sync(faults: faults)
-        try Directory.rename(temporary, to: path)
-        try Directory.sync(directory.path)
-        segment = try File.open(path, O_RDWR)
+        try Directory.rename(temporary, to: path, in: directory.fileSystem)
+        try Directory.sync(directory.path, in: directory.fileSystem)
+        segment = try File.open(path, O_RDWR, in: directory.fileSystem)
         writeOffset = Int64(SegmentHeader.size)
         zeroedUntil = writeOffset
         encoder.reset()
