@@ -520,18 +520,10 @@ extension SimulatedFileSystem.World {
             directories[parent]!.current[name] = .directory
             directories[path] = SimulatedFileSystem.DirectoryState()
         case .write(let inode, let offset, let bytes):
-            if inodes[inode].current.count < offset + bytes.count {
-                inodes[inode].current += repeatElement(0, count: offset + bytes.count - inodes[inode].current.count)
-            }
-            inodes[inode].current.replaceSubrange(offset..<offset + bytes.count, with: bytes)
+            inodes[inode].current.store(bytes[...], at: offset)
             inodes[inode].dirty.append(offset..<offset + bytes.count)
         case .truncate(let inode, let length):
-            let count = inodes[inode].current.count
-            if length < count {
-                inodes[inode].current.removeSubrange(length...)
-            } else {
-                inodes[inode].current += repeatElement(0, count: length - count)
-            }
+            inodes[inode].current.resize(to: length)
             inodes[inode].dirty = inodes[inode].dirty.compactMap { r in
                 r.lowerBound < length ? r.lowerBound..<min(r.upperBound, length) : nil
             }
@@ -539,13 +531,8 @@ extension SimulatedFileSystem.World {
             var file = inodes[inode]
             if !failed {
                 // The size is durable with the data (fdatasync includes what is needed to read it back).
-                let count = file.current.count
-                if file.durable.count > count {
-                    file.durable.removeSubrange(count...)
-                } else {
-                    file.durable += repeatElement(0, count: count - file.durable.count)
-                }
-                for range in file.dirty { file.durable.replaceSubrange(range, with: file.current[range]) }
+                file.durable.resize(to: file.current.count)
+                for range in file.dirty { file.durable.store(file.current[range], at: range.lowerBound) }
             }
             // A failed sync marks the pages clean too: what it did not write is lost to later syncs.
             file.dirty = []
@@ -583,8 +570,7 @@ extension SimulatedFileSystem.World {
                 guard keep else { continue }
                 let start = max(sector * sectorSize, torn.offset)
                 let end = min((sector + 1) * sectorSize, torn.offset + torn.bytes.count)
-                if file.count < end { file += repeatElement(0, count: end - file.count) }
-                file.replaceSubrange(start..<end, with: torn.bytes[(start - torn.offset)..<(end - torn.offset)])
+                file.store(torn.bytes[(start - torn.offset)..<(end - torn.offset)], at: start)
             }
             world.inodes[torn.inode] = SimulatedFileSystem.Inode(current: file, durable: file, dirty: [])
         }
@@ -597,6 +583,36 @@ extension SimulatedFileSystem.World {
             }
         }
         return world
+    }
+}
+
+extension [UInt8] {
+    // With memcpy and memset rather than the generic collection methods: tests run unoptimized builds, where those
+    // cost a call per byte and made a replay of a trace take seconds.
+
+    /// Grows with zeros or shrinks to `count` bytes.
+    mutating func resize(to count: Int) {
+        guard count != self.count else { return }
+        let old = self
+        self = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let kept = Swift.min(old.count, count)
+            old.withUnsafeBytes { source in
+                if kept > 0 { memcpy(buffer.baseAddress!, source.baseAddress!, kept) }
+            }
+            if count > kept { memset(buffer.baseAddress! + kept, 0, count - kept) }
+            initialized = count
+        }
+    }
+
+    /// Writes `bytes` at `offset`, growing (with zeros) as needed.
+    mutating func store(_ bytes: ArraySlice<UInt8>, at offset: Int) {
+        if count < offset + bytes.count { resize(to: offset + bytes.count) }
+        guard !bytes.isEmpty else { return }
+        withUnsafeMutableBytes { target in
+            bytes.withUnsafeBytes { source in
+                _ = memcpy(target.baseAddress! + offset, source.baseAddress!, bytes.count)
+            }
+        }
     }
 }
 
