@@ -108,6 +108,10 @@ public final class Log: Sendable {
         var recovery = try Recovery(
             directory: dir, writable: true,
             visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
+        // The entries recovery found may not be durable: a process that died (or whose directory fsync failed)
+        // between creating a segment and syncing the directory leaves one that this boot sees and a power loss
+        // takes away, with everything acknowledged into it from now on. Sync before acknowledging anything.
+        try Directory.sync(dir.path, in: fs)
         let segment: File
         let writeOffset: Int64
         var history = UnsafeRawBufferPointer(start: nil, count: 0)
