@@ -51,12 +51,13 @@ package enum WorkflowCompaction {
     }
 
     /// On-disk sizes: the sealed segments (all but the last) and the whole log.
-    package static func sizes(_ segments: [SegmentDescriptor]) -> (sealedSegments: Int, sealed: Int64, total: Int64) {
+    package static func sizes(
+        _ segments: [SegmentDescriptor], in fileSystem: any FileSystem = PosixFileSystem()
+    ) -> (sealedSegments: Int, sealed: Int64, total: Int64) {
         var sealed: Int64 = 0
         var total: Int64 = 0
         for (i, segment) in segments.enumerated() {
-            var st = stat()
-            let size = stat(segment.path, &st) == 0 ? Int64(st.st_size) : 0
+            let size = (try? fileSystem.status(atPath: segment.path))?.size ?? 0
             total += size
             if i < segments.count - 1 { sealed += size }
         }
@@ -72,7 +73,7 @@ package enum WorkflowCompaction {
         progress: CompactionProgress? = nil, append: ([Event]) async throws -> Void
     ) async throws -> (report: WorkflowCompactionReport, dropped: Set<String>) {
         let segments = log.state.snapshot.segments
-        let size = sizes(segments)
+        let size = sizes(segments, in: log.state.directory.fileSystem)
         let (plan, summaries, decision) = planner.plan(
             policy: policy, now: now, maxRecordSize: log.configuration.maxRecordSize,
             sealedSegments: size.sealedSegments, sealedBytes: size.sealed, logBytes: size.total)
@@ -109,7 +110,7 @@ package enum WorkflowCompaction {
         } catch is CompactionInterrupted {
             throw Interrupted(stop: stopAfter!)
         }
-        report.bytesAfter = sizes(log.state.snapshot.segments).total
+        report.bytesAfter = sizes(log.state.snapshot.segments, in: log.state.directory.fileSystem).total
         return (report, Set(plan.dropped.map(\.id)))
     }
 }

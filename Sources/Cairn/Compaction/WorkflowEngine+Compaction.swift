@@ -41,7 +41,7 @@ extension WorkflowEngine {
         let log = try writableLog()
         let planner = try await planner(log)
         let segments = log.state.snapshot.segments
-        let size = WorkflowCompaction.sizes(segments)
+        let size = WorkflowCompaction.sizes(segments, in: log.state.directory.fileSystem)
         return planner.plan(
             policy: policy, now: clock.now(), maxRecordSize: log.configuration.maxRecordSize,
             sealedSegments: size.sealedSegments, sealedBytes: size.sealed, logBytes: size.total
