@@ -4,6 +4,10 @@
 /// A closure returning nil lets the call run; returning an `errno` (`EIO`, `ENOSPC`, ...) makes the writer behave
 /// as if the system call had failed with it, without running it. Set through ``LogConfiguration/_faults``; never
 /// used outside tests.
+///
+/// It predates the file-system seam and serves the tests that need to tell the writer's kinds of write apart on a
+/// real disk. New fault tests use ``SimulatedFileSystem`` (``LogConfiguration/_fileSystem``), which fails any call
+/// of any kind, anywhere in the log, and models what a power loss keeps.
 package struct LogFaults: Sendable {
     /// What a write puts into a segment.
     package enum Write: Sendable, Hashable {
