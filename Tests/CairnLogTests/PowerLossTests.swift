@@ -73,7 +73,7 @@ import Testing
         await disk.forEachCrash(at: cuts, tear: { _ in .none }) { cut, crashed in
             try? await checkRecovered(
                 on: crashed, cut: cut, tear: .none, ledger: ledger, appended: appended,
-                droppable: { $0.tag == garbageTag }, configuration: { .simulated($0, preallocationStep: workload.preallocationStep) })
+                droppable: { $0.tag == Self.garbageTag }, configuration: { .simulated($0, preallocationStep: workload.preallocationStep) })
             checked += 1
         }
         // The same cut points again, now with the last unsynced write torn: a seeded subset of its sectors kept.
@@ -81,7 +81,7 @@ import Testing
         await disk.forEachCrash(at: torn, tear: { .sectors(seed: seed ^ UInt64($0)) }) { cut, crashed in
             try? await checkRecovered(
                 on: crashed, cut: cut, tear: .sectors(seed: seed ^ UInt64(cut)), ledger: ledger, appended: appended,
-                droppable: { $0.tag == garbageTag }, configuration: { .simulated($0, preallocationStep: workload.preallocationStep) })
+                droppable: { $0.tag == Self.garbageTag }, configuration: { .simulated($0, preallocationStep: workload.preallocationStep) })
             checked += 1
         }
         print("power loss: \(workload), seed \(seed): \(length) events, \(segments) segments created, \(checked) crash states checked (\(cuts.count) cut points, \(torn.count) with a torn write)")
@@ -120,6 +120,45 @@ import Testing
         for seed in Self.seeds {
             _ = try await Self.check(workload, seed: seed, cuts: isLongRun ? nil : 120)
         }
+    }
+
+    /// A process crash at a cut point (the page cache survives), a restart that appends more, then a power loss:
+    /// what either life acknowledged must survive. Catches a restart that trusts what the dead process wrote but
+    /// never made durable (a segment whose directory entry was not synced yet, pages of a failed sync).
+    @Test func processCrashRestartThenPowerLoss() async throws {
+        let workload = Workload(
+            appenders: 3, appendsEach: isLongRun ? 100 : 30, batchEvery: 4, recordSize: 200...2_500,
+            preallocationStep: 8 << 10, compactEvery: isLongRun ? 30 : 12)
+        var checked = 0
+        for seed in Self.seeds {
+            let (disk, ledger, appended) = try await Self.run(workload, seed: seed)
+            let length = disk.traceLength
+            for cut in isLongRun ? Array(0...length) : cutPoints(length, count: 100) {
+                let restarted = disk.restart(after: cut)
+                let configuration = LogConfiguration.simulated(restarted, preallocationStep: workload.preallocationStep)
+                let log = try await Log.open(at: simulatedLogPath, configuration: configuration)
+                let before = try await log.entries()
+                var second: [LogEntry] = []
+                for i in 0..<3 {
+                    let record = LogRecord(tag: 9, payload: Array("second life \(i) after \(cut)".utf8))
+                    second.append(LogEntry(try await log.append(record), record))
+                }
+                try await log.close()
+                var all = appended
+                for entry in second { all[entry.lsn] = entry }
+                let lives = AppendLedger()
+                for append in ledger.appends where append.acknowledgedAt <= cut { lives.acknowledged(append.entries, at: 0) }
+                lives.acknowledged(second, at: 0)
+                // Whatever the restart saw it may have built on: those records count as acknowledged too.
+                lives.acknowledged(before.filter { $0.tag != Self.garbageTag }, at: 0)
+                try await checkRecovered(
+                    on: restarted.crash(), cut: cut, tear: .none, ledger: lives, appended: all,
+                    droppable: { $0.tag == Self.garbageTag },
+                    configuration: { .simulated($0, preallocationStep: workload.preallocationStep) })
+                checked += 1
+            }
+        }
+        print("process crash, restart, power loss: \(checked) crash states checked")
     }
 
     /// The simulation itself: what is synced survives, what is not is lost, and a tear keeps whole sectors only.
