@@ -110,8 +110,10 @@ public final class Log: Sendable {
             visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
         // The entries recovery found may not be durable: a process that died (or whose directory fsync failed)
         // between creating a segment and syncing the directory leaves one that this boot sees and a power loss
-        // takes away, with everything acknowledged into it from now on. Sync before acknowledging anything.
+        // takes away, with everything acknowledged into it from now on. Sync before acknowledging anything — the
+        // parent too, for the directory's own entry (a process that died right after creating it).
         try Directory.sync(dir.path, in: fs)
+        try Directory.syncIfPermitted(LogDirectory.parent(of: dir.path), in: fs)
         let segment: File
         let writeOffset: Int64
         var history = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -128,6 +130,7 @@ public final class Log: Sendable {
             try created.sync()
             try Directory.rename(path + ".tmp", to: path, in: fs)
             try Directory.sync(dir.path, in: fs)
+        try Directory.syncIfPermitted(LogDirectory.parent(of: dir.path), in: fs)
             segment = try File.open(path, O_RDWR, in: fs)
             writeOffset = Int64(SegmentHeader.size)
             recovery.segments.append(SegmentDescriptor(name: name, path: path, base: recovery.nextLSN, replacesUntil: 0))

@@ -31,6 +31,12 @@ package struct LogDirectory: Sendable {
 
     package func file(_ name: String) -> String { path + "/" + name }
 
+    /// The directory holding `path` ("." for a relative path of one component).
+    package static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     package static func segmentName(base: LSN) -> String {
         let digits = String(base.rawValue)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + segmentSuffix

@@ -19,8 +19,10 @@ package enum Directory {
         }
     }
 
-    /// Creates `path` and any missing parents, each with mode 0700, and syncs the parent of each directory it
-    /// creates, so the new directory's entry survives a power loss along with what goes into it.
+    /// Creates `path` and any missing parents, each with mode 0700, and syncs the parent of each directory on the
+    /// way, so the new directory's entry survives a power loss along with what goes into it. Parents that already
+    /// exist are synced too (where this process may open them): a process that died between its `mkdir` and the
+    /// sync left an entry that this boot sees and a power loss would take away.
     package static func create(_ path: String, in fs: any FileSystem) throws(LogError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         var parent = path.hasPrefix("/") ? "/" : "."
@@ -34,7 +36,7 @@ package enum Directory {
                 guard error.code == EEXIST else { throw .system("mkdir", path: prefix, errno: error.code) }
                 created = false
             }
-            if created { try sync(parent, in: fs) }
+            if created { try sync(parent, in: fs) } else { try syncIfPermitted(parent, in: fs) }
             parent = prefix
             prefix += "/"
         }
@@ -53,6 +55,12 @@ package enum Directory {
     package static func sync(_ path: String, in fs: any FileSystem) throws(LogError) {
         let file = try File.open(path, O_RDONLY | O_DIRECTORY, in: fs)
         try file.sync()
+    }
+
+    /// ``sync(_:in:)``, except that a directory this process may not open (a parent it does not own) is passed
+    /// over: syncing it is a precaution, not something to refuse an open for.
+    package static func syncIfPermitted(_ path: String, in fs: any FileSystem) throws(LogError) {
+        do { try sync(path, in: fs) } catch where error.code == .permissionDenied {}
     }
 
     package static func rename(_ from: String, to: String, in fs: any FileSystem) throws(LogError) {

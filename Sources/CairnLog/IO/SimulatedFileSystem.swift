@@ -143,6 +143,16 @@ package final class SimulatedFileSystem: FileSystem {
         return SimulatedFileSystem(world: world.crashed(tearing: Self.lastUnsyncedWrite(in: events), tear))
     }
 
+    /// The disk a *process* crash after the first `cut` events leaves: everything written is still in the page
+    /// cache (current contents and entries as they were), nothing more became durable, nothing is open or locked.
+    /// Its own trace starts there, so a later ``crash(after:tear:)`` of it models a power loss after the restart.
+    package func restart(after cut: Int) -> SimulatedFileSystem {
+        let (initial, events) = state.withLock { ($0.initial, Array($0.events.prefix(cut))) }
+        var world = initial
+        for event in events { world.apply(event) }
+        return SimulatedFileSystem(world: world)
+    }
+
     /// A power loss now.
     package func crash(tear: Tear = .none) -> SimulatedFileSystem { crash(after: traceLength, tear: tear) }
 
