@@ -83,7 +83,7 @@ extension WorkflowContext {
             } catch {
                 let delay = try afterFailedAttempt(
                     attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
-                try await engine.waiting(self) { try await Task.sleep(for: delay) }  // a pause, not work: frees the slot
+                try await engine.waiting(self) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
                 attempt += 1
             }
         }
@@ -156,7 +156,7 @@ private func race<T: Sendable>(
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await Task.sleep(for: timeout.asWait)
             return nil
         }
         defer { group.cancelAll() }
