@@ -63,11 +63,14 @@ public final class WorkflowEngine: Service, Sendable {
     ///   - workflows: the workflow types this process can run. Unfinished workflows of other names are parked
     ///     at recovery (and resumed automatically once a later start registers them).
     /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
-    ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded.
+    ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded; `.invalidArgument` when the
+    ///   configuration cannot work (``EngineConfiguration/maxPayloadSize`` does not fit the log's record limit),
+    ///   before anything is opened.
     public static func open(
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
         workflows: [any Workflow.Type] = []
     ) async throws -> WorkflowEngine {
+        try configuration.validate()
         let registry = try makeRegistry(workflows)
         var logConfiguration = configuration.log
         if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
@@ -275,7 +278,7 @@ public final class WorkflowEngine: Service, Sendable {
         } catch {
             throw WorkflowError(
                 .undecodablePayload,
-                "\(what()) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change? Version the change with patched(_:)",
+                "\(what()) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change?",
                 workflowID: workflowID, position: position, underlying: SendableError(error))
         }
     }

@@ -15,7 +15,8 @@ extension WorkflowContext {
     public func uuid(file: String = #fileID, line: Int = #line) async throws -> UUID {
         let text: String = try await recordValue("uuid", file: file, line: line) { randomUUIDString() }
         guard let uuid = UUID(uuidString: text) else {
-            throw WorkflowError(.undecodablePayload, "recorded UUID '\(text)' is not a UUID", workflowID: workflowID)
+            throw run.undecodable(WorkflowError(
+                .undecodablePayload, "the recorded uuid '\(text.prefix(64))' is not a UUID", workflowID: workflowID))
         }
         return uuid
     }

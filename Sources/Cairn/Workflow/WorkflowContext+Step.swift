@@ -130,7 +130,9 @@ extension WorkflowContext {
         // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
         // own to record for good. It stays unrecorded and runs again when the workflow goes on.
         if Task.isCancelled { throw stopError(error) }
-        let failure = StepFailure(step: name, errorType: String(reflecting: type(of: error)), message: "\(error)")
+        // Cut to a recordable size; the caller sees the cut message now as it will on replay.
+        let failure = StepFailure(
+            step: name, errorType: engine.recordableType(String(reflecting: type(of: error))), message: engine.recordable("\(error)"))
         enqueue(event(
             .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
             errorType: failure.errorType, payload: Array(failure.message.utf8)))
