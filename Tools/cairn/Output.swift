@@ -275,9 +275,12 @@ enum Format {
     }
 
     /// Nanoseconds since 1970 as UTC: "2025-01-31 14:05:09" (or with milliseconds and a Z: ISO 8601).
+    /// Any `Int64` works, from 1677 to 2262 (a sleep of `.seconds(.max)` records the latest).
     static func time(_ ns: Int64, iso: Bool = false) -> String {
-        let seconds = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
-        let millis = Int((ns - seconds * 1_000_000_000) / 1_000_000)
+        // Floor division without overflow (a time of Int64.min comes from a clock or a log, not from us).
+        let (quotient, remainder) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let seconds = remainder < 0 ? quotient - 1 : quotient
+        let millis = Int((remainder < 0 ? remainder + 1_000_000_000 : remainder) / 1_000_000)
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         // Civil date from days since 1970 (Howard Hinnant's algorithm).
