@@ -1,4 +1,4 @@
-import Cairn
+@testable import Cairn
 import Foundation
 import Testing
 
@@ -118,5 +118,27 @@ struct DurationLimitTests {
                 }
             }
         }
+    }
+}
+
+@Suite("Retry delays: computed without overflow for any policy")
+struct RetryDelayTests {
+    @Test(arguments: [1, 2, 64, 1_100, Int.max])
+    func delays(attempt: Int) {
+        let policies = [
+            RetryPolicy(maxAttempts: .max, initialInterval: .seconds(Int64.max), backoffRate: .infinity, maxInterval: .seconds(Int64.max)),
+            RetryPolicy(maxAttempts: .max, initialInterval: .zero, backoffRate: .greatestFiniteMagnitude, maxInterval: .seconds(1)),
+            RetryPolicy(maxAttempts: .max, initialInterval: .milliseconds(100), backoffRate: .nan, maxInterval: .seconds(30)),
+            RetryPolicy(maxAttempts: .max, initialInterval: .seconds(-5), backoffRate: -3, maxInterval: .seconds(-1)),
+            .exponential(maxAttempts: .max),
+        ]
+        for policy in policies {
+            let delay = policy.delay(after: attempt)
+            #expect(delay >= .zero)
+            #expect(delay <= max(.zero, policy.maxInterval))
+            #expect(delay <= Duration.longestWait)
+        }
+        #expect(RetryPolicy.exponential(maxAttempts: 5).delay(after: 1) == .milliseconds(100))
+        if attempt >= 10 { #expect(RetryPolicy.exponential(maxAttempts: .max).delay(after: attempt) == .seconds(30)) }
     }
 }

@@ -1,4 +1,4 @@
-import Cairn
+@testable import Cairn
 import CairnLog
 import Foundation
 import Testing
@@ -240,5 +240,22 @@ struct PayloadLimitTests {
 
         configuration.maxPayloadSize = configuration.log.maxRecordSize - EngineConfiguration.envelopeAllowance
         try await withEngine(dir, [], configuration: configuration) { _ in }
+    }
+}
+
+@Suite("Recorded text: cut at a character boundary, with a marker, within the limit")
+struct RecordedTextTests {
+    @Test(arguments: [0, 5, 40, 41, 100, 4096])
+    func cut(limit: Int) {
+        let text = String(repeating: "é", count: 10_000) + "end"
+        let cut = RecordedText.truncated(text, toBytes: limit)
+        #expect(cut.utf8.count <= limit)
+        let marker = RecordedText.marker(totalBytes: text.utf8.count)
+        if limit >= marker.utf8.count {
+            #expect(cut.hasSuffix(marker))
+            #expect(text.hasPrefix(cut.dropLast(marker.count)))
+            #expect(cut.utf8.count > limit - marker.utf8.count - 2, "keeps all it has room for")
+        }
+        #expect(RecordedText.truncated("short", toBytes: max(5, limit)) == "short")
     }
 }

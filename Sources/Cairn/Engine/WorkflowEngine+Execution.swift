@@ -199,12 +199,12 @@ extension WorkflowEngine {
             metrics.parked.increment()
             events.append(Event(
                 kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: Event.Flags.diverged,
-                payload: Array(recordable(report.description).utf8)))
+                payload: Array(recordableReason(report.description).utf8)))
         case .undecodable(let error):
             logger.error("a recorded value no longer decodes; workflow parked", metadata: ["workflow": "\(id)", "reason": "\(error.message)"])
             metrics.parked.increment()
             events.append(Event(
-                kind: .workflowParked, workflowID: id, name: run.name, time: now, payload: Array(recordable(error.message).utf8)))
+                kind: .workflowParked, workflowID: id, name: run.name, time: now, payload: Array(recordableReason(error.message).utf8)))
         case .cancelled, .suspended, .frontier:
             break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start
         case nil:

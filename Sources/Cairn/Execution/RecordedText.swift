@@ -3,9 +3,10 @@
 ///
 /// An error's description can be any size (a server's whole response body, a dump of a large value). Recorded as
 /// it is, it could exceed ``EngineConfiguration/maxPayloadSize`` or the log's record limit, and the workflow could
-/// then never record its outcome. So such text is cut to ``EngineConfiguration/maxErrorMessageSize`` bytes (and
-/// never more than ``EngineConfiguration/maxPayloadSize``), ending in a marker that says how long it was. The cut
-/// text is what the workflow's code sees too, live and on replay alike.
+/// then never record its outcome. So an error's description is cut to ``EngineConfiguration/maxErrorMessageSize``
+/// bytes (and never more than ``EngineConfiguration/maxPayloadSize``), a park reason to
+/// ``EngineConfiguration/maxPayloadSize``, each ending in a marker that says how long it was. The cut text is what
+/// the workflow's code sees too, live and on replay alike.
 enum RecordedText {
     /// The marker that ends a cut text: `… [truncated: 4194304 bytes in all]`.
     static func marker(totalBytes: Int) -> String { "… [truncated: \(totalBytes) bytes in all]" }
@@ -36,6 +37,10 @@ extension WorkflowEngine {
 
     /// `text` cut to ``recordedTextLimit``.
     func recordable(_ text: String) -> String { RecordedText.truncated(text, toBytes: recordedTextLimit) }
+
+    /// A park reason (a determinism report, a decoding error), cut to ``EngineConfiguration/maxPayloadSize``: it
+    /// quotes what it explains, so it is kept whole whenever it fits, whatever ``EngineConfiguration/maxErrorMessageSize`` says.
+    func recordableReason(_ text: String) -> String { RecordedText.truncated(text, toBytes: max(0, configuration.maxPayloadSize)) }
 
     /// An error's type name, cut to 1 KiB (it is part of the event's envelope, not its payload).
     func recordableType(_ name: String) -> String { RecordedText.truncated(name, toBytes: 1 << 10) }
