@@ -79,6 +79,21 @@ struct DurationLimitTests {
         }
     }
 
+    @Test("a shutdown grace period of .seconds(.max) does not trap at shutdown")
+    func foreverGracePeriod() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.shutdownGracePeriod = .seconds(Int64.max)
+            let running = try await RunningEngine.start(dir, [SleepsForever.self], configuration: configuration)
+            _ = try await running.engine.start(SleepsForever.self, input: ProbeInput(probe: probe.key), id: "sleeper")
+            try await clock.waitForSleeper(until: .max)  // an execution is in progress when the shutdown begins
+            try await running.shutdown()
+            #expect(running.engine.summary(of: "sleeper")?.status.isFinished == false)
+        }
+    }
+
     @Test("receive, event read and step with a timeout of .seconds(.max) run normally")
     func hugeTimeouts() async throws {
         try await withDirectory { dir in
