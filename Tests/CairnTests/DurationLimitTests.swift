@@ -94,6 +94,20 @@ struct DurationLimitTests {
         }
     }
 
+    @Test("compaction every .seconds(.max), keeping finished workflows for as long, does not trap")
+    func foreverCompaction() async throws {
+        try await withDirectory { dir in
+            try await withEngine(dir, []) { engine in
+                let policy = CompactionPolicy(keepFinished: .seconds(Int64.min))
+                _ = try await engine.compact(policy: policy)
+                let service = CompactionService(engine: engine, policy: policy, every: .seconds(Int64.max))
+                let task = Task { try await service.run() }
+                task.cancel()
+                _ = await task.result
+            }
+        }
+    }
+
     @Test("receive, event read and step with a timeout of .seconds(.max) run normally")
     func hugeTimeouts() async throws {
         try await withDirectory { dir in
