@@ -150,6 +150,30 @@ struct DurationLimitTests {
     }
 }
 
+/// Asks for a random number in an empty range.
+struct EmptyRandom: Workflow {
+    static let name = "test-empty-random"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> Int {
+        try await context.random(in: input.n..<input.n)
+    }
+}
+
+@Suite("Empty ranges: refused, not trapped")
+struct EmptyRangeTests {
+    @Test("random(in:) with an empty range fails the workflow with invalidArgument and records no value")
+    func emptyRandom() async throws {
+        try await withDirectory { dir in
+            try await withEngine(dir, [EmptyRandom.self]) { engine in
+                let handle = try await engine.start(EmptyRandom.self, input: ProbeInput(probe: "", n: 3), id: "empty")
+                let error = await caught { _ = try await result(handle) }
+                let failure = try #require(error as? WorkflowFailure)
+                #expect(failure.message.contains("invalidArgument") && failure.message.contains("3..<3"), "\(failure)")
+                #expect(try await operations(engine, "empty").isEmpty)
+            }
+        }
+    }
+}
+
 @Suite("Retry delays: computed without overflow for any policy")
 struct RetryDelayTests {
     @Test(arguments: [1, 2, 64, 1_100, Int.max])

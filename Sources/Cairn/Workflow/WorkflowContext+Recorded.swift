@@ -22,8 +22,15 @@ extension WorkflowContext {
     }
 
     /// A random integer in `range`, recorded: replay returns the same one. Use it instead of `Int.random(in:)`.
+    /// - Throws: ``WorkflowError`` `.invalidArgument` for an empty range (where `Int.random(in:)` would trap, and
+    ///   trap again at every restart), before anything is recorded.
     public func random(in range: Range<Int>, file: String = #fileID, line: Int = #line) async throws -> Int {
-        try await recordValue("random", file: file, line: line) { Int.random(in: range) }
+        guard !range.isEmpty else {
+            throw WorkflowError(
+                .invalidArgument, "random(in:) at \(CallSite(file: file, line: line)) was given the empty range \(range); nothing was recorded",
+                workflowID: workflowID)
+        }
+        return try await recordValue("random", file: file, line: line) { Int.random(in: range) }
     }
 
     /// Records any value computed outside the workflow's determinism (an environment variable, a configuration
