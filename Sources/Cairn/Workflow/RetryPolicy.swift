@@ -20,7 +20,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// A policy. Out-of-range values are brought into range rather than refused: fewer than 1 attempt means 1,
     /// a backoff rate below 1 (or not a number) means 1, negative intervals mean zero. Any size is safe: the wait
-    /// is computed without overflow and never exceeds `maxInterval` (and never about 34,000 years).
+    /// is computed without overflow and never exceeds `maxInterval` (nor about 34,000 years).
     public init(
         maxAttempts: Int, initialInterval: Duration = .milliseconds(100), backoffRate: Double = 2,
         maxInterval: Duration = .seconds(30)
@@ -39,22 +39,22 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The wait after failed attempt `attempt` (1-based): `initialInterval × backoffRate^(attempt − 1)`, at most
     /// `maxInterval`. Computed in floating point and clamped, so huge attempt counts, rates or intervals saturate
-    /// (an infinite factor times a zero interval is zero) instead of trapping — on replay a trap would recur.
+    /// (an infinite factor times a zero interval is zero) instead of trapping: a trap would recur at every restart, as the step runs again.
     func delay(after attempt: Int) -> Duration {
         // The fields are public and may be set past the initializer's checks: clamp here too.
         let rate = backoffRate.isNaN ? 1 : max(1, backoffRate)
-        let initial = max(0, initialInterval.seconds)
-        let cap = max(0, maxInterval.seconds)
+        let initial = max(0, initialInterval.inSeconds)
+        let cap = max(0, maxInterval.inSeconds)
         guard initial > 0 else { return .zero }
         let factor = pow(rate, Double(max(0, attempt - 1)))
         let seconds = min(initial * factor, cap)  // factor may be infinite; initial > 0, so no NaN
-        return Duration.seconds(min(seconds, Duration.longestWait.seconds))
+        return Duration.seconds(min(seconds, Duration.longestWait.inSeconds))
     }
 }
 
 extension Duration {
     /// The duration in seconds, as a `Double` (exact enough for waits).
-    var seconds: Double {
+    var inSeconds: Double {
         let (s, a) = components
         return Double(s) + Double(a) / 1e18
     }
