@@ -105,21 +105,25 @@ public final class Log: Sendable {
         }
         let lock = try DirectoryLock.acquire(directory: dir.path)
         var recovery = try Recovery(
-            directory: dir, writable: true,
+            directory: dir, writable: true, failedSync: lock.failedSync,
             visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
+        if lock.failedSync != nil { try lock.clearFailedSync() }
         let segment: File
+        let header: SegmentHeader
         let writeOffset: Int64
         var history = UnsafeRawBufferPointer(start: nil, count: 0)
         if let last = recovery.last {
             segment = last.file
+            header = last.header
             writeOffset = last.offset
             history = last.history
         } else {
             // A new log: its first segment, created durably before anything is acknowledged.
             let name = LogDirectory.segmentName(base: recovery.nextLSN)
             let path = dir.file(name)
+            header = SegmentHeader.fresh(baseLSN: recovery.nextLSN)
             let created = try File.open(path + ".tmp", O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
-            try created.write(SegmentHeader(baseLSN: recovery.nextLSN).encoded(), at: 0)
+            try created.write(header.encoded(), at: 0)
             try created.sync()
             try Directory.rename(path + ".tmp", to: path)
             try Directory.sync(dir.path)
@@ -131,11 +135,11 @@ public final class Log: Sendable {
         let state = LogState(
             directory: dir, segments: recovery.segments, activeEnd: writeOffset, lastLSN: recovery.report.lastLSN)
         let writer = try LogWriter(
-            state: state, configuration: configuration, lock: lock, segment: segment, writeOffset: writeOffset,
+            state: state, configuration: configuration, lock: lock, segment: segment, header: header, writeOffset: writeOffset,
             nextLSN: recovery.nextLSN, history: history)
         writer.start()
         let report = recovery.report
-        if report.truncatedTail != nil || !report.removedTemporaryFiles.isEmpty || !report.removedSupersededSegments.isEmpty {
+        if report.truncatedTail != nil || report.cutAfterFailedSync != nil || !report.removedTemporaryFiles.isEmpty || !report.removedSupersededSegments.isEmpty {
             configuration.logger.warning("log recovered with repairs", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
         } else {
             configuration.logger.debug("log opened", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
@@ -217,15 +221,17 @@ public final class Log: Sendable {
 
     /// Writes and acknowledges everything queued, syncs, stops the writer thread and releases the directory lock.
     /// Appends after this throw ``LogError/Code/closed``.
+    /// - Throws: ``LogError`` when the final sync failed (`.ioFailed`, `.diskFull`): what was appended since the
+    ///   last successful sync may not be durable, and the next open cuts it off. The lock is released regardless.
     public func close() async throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        try await DedicatedThread.run(name: "cairn-log-close") { [writer] in writer.stop(sync: true) }
+        try await DedicatedThread.run(name: "cairn-log-close") { [writer] in try writer.stop(sync: true) }
     }
 
     /// Stops without the final sync and releases the lock, as a crash would leave the files (tests only: what was
     /// written but not synced is still in the page cache, so this models a process crash, not a power loss).
     package func _abandon() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        writer.stop(sync: false)
+        try? writer.stop(sync: false)
     }
 }
