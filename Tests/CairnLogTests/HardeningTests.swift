@@ -42,6 +42,23 @@ private func craftFrames(
     return frames
 }
 
+/// A frame stored raw, of one record with tag 3, checksummed from `checksumSeed`: what the writer makes of a
+/// record that LZ4 does not shrink.
+private func rawFrame(lsn: LSN, payload: [UInt8], commitIndex: UInt16 = 0, checksumSeed: UInt32) -> [UInt8] {
+    var block = [UInt8](repeating: 0, count: payload.count + RecordBlock.maxRecordOverhead)
+    let length = payload.withUnsafeBytes { p in
+        block.withUnsafeMutableBytes { RecordBlock.write(lsnDelta: 0, tag: 3, payload: p, to: $0.baseAddress!, at: 0) }
+    }
+    block.removeSubrange(length...)
+    let header = FrameHeader(
+        flags: 0, storedLength: UInt32(length), rawLength: UInt32(length), recordCount: 1, firstLSN: lsn, commitIndex: commitIndex)
+    var frame = [UInt8](repeating: 0, count: FrameHeader.size)
+    frame.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
+    frame += block
+    let crc = frame.withUnsafeBytes { CRC32C.checksum($0, continuing: checksumSeed) }
+    return frame + withUnsafeBytes(of: crc.littleEndian) { Array($0) }
+}
+
 /// The faults of issue 9 on the log side: each test builds the situation the review found and checks the log no
 /// longer gets it wrong.
 @Suite struct HardeningTests {
@@ -286,7 +303,7 @@ private func craftFrames(
         // image lies in the file as is), torn before the image.
         let path = dir + "/" + (try segmentNames(dir).last!)
         let map = try segmentMap(path)
-        let carrier = craftFrames([(kept.last!.lsn.next, payload, 0)], at: map.dataEnd, header: map.header)[0]
+        let carrier = (offset: map.dataEnd, bytes: rawFrame(lsn: kept.last!.lsn.next, payload: payload, checksumSeed: map.header.checksumSeed(at: map.dataEnd)))
         var bytes = try readBytes(path)
         bytes.replaceSubrange(Int(carrier.offset)..<(Int(carrier.offset) + carrier.bytes.count), with: carrier.bytes)
         try writeBytes(bytes, to: path)
