@@ -55,7 +55,8 @@ public final class Log: Sendable {
     /// Opens the log in `directory`, creating the directory (mode 0700) if it does not exist.
     ///
     /// Verifies every frame, removes the leftovers of an interrupted segment creation or compaction, and cuts a
-    /// torn tail off the last segment; what it did is in ``recovery``.
+    /// torn tail off the last segment (and, after a failed sync, everything the sync did not make durable); what
+    /// it did is in ``recovery``.
     ///
     /// - Parameters:
     ///   - directory: the log directory.
@@ -63,9 +64,10 @@ public final class Log: Sendable {
     ///   - visit: called for every record, in LSN order, while recovery verifies them — a state rebuild that needs
     ///     only one pass over the log. The view is valid only during the call. It runs on the opening thread.
     /// - Throws: ``LogError`` — `.locked` if another `Log` has the directory, `.notADirectory`,
-    ///   `.permissionDenied` (also when files cannot be created in the directory), `.foreignFile`,
-    ///   `.unsupportedFormatVersion`, `.corruptSegment`, `.invalidArgument` (a configuration value out of range, an
-    ///   empty path).
+    ///   `.permissionDenied` (also when files cannot be created in the directory), `.foreignFile` (also a symbolic
+    ///   link, FIFO or directory under a log file's name), `.unsupportedFormatVersion`, `.corruptSegment`,
+    ///   `.missingSegment` (the segments do not cover one unbroken LSN range), `.invalidArgument` (a configuration
+    ///   value out of range, an empty path).
     public static func open(
         at directory: String, configuration: LogConfiguration = LogConfiguration(),
         visit: (@Sendable (LogRecordView) throws -> Void)? = nil
