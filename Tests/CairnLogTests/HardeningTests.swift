@@ -381,3 +381,44 @@ private func rawFrame(lsn: LSN, payload: [UInt8], commitIndex: UInt16 = 0, check
         #expect(verifyError?.path == path)
     }
 }
+
+extension HardeningTests {
+    /// A power loss while a roll wrote a seal (the next segment already created) can leave the seal's bytes
+    /// zero, or part of them: the sealed segment is complete all the same, and every reader accepts it.
+    @Test(arguments: [0, 12, 31])
+    func tornSealOfASealedSegmentIsAccepted(keptSealBytes: Int) async throws {
+        let dir = temporaryPath("tornseal")
+        defer { removeTree(dir) }
+        let all = try await makeSegmentedLog(dir, segments: 3)
+        let sealed = try segmentMaps(dir)[1]
+        let sealStart = Int(sealed.frames.last!.end)
+        #expect(sealed.dataEnd == Int64(sealStart + FrameHeader.overhead), "it ends in a seal")
+        var bytes = try readBytes(sealed.path)
+        for i in (sealStart + keptSealBytes)..<bytes.count { bytes[i] = 0 }
+        try writeBytes(bytes, to: sealed.path)
+
+        #expect(try readAll(dir) == all)
+        #expect(try LogReader(directory: dir).verify().recordCount == all.count)
+        let log = try await Log.open(at: dir, configuration: .small())
+        #expect(try await log.entries() == all)
+        #expect(log.recovery.truncatedTail == nil)
+        let report = try await log.compact { _ in true }
+        #expect(report.recordsKept > 0)
+        #expect(try await log.entries() == all)
+        try await log.close()
+        #expect(try segmentMaps(dir).count == 2, "the compaction read the segment with the torn seal")
+    }
+
+    /// Damage after a sealed segment's last frame that is not a torn seal is still refused.
+    @Test func junkInPlaceOfASealIsDamage() async throws {
+        let dir = temporaryPath("junkseal")
+        defer { removeTree(dir) }
+        _ = try await makeSegmentedLog(dir, segments: 3)
+        let sealed = try segmentMaps(dir)[1]
+        var bytes = try readBytes(sealed.path)
+        bytes[Int(sealed.frames.last!.end) + 5] ^= 0x80
+        try writeBytes(bytes, to: sealed.path)
+        let error = await expectLogError(.corruptSegment) { try await Log.open(at: dir, configuration: .small()) }
+        #expect(error?.path == sealed.path)
+    }
+}

@@ -218,7 +218,9 @@ struct Verification {
                 return pass
             }
         } else {
-            verdict = end == .endOfFile ? .clean : .torn(end.explanation)
+            // A sealed segment ends at its last frame, its seal, or a seal a power loss tore (as recovery judges).
+            let tornSeal = (try? reader.endsInTornSeal(end)) ?? false
+            verdict = end == .endOfFile || tornSeal ? .clean : .torn(end.explanation)
         }
         switch (isLast, verdict) {
         case (_, .clean):

@@ -141,7 +141,7 @@ struct Compaction {
                 }
                 if pendingBytes >= targetFrameSize { try flush() }
                 guard case .end(let end) = step else { continue }
-                guard end == .endOfFile else {
+                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
                     throw LogError(
                         .corruptSegment,
                         "sealed segment \(input.name) is damaged at this offset (\(end.explanation)); compaction stopped and changed nothing",

@@ -70,7 +70,7 @@ package struct Recovery {
                 }
             }
             if !isLast {
-                guard end == .endOfFile else {
+                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
                     throw LogError(
                         .corruptSegment,
                         "sealed segment \(segment.name) is damaged at this offset (\(end.explanation)); restore it from a backup, or run `cairn verify` for details",

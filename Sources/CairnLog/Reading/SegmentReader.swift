@@ -276,6 +276,24 @@ package final class SegmentReader {
         case damaged(followedByCommitAt: Int64)
     }
 
+    /// Whether the frames of a segment that is *followed by another* stopped (with `end`) at a torn seal: fewer than
+    /// the seal's 32 bytes, or bytes of which each is zero or the byte the seal has there. A roll writes the seal
+    /// after it created the next segment durably, so a power loss can leave the seal incomplete — its extension of
+    /// the file made durable before its bytes, say — behind a segment that is complete. Such a segment is as
+    /// sealed as one that got no seal at all; a torn seal in the *last* segment is judged as any torn tail.
+    package func endsInTornSeal(_ end: End) throws(LogError) -> Bool {
+        guard end != .endOfFile, header.version >= 2 else { return false }
+        let size = try file.size()
+        let count = size - offset
+        guard count > 0 && count <= Int64(FrameHeader.overhead) else { return false }
+        var expected = ByteBuffer(capacity: FrameHeader.overhead)
+        FrameEncoder.seal(
+            nextBase: lastLSN?.next ?? header.baseLSN, into: &expected, checksumSeed: header.checksumSeed(at: offset))
+        let bytes = try file.read(count: Int(count), at: offset)
+        guard bytes.count == Int(count) else { return false }
+        return zip(bytes, expected.bytes).allSatisfy { found, sealed in found == 0 || found == sealed }
+    }
+
     /// Judges where ``next(limit:_:)`` stopped in the last segment (call it once the frames ended with `end`).
     ///
     /// After the zero fill no valid frame may follow. One there is a frame of a torn write whose first page never

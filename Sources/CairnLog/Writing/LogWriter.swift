@@ -367,7 +367,13 @@ package final class LogWriter: @unchecked Sendable {
         if segmentHeader.version >= 2 {
             var seal = ByteBuffer(capacity: FrameHeader.overhead)
             FrameEncoder.seal(nextBase: base, into: &seal, checksumSeed: segmentHeader.checksumSeed(at: writeOffset))
-            try segment.write(seal.bytes, at: writeOffset, .frames, faults: faults)
+            do {
+                try segment.write(seal.bytes, at: writeOffset, .frames, faults: faults)
+            } catch {
+                // A partial seal would be damage once the log is reopened: take it back if the disk lets us.
+                try? segment.truncate(to: writeOffset)
+                throw error
+            }
             try syncSegment()
         }
         segment = next
