@@ -65,9 +65,12 @@ package final class DirectoryLock: Sendable {
         try rewrite(mark)
     }
 
-    /// Removes the failed-sync mark, once the segment was cut back.
+    /// Removes the failed-sync mark, once the segment was cut back. Durably: the mark itself may have reached the
+    /// disk by ordinary write-back, and a mark that outlived the new writer's synced appends would cut them off at
+    /// the open after a power loss.
     package func clearFailedSync() throws(LogError) {
         try rewrite(nil)
+        try file.sync()
     }
 
     private func rewrite(_ mark: FailedSync?) throws(LogError) {
