@@ -184,7 +184,7 @@ import Darwin
         await Self.failEachCall(call, sameBootReopen: true)
     }
 
-    @Test(.disabled("needs fix for issue item 4"), arguments: [SimulatedFileSystem.Call.syncData, .sync])
+    @Test(arguments: [SimulatedFileSystem.Call.syncData, .sync])
     func failTheNthSyncThenReopen(_ call: SimulatedFileSystem.Call) async throws {
         await Self.failEachCall(call, sameBootReopen: true)
     }
@@ -192,7 +192,7 @@ import Darwin
     /// After a failed `fdatasync`, a reopen in the same boot (the kernel still caches the unsynced pages, marked
     /// clean) must not trust them: records appended and acknowledged after that reopen must survive a later power
     /// loss. (Issue 9, item 4.)
-    @Test(.disabled("needs fix for issue item 4"))
+    @Test
     func reopenInTheSameBootAfterAFailedSync() async throws {
         let disk = SimulatedFileSystem()
         var log = try await Log.open(at: simulatedLogPath, configuration: .simulated(disk, preallocationStep: 0))

@@ -26,15 +26,49 @@ package final class File: @unchecked Sendable {
     deinit { fileSystem.close(descriptor) }
 
     /// Opens `path` with `flags` on `fileSystem`; `mode` applies when the file is created.
+    ///
+    /// Unless `flags` has `O_DIRECTORY`, the file must be a regular file and not a symbolic link: a log directory
+    /// holds only the files Cairn makes. A link there (a `LOCK` pointing elsewhere would have its target truncated)
+    /// or a FIFO, device or directory under a log file's name is refused with ``LogError/Code/foreignFile``:
+    /// checked with `lstat` before the open (so a device is never opened), opened with `O_NOFOLLOW | O_NONBLOCK`
+    /// (a link or FIFO swapped in meanwhile can neither be followed nor hang the open), and checked again with
+    /// `fstat`.
     package static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0o600, in fileSystem: any FileSystem)
         throws(LogError) -> File
     {
+        let regular = flags & O_DIRECTORY == 0
+        if regular, let status = try? fileSystem.linkStatus(atPath: path) { try requireRegular(status.kind, path) }
+        let extra = regular ? O_NOFOLLOW | O_NONBLOCK : 0
+        let fd: Int32
         do {
-            let fd = try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.open(path, flags: flags, mode: mode) }
-            return File(descriptor: fd, path: path, fileSystem: fileSystem)
+            fd = try fileSystem.retryingInterrupts { () throws(Errno) in
+                try fileSystem.open(path, flags: flags | extra, mode: mode)
+            }
         } catch {
+            if regular && error.code == ELOOP { try requireRegular(.symbolicLink, path) }
+            if regular && error.code == ENXIO { try requireRegular(.fifo, path) }
             throw .system("open", path: path, errno: error.code)
         }
+        let file = File(descriptor: fd, path: path, fileSystem: fileSystem)
+        guard regular else { return file }
+        try requireRegular(try file.status().kind, path)
+        // Back to blocking I/O (O_NONBLOCK was for the open only; it means nothing for regular files on Linux).
+        fileSystem.clearNonBlocking(fd)
+        return file
+    }
+
+    private static func requireRegular(_ kind: FileStatus.Kind, _ path: String) throws(LogError) {
+        guard kind != .regular else { return }
+        if kind == .symbolicLink {
+            throw LogError(
+                .foreignFile,
+                "this is a symbolic link; Cairn does not follow links in its log directory — replace it with the file itself, or move it out",
+                path: path)
+        }
+        let what = kind == .directory ? "a directory" : kind == .fifo ? "a FIFO" : kind == .socket ? "a socket" : "a device or special file"
+        throw LogError(
+            .foreignFile, "this is \(what), not a regular file as Cairn's log writes; move it out of the log directory",
+            path: path)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.

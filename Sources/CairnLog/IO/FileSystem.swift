@@ -33,6 +33,10 @@ package protocol FileSystem: Sendable {
     func status(_ handle: Int32) throws(Errno) -> FileStatus
     /// `stat(2)` (follows symbolic links).
     func status(atPath path: String) throws(Errno) -> FileStatus
+    /// `lstat(2)` (does not follow symbolic links).
+    func linkStatus(atPath path: String) throws(Errno) -> FileStatus
+    /// Clears `O_NONBLOCK` (`fcntl`): the log opens its files non-blocking so that a FIFO cannot hang the open.
+    func clearNonBlocking(_ handle: Int32)
     /// `rename(2)`.
     func rename(_ from: String, to: String) throws(Errno)
     /// `unlink(2)`.
@@ -57,7 +61,7 @@ package struct Errno: Error, Hashable, Sendable {
 
 /// What `stat` says about a file, as far as the log cares.
 package struct FileStatus: Sendable, Hashable {
-    package enum Kind: Sendable, Hashable { case regular, directory, other }
+    package enum Kind: Sendable, Hashable { case regular, directory, symbolicLink, fifo, socket, other }
     package var kind: Kind
     package var size: Int64
     /// Device and inode: together they identify a file across names.

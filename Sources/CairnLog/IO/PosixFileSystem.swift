@@ -59,6 +59,17 @@ package struct PosixFileSystem: FileSystem {
         return FileStatus(st)
     }
 
+    package func linkStatus(atPath path: String) throws(Errno) -> FileStatus {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw Errno(errno) }
+        return FileStatus(st)
+    }
+
+    package func clearNonBlocking(_ handle: Int32) {
+        let status = fcntl(handle, F_GETFL)
+        if status >= 0 { _ = fcntl(handle, F_SETFL, status & ~O_NONBLOCK) }
+    }
+
     package func rename(_ from: String, to: String) throws(Errno) {
         guard Glibc.rename(from, to) == 0 else { throw Errno(errno) }
     }
@@ -75,7 +86,15 @@ package struct PosixFileSystem: FileSystem {
         guard let dir = opendir(path) else { throw Errno(errno) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns NULL both at the end and on an error; only errno tells them apart. A listing cut
+            // short by an error would look like a log with segments missing.
+            errno = 0
+            guard let entry = readdir(dir) else {
+                let code = errno
+                if code != 0 { throw Errno(code) }
+                break
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }
@@ -98,8 +117,17 @@ package struct PosixFileSystem: FileSystem {
 extension FileStatus {
     init(_ st: stat) {
         let type = st.st_mode & S_IFMT
+        let kind: Kind =
+            switch type {
+            case S_IFREG: .regular
+            case S_IFDIR: .directory
+            case S_IFLNK: .symbolicLink
+            case S_IFIFO: .fifo
+            case S_IFSOCK: .socket
+            default: .other
+            }
         self.init(
-            kind: type == S_IFREG ? .regular : type == S_IFDIR ? .directory : .other, size: Int64(st.st_size),
+            kind: kind, size: Int64(st.st_size),
             device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }

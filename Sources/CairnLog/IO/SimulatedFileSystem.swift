@@ -394,6 +394,13 @@ package final class SimulatedFileSystem: FileSystem {
         }
     }
 
+    package func linkStatus(atPath path: String) throws(Errno) -> FileStatus {
+        // The simulated disk has no links: lstat is stat.
+        try status(atPath: path)
+    }
+
+    package func clearNonBlocking(_ handle: Int32) {}
+
     package func rename(_ from: String, to: String) throws(Errno) {
         try state.withLock { s throws(Errno) in
             switch intercept(.rename, from, &s) {
