@@ -81,6 +81,8 @@ public final class WorkflowEngine: Service, Sendable {
             if let sync = commit.syncDuration { metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds) }
             userObserver?(commit)
         }
+        let sink = CommitSink()
+        logConfiguration = sink.installed(in: logConfiguration)
         let builder = ProjectionBuilder()
         let log = try await Log.open(at: directory, configuration: logConfiguration) { record in
             try builder.apply(record)
@@ -89,6 +91,7 @@ public final class WorkflowEngine: Service, Sendable {
         let engine = WorkflowEngine(
             directory: directory, configuration: configuration, log: log, registry: registry, projection: projection,
             metrics: metrics)
+        sink.engine = engine
         engine.logger.info(
             "workflow engine opened",
             metadata: [
