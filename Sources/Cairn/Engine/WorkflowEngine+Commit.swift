@@ -37,11 +37,17 @@ extension WorkflowEngine {
         events.map { $0.record() }
     }
 
+    /// The error a refused commit throws. When the log itself failed (rather than refusing these records, or being
+    /// closed), the engine stops: see ``logFailed(_:)``.
     @inline(never)
     private func logFailure(_ error: any Error, recording events: [Event]) -> WorkflowError {
-        WorkflowError(
+        let failure = WorkflowError(
             .logFailure, "the log could not record \(events.count) event(s): \(error)",
             workflowID: events.first?.workflowID, underlying: SendableError(error))
+        if let error = error as? LogError, ![.recordTooLarge, .emptyRecord, .closed].contains(error.code) {
+            logFailed(failure)
+        }
+        return failure
     }
 
     @inline(never)

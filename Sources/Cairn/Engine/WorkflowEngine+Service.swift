@@ -11,16 +11,26 @@ extension WorkflowEngine {
     /// sleeping or waiting, lets running steps finish for up to ``EngineConfiguration/shutdownGracePeriod``
     /// (then cancels them), records every outcome, syncs and closes the log. Unfinished workflows resume at the
     /// next start.
+    ///
+    /// When the log fails (a write or sync error poisons it, and every commit then throws `.logFailure`), the engine
+    /// shuts down as for a graceful shutdown and `run()` throws that failure, so that a `ServiceGroup` stops the
+    /// service; the log directory's lock is released either way.
     public func run() async throws {
-        let alreadyRunning = state.withLock { s -> Bool in
-            guard s.phase == .idle else { return true }
+        let refusal = state.withLock { s -> WorkflowError? in
+            guard s.phase == .idle else {
+                return s.logFailure ?? WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
+            }
             s.phase = .running
-            return false
+            return nil
         }
-        guard !alreadyRunning else {
-            throw WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
+        if let refusal { throw refusal }
+        do {
+            try await recover()
+        } catch {
+            beginShutdown()
+            try await closeLog()
+            throw error
         }
-        try await recover()
         let queued = state.withLock { s -> [String] in
             defer { s.queued = nil }
             return s.queued ?? []
@@ -47,7 +57,7 @@ extension WorkflowEngine {
             await self.waitUntilDrained()
             group.cancelAll()
         }
-        await closeLog()
+        try await closeLog()
     }
 
     /// Stops the engine as a graceful shutdown would, and waits until ``run()`` has returned. For code that runs
@@ -59,7 +69,7 @@ extension WorkflowEngine {
             return true
         }
         if neverRan {
-            await closeLog()
+            try? await closeLog()  // reported by closeLog; nobody runs the engine to see it thrown
         } else {
             beginShutdown()
             await stopped.wait()
@@ -174,17 +184,48 @@ extension WorkflowEngine {
         for execution in executions { execution.cancel() }
     }
 
-    private func closeLog() async {
+    /// Records the clean stop, closes the log (releasing the directory's lock, also when the stop could not be
+    /// recorded) and marks the engine stopped. Throws the log's failure: the first one the engine met while running,
+    /// or the one that kept the stop from being recorded or the log from closing.
+    private func closeLog() async throws {
+        var failure: (any Error)?
         if !state.withLock({ $0.crashed }) {
             do {
                 try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
+            } catch {
+                failure = error
+            }
+            do {
                 try await log?.close()
             } catch {
-                logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
+                failure = failure ?? WorkflowError(
+                    .logFailure, "the log could not be closed cleanly: \(error)", underlying: SendableError(error))
             }
         }
-        state.withLock { $0.phase = .stopped }
+        let first = state.withLock { s -> WorkflowError? in
+            s.phase = .stopped
+            return s.logFailure
+        }
+        if let failure {
+            logger.error("could not close the log cleanly", metadata: ["error": "\(failure)"])
+        }
         stopped.fire()
         logger.info("workflow engine stopped", metadata: ["directory": "\(directory)"])
+        if let error = first ?? failure { throw error }
+    }
+
+    /// The log refused a commit because it failed (not because of what was committed): nothing more can be recorded,
+    /// so the engine stops, and ``run()`` throws the first such failure.
+    func logFailed(_ failure: WorkflowError) {
+        let first = state.withLock { s -> Bool in
+            guard s.logFailure == nil else { return false }
+            s.logFailure = failure
+            return true
+        }
+        guard first else { return }
+        logger.critical(
+            "the log failed; the engine stops (unfinished workflows resume when it is opened again)",
+            metadata: ["error": "\(failure)"])
+        beginShutdown()
     }
 }

@@ -298,6 +298,8 @@ struct EngineState: ~Copyable {
     var phase = Phase.idle
     /// Set by `_crash()` (tests): the log was abandoned, nothing more is written.
     var crashed = false
+    /// The first failure of the log itself (poisoned by a failed write or sync): the engine stops, and `run()` throws it.
+    var logFailure: WorkflowError?
     /// IDs whose start is being written.
     var starting: Set<String> = []
     /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their
