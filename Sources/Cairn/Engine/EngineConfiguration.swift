@@ -30,6 +30,9 @@ public struct EngineConfiguration: Sendable {
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
     /// instead of resumed again. Default 100.
     public var maxRecoveryAttempts = 100
+    /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
+    /// holds at most 256 MiB. Tests make it small.
+    package var _recoveryRecordsPerCommit = 65_536
     /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:input:retry:timeout:file:line:_:)``).
     /// Default 8.
     public var blockingThreads = 8

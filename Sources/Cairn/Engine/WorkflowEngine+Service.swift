@@ -76,13 +76,24 @@ extension WorkflowEngine {
         }
     }
 
-    /// Resumes every unfinished workflow: registered ones by replay, the rest parked. Each resumption is recorded
-    /// first, so that one whose replay keeps crashing the process is parked after
-    /// ``EngineConfiguration/maxRecoveryAttempts``.
+    /// Resumes every unfinished workflow: registered ones by replay, the rest parked.
+    ///
+    /// A workflow that will run code of its own at once has a recovery attempt recorded first, so that one whose
+    /// run keeps crashing the process is parked after ``EngineConfiguration/maxRecoveryAttempts``. One whose main
+    /// body waits durably until a deadline still to come (a sleep, a receive or event read with a timeout) has none:
+    /// a process that died while it waited did not die of it, and a workflow sleeping through many unclean restarts
+    /// must not run out of attempts. (Its replay up to the wait runs its code again, but that code reached the wait
+    /// before; a replay that crashes is then not counted — the price of recording nothing per waiting workflow at
+    /// every restart.)
+    ///
+    /// The records go in commits of ``EngineConfiguration/_recoveryRecordsPerCommit``: one commit is one frame, and
+    /// a frame holds at most 256 MiB (some 3 million attempts).
     private func recover() async throws {
         let now = clock.now()
-        let (resume, park, unpark) = state.withLock { s -> ([String], [Event], [Event]) in
+        let maxAttempts = configuration.maxRecoveryAttempts
+        let (resume, charged, park, unpark) = state.withLock { s -> ([String], [(String, String)], [Event], [Event]) in
             var resume: [String] = []
+            var charged: [(String, String)] = []
             var park: [Event] = []
             var unpark: [Event] = []
             let startedHere = s.startedHere ?? []
@@ -96,31 +107,36 @@ extension WorkflowEngine {
                     continue
                 }
                 guard w.summary.status.isActive else { continue }
-                if registry[w.summary.name] != nil && w.recoveryAttempts >= configuration.maxRecoveryAttempts {
-                    let reason = "recovery was attempted \(w.recoveryAttempts) times without progress (did the process crash while replaying it?); fix the cause, then resume it"
+                let attempts = s.projection.recoveryAttempts(of: w)
+                if registry[w.summary.name] != nil && attempts >= maxAttempts {
+                    let reason = "recovery was attempted \(attempts) times without progress (did the process crash while running it?); fix the cause, then resume it"
                     park.append(Event(
                         kind: .workflowParked, workflowID: id, name: w.summary.name, time: now,
-                        number: UInt64(w.recoveryAttempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
+                        number: UInt64(attempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
                     continue
                 }
                 resume.append(id)
+                if w.waitingUntil <= now { charged.append((id, w.summary.name)) }
             }
-            return (resume.sorted(), park, unpark)
+            return (resume.sorted(), charged, park, unpark)
         }
-        var attempts = unpark + park
-        attempts += resume.compactMap { id in
-            state.withLock { s in
-                s.projection.workflows[id].map {
-                    Event(kind: .recoveryAttempted, workflowID: id, name: $0.summary.name, time: now)
-                }
-            }
-        }
-        try await commit(attempts)
         for event in park {
             logger.error("workflow parked: recovery failed too often", metadata: ["workflow": "\(event.workflowID)"])
         }
+        let chunk = max(1, configuration._recoveryRecordsPerCommit)
+        let decided = unpark + park
+        for start in stride(from: 0, to: decided.count, by: chunk) {
+            try await commit(Array(decided[start..<min(start + chunk, decided.count)]))
+        }
+        for start in stride(from: 0, to: charged.count, by: chunk) {
+            try await commit(charged[start..<min(start + chunk, charged.count)].map { id, name in
+                Event(kind: .recoveryAttempted, workflowID: id, name: name, time: now)
+            })
+        }
         if !resume.isEmpty {
-            logger.info("resuming unfinished workflows", metadata: ["count": "\(resume.count)"])
+            logger.info(
+                "resuming unfinished workflows",
+                metadata: ["count": "\(resume.count)", "attemptsRecorded": "\(charged.count)"])
         }
         for id in resume { schedule(id) }  // queued: run() schedules them
     }
