@@ -38,6 +38,12 @@ public struct LogConfiguration: Sendable {
     /// Where the log reports recovery actions (a truncated tail, a finished compaction) and I/O failures.
     public var logger: Logger = Logger(label: "cairn.log")
 
+    /// Called on the writer thread once per group commit, after its frames are written (and synced, as the policy
+    /// says) and before any of its appenders is resumed, with every append it acknowledges in LSN order. The engine
+    /// applies commits to its projection here, so that the projection it keeps live follows the log's order.
+    /// Keep it short: it delays the appenders and the next commit.
+    package var _acknowledge: (@Sendable (LogAcknowledgement) -> Void)?
+
     /// Failures the writer simulates instead of running a `pwrite` or `fdatasync` (tests only; nil in production).
     package var _faults: LogFaults?
     /// The file system every file operation of the log goes through: the real one, or a simulated disk in tests

@@ -61,6 +61,14 @@ extension Workload {
             summary: "WorkflowEngine.open of a log of n events (finished and unfinished workflows); events/s",
             run: ProjectionRebuild.run),
         Workload(
+            name: "limits-unfinished", defaultN: 3_000_000,
+            summary: "open and recover a log of n unfinished workflows (an attempt each); open_s, recover_s, peak_rss_mb",
+            run: LimitsBench.unfinished),
+        Workload(
+            name: "limits-restarts", defaultN: 100_000,
+            summary: "open a log of n unfinished workflows and --reps (1,000) clean stops vs one; open_s, open_one_stop_s, ratio",
+            run: LimitsBench.restarts),
+        Workload(
             name: "replay", defaultN: 20_000,
             summary: "record n workflows of 10 steps, then replay them all in strict mode; recorded operations/s",
             run: ReplayBench.run),

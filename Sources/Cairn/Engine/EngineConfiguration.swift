@@ -28,8 +28,13 @@ public struct EngineConfiguration: Sendable {
     /// more than ``maxPayloadSize``. Default 64 KiB.
     public var maxErrorMessageSize = 64 << 10
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
-    /// instead of resumed again. Default 100.
+    /// instead of resumed again. An attempt is counted only against a workflow that runs code of its own as soon as
+    /// it is resumed: not against one whose main body waits durably for a deadline still to come (a sleep, a receive
+    /// or event read with a timeout). Default 100.
     public var maxRecoveryAttempts = 100
+    /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
+    /// holds at most 256 MiB. Tests make it small.
+    package var _recoveryRecordsPerCommit = 65_536
     /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:input:retry:timeout:file:line:_:)``).
     /// Default 8.
     public var blockingThreads = 8

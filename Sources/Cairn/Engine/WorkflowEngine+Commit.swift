@@ -3,8 +3,13 @@ import CoreMetrics
 import CairnLog
 
 extension WorkflowEngine {
-    /// Appends events durably (one frame, one sync shared with every other committer) and applies them to the
-    /// projection, waking whoever waits on what they change.
+    /// Appends events durably (one frame, one sync shared with every other committer); returns once they are
+    /// applied to the projection, and whoever waits on what they change is woken.
+    ///
+    /// The log's writer applies each group commit to the projection, in LSN order, before it resumes the appenders
+    /// (``applyAcknowledged(_:)``): applied as the appenders' tasks happen to resume, two commits that decide the
+    /// same thing (two sends with one idempotency key) could be applied in the other order than the log holds them,
+    /// and the live projection would disagree with the one a restart rebuilds.
     ///
     /// Every operation of every workflow passes here: the synchronous parts are `@inline(never)` helpers, which
     /// keeps this frame (allocated from the caller's task) small.
@@ -12,15 +17,14 @@ extension WorkflowEngine {
         guard !events.isEmpty else { return }
         guard let log else { throw replayOnlyRefusal(events) }
         let started = ContinuousClock.now
-        let last: LSN
         let records = records(events)
         do {
             // The log's enqueue rather than its async append: one frame less for every operation of every workflow.
-            last = try await withUnsafeThrowingContinuation { log._enqueue(records, continuation: $0) }
+            _ = try await withUnsafeThrowingContinuation { log._enqueue(records, continuation: $0) }
         } catch {
             throw logFailure(error, recording: events)
         }
-        applyCommitted(records, at: LSN(last.rawValue - UInt64(records.count - 1)), started: started)
+        committed(records.count, started: started)
     }
 
     @inline(never)
@@ -33,47 +37,41 @@ extension WorkflowEngine {
         events.map { $0.record() }
     }
 
+    /// The error a refused commit throws. When the log itself failed (rather than refusing these records, or being
+    /// closed), the engine stops: see ``logFailed(_:)``.
     @inline(never)
     private func logFailure(_ error: any Error, recording events: [Event]) -> WorkflowError {
-        WorkflowError(
+        let failure = WorkflowError(
             .logFailure, "the log could not record \(events.count) event(s): \(error)",
             workflowID: events.first?.workflowID, underlying: SendableError(error))
+        if let error = error as? LogError, ![.recordTooLarge, .emptyRecord, .closed].contains(error.code) {
+            logFailed(failure)
+        }
+        return failure
     }
 
-    /// Applies durable records to the projection (the first at `lsn`, the rest after it): the exact bytes just
-    /// written, so the projection kept live and the one rebuilt from the log cannot disagree. Fires the signals of
-    /// the waiters they concern.
     @inline(never)
-    private func applyCommitted(_ records: [LogRecord], at lsn: LSN, started: ContinuousClock.Instant) {
+    private func committed(_ count: Int, started: ContinuousClock.Instant) {
         metrics.commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-        metrics.commitBatch.record(records.count)
-        // Every workflow's every commit takes the engine's lock here: the envelopes of the usual commits (one
-        // outcome, or the last outcome with the completion) are checked before it is taken, not while it is held.
-        let signals: [Signal]
-        switch records.count {
-        case 1:
-            signals = records[0].payload.withUnsafeBytes { first in
-                let a = EventEnvelope(written: records[0], lsn: lsn, bytes: first)
-                return state.withLock { s in s.apply(a) }
-            }
-        case 2:
-            signals = records[0].payload.withUnsafeBytes { first in
-                records[1].payload.withUnsafeBytes { second in
-                    let a = EventEnvelope(written: records[0], lsn: lsn, bytes: first)
-                    let b = EventEnvelope(written: records[1], lsn: lsn.next, bytes: second)
-                    return state.withLock { s in s.apply(a, then: b) }
-                }
-            }
-        default:
-            signals = state.withLock { s in
-                var signals: [Signal] = []
-                var lsn = lsn
+        metrics.commitBatch.record(count)
+    }
+
+    /// Applies a group commit to the projection — the exact bytes just written, in LSN order, under one acquisition
+    /// of the engine's lock — and fires the signals of the waiters they concern. Runs on the log's writer thread,
+    /// before the appenders resume (``LogConfiguration/_acknowledge``).
+    func applyAcknowledged(_ acknowledgement: LogAcknowledgement) {
+        let signals = state.withLock { s in
+            var signals: [Signal] = []
+            acknowledgement.forEach { records, first in
+                var lsn = first
                 for record in records {
-                    s.wake(s.projection.apply(record, lsn: lsn), into: &signals)
+                    record.payload.withUnsafeBytes { bytes in
+                        s.wake(s.projection.apply(EventEnvelope(written: record, lsn: lsn, bytes: bytes)), into: &signals)
+                    }
                     lsn = lsn.next
                 }
-                return signals
             }
+            return signals
         }
         for signal in signals { signal.fire() }
     }
@@ -168,15 +166,6 @@ extension WorkflowEngine {
 }
 
 extension EngineState {
-    /// Applies a checked envelope (and a second one after it) to the projection; returns the signals of the
-    /// waiters they wake.
-    mutating func apply(_ first: EventEnvelope, then second: EventEnvelope? = nil) -> [Signal] {
-        var signals: [Signal] = []
-        wake(projection.apply(first), into: &signals)
-        if let second { wake(projection.apply(second), into: &signals) }
-        return signals
-    }
-
     /// Takes the waiters an applied event lets proceed.
     mutating func wake(_ wakeup: Projection.Wakeup?, into signals: inout [Signal]) {
         switch wakeup {
@@ -187,5 +176,23 @@ extension EngineState {
         case nil:
             break
         }
+    }
+}
+
+/// Where the log's writer hands each group commit to the engine (``WorkflowEngine/applyAcknowledged(_:)``). Made
+/// before the log opens, since the log's configuration carries the hook; the engine is set once it exists.
+///
+/// Weak, so that the engine → log → configuration → hook chain does not keep the engine alive.
+final class CommitSink: @unchecked Sendable {
+    // @unchecked: `engine` is set once, in `WorkflowEngine.open`, before the engine is returned and so before anything
+    // is appended; the writer thread reads it only while handling an append, which it took from the log's queue under
+    // the queue's mutex after the append was queued — after the assignment.
+    weak var engine: WorkflowEngine?
+
+    /// A log configuration that applies each acknowledged group commit to this sink's engine.
+    func installed(in configuration: LogConfiguration) -> LogConfiguration {
+        var configuration = configuration
+        configuration._acknowledge = { [self] acknowledgement in engine?.applyAcknowledged(acknowledgement) }
+        return configuration
     }
 }

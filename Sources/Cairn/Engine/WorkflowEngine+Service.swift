@@ -11,16 +11,26 @@ extension WorkflowEngine {
     /// sleeping or waiting, lets running steps finish for up to ``EngineConfiguration/shutdownGracePeriod``
     /// (then cancels them), records every outcome, syncs and closes the log. Unfinished workflows resume at the
     /// next start.
+    ///
+    /// When the log fails (a write or sync error poisons it, and every commit then throws `.logFailure`), the engine
+    /// shuts down as for a graceful shutdown and `run()` throws that failure, so that a `ServiceGroup` stops the
+    /// service; the log directory's lock is released either way.
     public func run() async throws {
-        let alreadyRunning = state.withLock { s -> Bool in
-            guard s.phase == .idle else { return true }
+        let refusal = state.withLock { s -> WorkflowError? in
+            guard s.phase == .idle else {
+                return s.logFailure ?? WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
+            }
             s.phase = .running
-            return false
+            return nil
         }
-        guard !alreadyRunning else {
-            throw WorkflowError(.invalidState, "run() was already called on this engine, or it was shut down")
+        if let refusal { throw refusal }
+        do {
+            try await recover()
+        } catch {
+            beginShutdown()
+            try await closeLog()
+            throw error
         }
-        try await recover()
         let queued = state.withLock { s -> [String] in
             defer { s.queued = nil }
             return s.queued ?? []
@@ -47,7 +57,7 @@ extension WorkflowEngine {
             await self.waitUntilDrained()
             group.cancelAll()
         }
-        await closeLog()
+        try await closeLog()
     }
 
     /// Stops the engine as a graceful shutdown would, and waits until ``run()`` has returned. For code that runs
@@ -59,20 +69,31 @@ extension WorkflowEngine {
             return true
         }
         if neverRan {
-            await closeLog()
+            try? await closeLog()  // reported by closeLog; nobody runs the engine to see it thrown
         } else {
             beginShutdown()
             await stopped.wait()
         }
     }
 
-    /// Resumes every unfinished workflow: registered ones by replay, the rest parked. Each resumption is recorded
-    /// first, so that one whose replay keeps crashing the process is parked after
-    /// ``EngineConfiguration/maxRecoveryAttempts``.
+    /// Resumes every unfinished workflow: registered ones by replay, the rest parked.
+    ///
+    /// A workflow that will run code of its own at once has a recovery attempt recorded first, so that one whose
+    /// run keeps crashing the process is parked after ``EngineConfiguration/maxRecoveryAttempts``. One whose main
+    /// body waits durably until a deadline still to come (a sleep, a receive or event read with a timeout) has none:
+    /// a process that died while it waited did not die of it, and a workflow sleeping through many unclean restarts
+    /// must not run out of attempts. (Its replay up to the wait runs its code again, but that code reached the wait
+    /// before; a replay that crashes is then not counted — the price of recording nothing per waiting workflow at
+    /// every restart.)
+    ///
+    /// The records go in commits of ``EngineConfiguration/_recoveryRecordsPerCommit``: one commit is one frame, and
+    /// a frame holds at most 256 MiB (some 3 million attempts).
     private func recover() async throws {
         let now = clock.now()
-        let (resume, park, unpark) = state.withLock { s -> ([String], [Event], [Event]) in
+        let maxAttempts = configuration.maxRecoveryAttempts
+        let (resume, charged, park, unpark) = state.withLock { s -> ([String], [(String, String)], [Event], [Event]) in
             var resume: [String] = []
+            var charged: [(String, String)] = []
             var park: [Event] = []
             var unpark: [Event] = []
             let startedHere = s.startedHere ?? []
@@ -86,31 +107,36 @@ extension WorkflowEngine {
                     continue
                 }
                 guard w.summary.status.isActive else { continue }
-                if registry[w.summary.name] != nil && w.recoveryAttempts >= configuration.maxRecoveryAttempts {
-                    let reason = "recovery was attempted \(w.recoveryAttempts) times without progress (did the process crash while replaying it?); fix the cause, then resume it"
+                let attempts = s.projection.recoveryAttempts(of: w)
+                if registry[w.summary.name] != nil && attempts >= maxAttempts {
+                    let reason = "recovery was attempted \(attempts) times without progress (did the process crash while running it?); fix the cause, then resume it"
                     park.append(Event(
                         kind: .workflowParked, workflowID: id, name: w.summary.name, time: now,
-                        number: UInt64(w.recoveryAttempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
+                        number: UInt64(attempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
                     continue
                 }
                 resume.append(id)
+                if w.waitingUntil <= now { charged.append((id, w.summary.name)) }
             }
-            return (resume.sorted(), park, unpark)
+            return (resume.sorted(), charged, park, unpark)
         }
-        var attempts = unpark + park
-        attempts += resume.compactMap { id in
-            state.withLock { s in
-                s.projection.workflows[id].map {
-                    Event(kind: .recoveryAttempted, workflowID: id, name: $0.summary.name, time: now)
-                }
-            }
-        }
-        try await commit(attempts)
         for event in park {
             logger.error("workflow parked: recovery failed too often", metadata: ["workflow": "\(event.workflowID)"])
         }
+        let chunk = max(1, configuration._recoveryRecordsPerCommit)
+        let decided = unpark + park
+        for start in stride(from: 0, to: decided.count, by: chunk) {
+            try await commit(Array(decided[start..<min(start + chunk, decided.count)]))
+        }
+        for start in stride(from: 0, to: charged.count, by: chunk) {
+            try await commit(charged[start..<min(start + chunk, charged.count)].map { id, name in
+                Event(kind: .recoveryAttempted, workflowID: id, name: name, time: now)
+            })
+        }
         if !resume.isEmpty {
-            logger.info("resuming unfinished workflows", metadata: ["count": "\(resume.count)"])
+            logger.info(
+                "resuming unfinished workflows",
+                metadata: ["count": "\(resume.count)", "attemptsRecorded": "\(charged.count)"])
         }
         for id in resume { schedule(id) }  // queued: run() schedules them
     }
@@ -174,17 +200,48 @@ extension WorkflowEngine {
         for execution in executions { execution.cancel() }
     }
 
-    private func closeLog() async {
+    /// Records the clean stop, closes the log (releasing the directory's lock, also when the stop could not be
+    /// recorded) and marks the engine stopped. Throws the log's failure: the first one the engine met while running,
+    /// or the one that kept the stop from being recorded or the log from closing.
+    private func closeLog() async throws {
+        var failure: (any Error)?
         if !state.withLock({ $0.crashed }) {
             do {
                 try await commit([Event(kind: .engineStopped, workflowID: "", name: "", time: clock.now())])
+            } catch {
+                failure = error
+            }
+            do {
                 try await log?.close()
             } catch {
-                logger.error("could not close the log cleanly", metadata: ["error": "\(error)"])
+                failure = failure ?? WorkflowError(
+                    .logFailure, "the log could not be closed cleanly: \(error)", underlying: SendableError(error))
             }
         }
-        state.withLock { $0.phase = .stopped }
+        let first = state.withLock { s -> WorkflowError? in
+            s.phase = .stopped
+            return s.logFailure
+        }
+        if let failure {
+            logger.error("could not close the log cleanly", metadata: ["error": "\(failure)"])
+        }
         stopped.fire()
         logger.info("workflow engine stopped", metadata: ["directory": "\(directory)"])
+        if let error = first ?? failure { throw error }
+    }
+
+    /// The log refused a commit because it failed (not because of what was committed): nothing more can be recorded,
+    /// so the engine stops, and ``run()`` throws the first such failure.
+    func logFailed(_ failure: WorkflowError) {
+        let first = state.withLock { s -> Bool in
+            guard s.logFailure == nil else { return false }
+            s.logFailure = failure
+            return true
+        }
+        guard first else { return }
+        logger.critical(
+            "the log failed; the engine stops (unfinished workflows resume when it is opened again)",
+            metadata: ["error": "\(failure)"])
+        beginShutdown()
     }
 }

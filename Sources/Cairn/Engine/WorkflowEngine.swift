@@ -81,6 +81,8 @@ public final class WorkflowEngine: Service, Sendable {
             if let sync = commit.syncDuration { metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds) }
             userObserver?(commit)
         }
+        let sink = CommitSink()
+        logConfiguration = sink.installed(in: logConfiguration)
         let builder = ProjectionBuilder()
         let log = try await Log.open(at: directory, configuration: logConfiguration) { record in
             try builder.apply(record)
@@ -89,6 +91,7 @@ public final class WorkflowEngine: Service, Sendable {
         let engine = WorkflowEngine(
             directory: directory, configuration: configuration, log: log, registry: registry, projection: projection,
             metrics: metrics)
+        sink.engine = engine
         engine.logger.info(
             "workflow engine opened",
             metadata: [
@@ -295,6 +298,8 @@ struct EngineState: ~Copyable {
     var phase = Phase.idle
     /// Set by `_crash()` (tests): the log was abandoned, nothing more is written.
     var crashed = false
+    /// The first failure of the log itself (poisoned by a failed write or sync): the engine stops, and `run()` throws it.
+    var logFailure: WorkflowError?
     /// IDs whose start is being written.
     var starting: Set<String> = []
     /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their

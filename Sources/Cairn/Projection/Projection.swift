@@ -21,8 +21,15 @@ struct Projection {
         var records = HistoryRecords()
         /// The output of a completed workflow.
         var output: [UInt8]?
-        /// Recovery attempts since the workflow last made progress or the engine last stopped cleanly.
-        var recoveryAttempts = 0
+        /// Recovery attempts since the workflow last made progress, counted in stop epoch ``attemptsEpoch``: a clean
+        /// stop (a later epoch) makes them 0 without visiting every workflow. Read them with
+        /// ``Projection/recoveryAttempts(of:)``.
+        var recoveryAttempts: Int32 = 0
+        var attemptsEpoch: UInt32 = 0
+        /// When the workflow's history ends in a durable wait of its main body with a deadline (a sleep, a receive or
+        /// event read with a timeout), that deadline (ns since 1970); `Int64.min` otherwise. Until it passes, the
+        /// workflow runs no code of its own: recovery does not count an attempt against it.
+        var waitingUntil = Int64.min
         var parentPosition: Position?
 
         /// The recorded operations by position, **decoded from ``records`` on every read**: read it once per run
@@ -64,6 +71,8 @@ struct Projection {
     var idempotencyKeys: Set<Key> = []
     var eventCount = 0
     var lastLSN: LSN?
+    /// Clean stops (``EventKind/engineStopped``) seen: recovery attempts counted in an earlier epoch are void.
+    var stopEpoch: UInt32 = 0
     /// Keep the histories of finished workflows too (the determinism checker replays them; the engine does not).
     var keepsFinishedHistories = false
     /// Workflow names seen lately: a workflow's start reuses the string instead of making one per workflow.
@@ -130,7 +139,11 @@ struct Projection {
         case .workflowForked:
             return nil
         case .recoveryAttempted:
-            withWorkflow(event) { $0.recoveryAttempts += 1 }
+            let epoch = stopEpoch
+            withWorkflow(event) { w in
+                if w.attemptsEpoch != epoch { (w.recoveryAttempts, w.attemptsEpoch) = (0, epoch) }
+                w.recoveryAttempts &+= 1
+            }
             return nil
         case .workflowSummary:
             // Written by compaction for a finished workflow whose history it drops; a no-op while that history is
@@ -140,9 +153,9 @@ struct Projection {
             restore(restored)
             return .workflow(decoded.workflowID)
         case .engineStopped:
-            for index in workflows.indices where workflows[at: index].recoveryAttempts > 0 {
-                workflows[at: index].recoveryAttempts = 0
-            }
+            // Every count starts afresh: a new epoch voids them all at once (one stop per restart, each once a loop
+            // over every workflow, made opening cost restarts × workflows).
+            stopEpoch &+= 1
             return nil
         case .messageSent:
             var wake: Wakeup?
@@ -180,6 +193,11 @@ struct Projection {
             record(event)
         }
         return nil
+    }
+
+    /// Recovery attempts counted against `workflow` since it last made progress or the engine last stopped cleanly.
+    func recoveryAttempts(of workflow: Workflow) -> Int {
+        workflow.attemptsEpoch == stopEpoch ? Int(workflow.recoveryAttempts) : 0
     }
 
     /// What an applied event may let proceed.
@@ -220,11 +238,23 @@ struct Projection {
     private mutating func record(_ event: EventEnvelope) {
         guard event.peek.position != nil else { return }
         let keepsHistory = keepsFinishedHistories
+        let waitingUntil = Self.waitDeadline(event)
         withWorkflow(event) { w in
             guard keepsHistory || !w.summary.status.isFinished else { return }
             w.recoveryAttempts = 0
+            w.waitingUntil = waitingUntil
             if w.records.append(event) { w.summary.historyCount += 1 }
         }
+    }
+
+    /// The deadline of a durable wait of a workflow's main body that `event` begins (a sleep, or a receive or event
+    /// read with a timeout); `Int64.min` for any other operation. A wait inside a parallel branch does not count:
+    /// other branches may be running code.
+    private static func waitDeadline(_ event: EventEnvelope) -> Int64 {
+        guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return .min }
+        let decoded = event.decoded()
+        guard decoded.position?.depth == 1, let deadline = decoded.deadline else { return .min }
+        return deadline
     }
 }
 

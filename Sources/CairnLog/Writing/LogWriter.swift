@@ -246,6 +246,9 @@ package final class LogWriter: @unchecked Sendable {
             return
         }
         state.commit(end: writeOffset, lastLSN: lastLSNs.last!)
+        // In LSN order and before any appender runs on: what the layer above derives from the records (the
+        // engine's projection) follows the log's order, not the order in which the appenders' tasks resume.
+        configuration._acknowledge?(LogAcknowledgement(batch: batch, lastLSNs: lastLSNs))
         for (p, lsn) in zip(batch, lastLSNs) { p.continuation.resume(returning: lsn) }
         if let observer = configuration.commitObserver {
             let records = batch.reduce(0) { $0 + $1.records.count }

@@ -1,0 +1,130 @@
+import Cairn
+import CairnLog
+import Foundation
+import Synchronization
+import Testing
+
+/// Waits for one message on "m" (no timeout), and returns it.
+private struct WaitsForMessage: Workflow {
+    static let name = "test-waits-for-message"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> String {
+        try await context.receive(String.self, topic: "m") ?? "<timeout>"
+    }
+}
+
+/// Records the number of records of each commit the log makes.
+private final class CommitSizes: Sendable {
+    private let sizes = Mutex<[Int]>([])
+    var all: [Int] { sizes.withLock { $0 } }
+    func reset() { sizes.withLock { $0 = [] } }
+    var observer: @Sendable (LogCommit) -> Void { { [self] commit in sizes.withLock { $0.append(commit.records) } } }
+}
+
+@Suite("Recovery attempts count only workflows that were running code")
+struct RecoveryAttemptTests {
+    @Test("a workflow sleeping through more unclean restarts than maxRecoveryAttempts is not parked, and finishes right")
+    func sleeperSurvivesCrashes() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 2
+            let wake = clock.now() + Duration.seconds(3600).nanos
+
+            let first = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+            _ = try await first.engine.start(Sleeper.self, input: ProbeInput(probe: probe.key, n: 3600), id: "sleepy")
+            try await clock.waitForSleeper(until: wake)
+            try await first.crash()
+
+            // Each restart replays it into its sleep, and the process dies while it sleeps.
+            for restart in 1...5 {
+                let running = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+                try await clock.waitForSleeper(until: wake)
+                #expect(running.engine.summary(of: "sleepy")?.status == .running, "restart \(restart)")
+                try await running.crash()
+            }
+
+            let last = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+            try await clock.waitForSleeper(until: wake)
+            #expect(last.engine.summary(of: "sleepy")?.status == .running)
+            clock.advance(to: wake)
+            _ = try await result(last.engine.handle(for: "sleepy", output: Int.self))
+            #expect(probe.count("after-sleep") == 1)
+            #expect(last.engine.summary(of: "sleepy")?.status == .completed)
+            try await last.shutdown()
+        }
+    }
+
+    @Test("a workflow whose sleep is over when the process dies is running code: it is still counted and parked")
+    func expiredSleepIsCounted() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            probe.close("after-sleep")
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 2
+            let wake = clock.now() + Duration.seconds(1).nanos
+
+            let first = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+            _ = try await first.engine.start(Sleeper.self, input: ProbeInput(probe: probe.key, n: 1), id: "woken")
+            try await clock.waitForSleeper(until: wake)
+            clock.advance(to: wake)
+            try await probe.waitForArrival("after-sleep", count: 1)
+            try await first.crash()
+            for attempt in 1...2 {
+                let running = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+                try await probe.waitForArrival("after-sleep", count: 1 + attempt)
+                try await running.crash()
+            }
+            let last = try await RunningEngine.start(dir, [Sleeper.self], configuration: configuration)
+            try await waitForStatus(last.engine, "woken", .parked)
+            #expect(probe.arrivals("after-sleep") == 3)
+            try await last.shutdown()
+        }
+    }
+
+    @Test("recovery writes its attempts in bounded commits: every workflow gets exactly one")
+    func attemptsAreChunked() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            let sizes = CommitSizes()
+            var configuration = testConfiguration()
+            configuration._recoveryRecordsPerCommit = 7
+            configuration.log.commitObserver = sizes.observer
+            let count = 300
+            let first = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            for i in 0..<count {
+                _ = try await first.engine.start(WaitsForMessage.self, input: ProbeInput(probe: probe.key), id: "w\(i)")
+            }
+            try await first.crash()
+
+            sizes.reset()
+            let second = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            try await eventually("every workflow resumed") {
+                (0..<count).allSatisfy { second.engine.summary(of: "w\($0)")?.status == .running }
+            }
+            #expect(sizes.all.count >= count / 7, "\(sizes.all)")
+            #expect(sizes.all.allSatisfy { $0 <= 7 }, "\(sizes.all)")
+            for i in 0..<count { try await second.engine.send("m\(i)", to: "w\(i)", topic: "m") }
+            for i in 0..<count {
+                #expect(try await result(second.engine.handle(for: "w\(i)", output: String.self)) == "m\(i)")
+            }
+            try await second.shutdown()
+
+            var attempts: [String: Int] = [:]
+            let log = try Log.openBlocking(at: dir)
+            _ = try log.scan { record in
+                if record.tag == EventKind.recoveryAttempted.rawValue {
+                    let event = try Event(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
+                    attempts[event.workflowID, default: 0] += 1
+                }
+                return true
+            }
+            try await log.close()
+            #expect(attempts.count == count)
+            #expect(attempts.values.allSatisfy { $0 == 1 })
+        }
+    }
+}
