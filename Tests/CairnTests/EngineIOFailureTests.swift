@@ -170,22 +170,12 @@ struct IOFailureSteps: Workflow {
                 let disk = SimulatedFileSystem()
                 disk.failCall(call, number: n, with: injection)
                 let context = "engine, \(call) #\(n) of \(count): \(injection)"
-                // A poisoned log leaves results waiting (the known issue below): a short deadline keeps that cheap.
-                let fails = if case .fail = injection { true } else { false }
-                let poisons = fails && (call == .write || call == .syncData)
-                let outcome = await Self.workload(on: disk, resultDeadline: poisons ? 2 : 10)
+                let outcome = await Self.workload(on: disk, resultDeadline: 10)
                 guard disk.injectedFaults.count == 1 else { continue }
                 injected["\(injection)", default: 0] += 1
                 for other in outcome.otherErrors { Issue.record("\(context): neither a LogError nor a WorkflowError: \(other)") }
-                if poisons {
-                    // A failed commit poisons the log; the engine leaves the workflows' results waiting forever
-                    // (issue 9 item 4: the engine must react to a poisoned log).
-                    withKnownIssue("issue 9 item 4: result() waits forever on a poisoned log", isIntermittent: true) {
-                        for hang in outcome.hangs { Issue.record("\(context): \(hang) hung") }
-                    }
-                } else {
-                    for hang in outcome.hangs { Issue.record("\(context): \(hang) hung") }
-                }
+                // A failed commit poisons the log and stops the engine: a result still awaited then throws.
+                for hang in outcome.hangs { Issue.record("\(context): \(hang) hung") }
                 for error in outcome.errors where !(error is LogError) && !(error is WorkflowError) {
                     Issue.record("\(context): neither a LogError nor a WorkflowError: \(error)")
                 }

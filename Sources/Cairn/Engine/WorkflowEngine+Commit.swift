@@ -141,6 +141,7 @@ extension WorkflowEngine {
             switch settled(id) {
             case .settled(let summary): return summary
             case .wait(let signal): _ = try await wait(for: signal, until: nil, interrupt: interrupt)
+            case .stopped(let error): throw error
             }
         }
     }
@@ -148,16 +149,29 @@ extension WorkflowEngine {
     enum Settled {
         case settled(WorkflowSummary?)
         case wait(Signal)
+        /// The workflow is unfinished and this engine has stopped: nothing more will happen to it here.
+        case stopped(WorkflowError)
     }
 
     /// Workflow `id`'s summary if it is settled (or nil in it when there is no such workflow); otherwise a signal
-    /// fired when its status changes.
+    /// fired when its status changes, or the reason it cannot change any more (the engine has stopped).
     @inline(never)
     func settled(_ id: String) -> Settled {
         state.withLock { s in
             guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
             let summary = s.projection.workflows[at: index].summary
             if !summary.status.isActive { return .settled(summary) }
+            if s.phase == .stopped {
+                return .stopped(s.logFailure.map { failure in
+                    WorkflowError(
+                        .logFailure,
+                        "the engine stopped before the workflow finished, because its log failed (\(failure.message)); it resumes when the log is opened again",
+                        workflowID: id, underlying: failure)
+                } ?? WorkflowError(
+                    .shuttingDown,
+                    "the engine stopped before the workflow finished; it resumes when the log is opened again",
+                    workflowID: id))
+            }
             let signal = Signal()
             s.workflowWaiters[id, default: []].append(signal)
             return .wait(signal)

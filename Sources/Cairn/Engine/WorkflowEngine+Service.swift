@@ -218,10 +218,13 @@ extension WorkflowEngine {
                     .logFailure, "the log could not be closed cleanly: \(error)", underlying: SendableError(error))
             }
         }
-        let first = state.withLock { s -> WorkflowError? in
+        let (first, waiters) = state.withLock { s -> (WorkflowError?, [Signal]) in
             s.phase = .stopped
-            return s.logFailure
+            // Whoever awaits a workflow's end (a handle's result) learns that it will not come from this engine.
+            defer { s.workflowWaiters.removeAll() }
+            return (s.logFailure, s.workflowWaiters.values.flatMap { $0 })
         }
+        for waiter in waiters { waiter.fire() }
         if let failure {
             logger.error("could not close the log cleanly", metadata: ["error": "\(failure)"])
         }

@@ -7,7 +7,9 @@ public struct WorkflowHandle<Output: Codable & Sendable>: Sendable {
 
     /// Waits for the workflow to finish and returns its result.
     /// - Throws: ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
-    ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`.
+    ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`; `.shuttingDown` (or
+    ///   `.logFailure`, when its log failed) when the engine stopped before the workflow finished — it resumes
+    ///   when the log is opened again.
     public func result() async throws -> Output {
         while true {
             switch try poll() {
@@ -29,6 +31,7 @@ public struct WorkflowHandle<Output: Codable & Sendable>: Sendable {
         switch engine.settled(id) {
         case .wait(let signal): return .wait(signal)
         case .settled(let summary): return .settled(try outcome(of: summary))
+        case .stopped(let error): throw error
         }
     }
 
