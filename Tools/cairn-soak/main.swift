@@ -60,7 +60,7 @@ struct Options {
             switch argument {
             case "--long":
                 kills = 1000
-                workflows = 5000
+                workflows = 500
             case "--kills": kills = try number(argument)
             case "--workflows": workflows = max(1, try number(argument))
             case "--steps": steps = max(1, try number(argument))
@@ -82,7 +82,8 @@ struct UsageError: Error {
 /// What the lives said, in order, and the rules their lines must keep.
 struct Ledger {
     var started: Set<String> = []
-    var sent = 0
+    var sends = 0
+    var sent: Set<String> = []
     var lastRan: [String: [Int: Int]] = [:]
     var acked: [String: [Int: Int]] = [:]
     var results: [String: String] = [:]
@@ -102,8 +103,9 @@ struct Ledger {
         switch parts.first {
         case "started"? where parts.count == 2:
             started.insert(parts[1])
-        case "sent"?:
-            sent += 1
+        case "sent"? where parts.count == 3:
+            sends += 1
+            sent.insert(parts[1] + "/" + parts[2])
         case "ran"? where parts.count == 4:
             guard let k = Int(parts[2]), let value = Int(parts[3]) else { return violation("unreadable") }
             let id = parts[1]
@@ -154,13 +156,13 @@ final class Life {
     let process = Process()
     let output: String
 
-    init(_ options: Options, directory: String, count: Int, life: Int) throws {
+    init(_ options: Options, directory: String, first: Int, count: Int, life: Int) throws {
         output = "\(directory)-lives/life-\(life).out"
         let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
         guard fd >= 0 else { throw UsageError(message: "cannot create \(output): errno \(errno)") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         process.executableURL = URL(fileURLWithPath: options.testhost)
-        process.arguments = ["engine-soak", directory, "\(count)", "\(options.steps)", "\(options.messages)"]
+        process.arguments = ["engine-soak", directory, "\(first)", "\(count)", "\(options.steps)", "\(options.messages)"]
         process.standardOutput = handle
         process.standardError = FileHandle.standardError
         try process.run()
@@ -195,6 +197,7 @@ func run(_ options: Options) async throws -> Bool {
     var random = SeededGenerator(state: options.seed)
     var ledger = Ledger(steps: options.steps, messages: options.messages)
     var count = options.workflows
+    var first = 0
     let started = ContinuousClock.now
     print("cairn-soak: seed \(options.seed), \(options.kills) kills, directory \(directory)")
 
@@ -207,7 +210,9 @@ func run(_ options: Options) async throws -> Bool {
     }
 
     for number in 0..<options.kills {
-        let life = try Life(options, directory: directory, count: count, life: number)
+        // Workflows before the first without a result are done: a life starts at that one.
+        while ledger.results["w-\(first)"] != nil { first += 1 }
+        let life = try Life(options, directory: directory, first: first, count: count, life: number)
         if Int.random(in: 0..<5, using: &random) == 0 {
             // Sometimes while it opens and recovers.
             usleep(UInt32.random(in: 0..<100_000, using: &random))
@@ -224,7 +229,8 @@ func run(_ options: Options) async throws -> Bool {
             print("cairn-soak: \(number + 1) kills, \(ledger.results.count) workflows done, \(ContinuousClock.now - started)")
         }
     }
-    let last = try Life(options, directory: directory, count: count, life: options.kills)
+    while ledger.results["w-\(first)"] != nil { first += 1 }
+    let last = try Life(options, directory: directory, first: first, count: count, life: options.kills)
     let finished = last.wait(for: .seconds(600)) { $0.contains("all done\n") }
     last.kill()
     feed(last, options.kills)
@@ -241,7 +247,7 @@ func run(_ options: Options) async throws -> Bool {
     if completed != count { ledger.violations.append("the reopened engine lists \(completed) completed workflows of \(count)") }
 
     print(
-        "cairn-soak: \(options.kills) kills, \(count) workflows (\(ledger.started.count) starts acknowledged), \(ledger.stepRuns) step runs, \(ledger.acked.values.reduce(0) { $0 + $1.count }) step results acknowledged by the next step, \(ledger.sent) sends acknowledged, \(count * options.messages) messages delivered once each, in \(ContinuousClock.now - started)"
+        "cairn-soak: \(options.kills) kills, \(count) workflows (\(ledger.started.count) starts acknowledged), \(ledger.stepRuns) step runs, \(ledger.acked.values.reduce(0) { $0 + $1.count }) step results acknowledged by the next step, \(ledger.sent.count) messages sent (\(ledger.sends) sends with their keys acknowledged), \(count * options.messages) messages delivered once each, in \(ContinuousClock.now - started)"
     )
     if ledger.violations.isEmpty {
         print("cairn-soak: no losses, no step run after its acknowledgement, every message delivered exactly once")

@@ -8,9 +8,9 @@
 //       never returns. Prints "started" once every start is durable, "all done" when every workflow finished, then
 //       waits to be killed.
 //
-//   cairn-testhost engine-soak DIR COUNT STEPS MESSAGES [WINDOW]
+//   cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]
 //       The kill soak's child (Tools/cairn-soak): opens a workflow engine on DIR (durability .always) and works
-//       through workflows w-0 ... w-(COUNT-1) of `soak-worker`, at most WINDOW (default 32) at a time: starts each
+//       through workflows w-FIRST ... w-(COUNT-1) of `soak-worker` (those before FIRST are done), at most WINDOW (default 32) at a time: starts each
 //       (idempotent), sends it MESSAGES messages "w-I/J" with idempotency key "w-I/J" (all of them again in every
 //       life: a repeated key is never delivered twice), and awaits its result. Each acknowledgement is one line,
 //       written with one write(2): "opened", "started ID", "sent ID J", "ran ID K VALUE" (step K's body, about to
@@ -100,13 +100,13 @@ struct SoakWorker: Workflow {
 
 /// The soak child: works through COUNT workflows, WINDOW at a time, acknowledging everything on stdout.
 func soakMain(_ arguments: [String]) async -> Never {
-    guard arguments.count >= 6, let count = Int(arguments[3]), let steps = Int(arguments[4]),
-        let messages = Int(arguments[5]), steps >= 1
+    guard arguments.count >= 7, let first = Int(arguments[3]), let count = Int(arguments[4]),
+        let steps = Int(arguments[5]), let messages = Int(arguments[6]), steps >= 1, first >= 0
     else {
-        FileHandle.standardError.write(Data("usage: cairn-testhost engine-soak DIR COUNT STEPS MESSAGES [WINDOW]\n".utf8))
+        FileHandle.standardError.write(Data("usage: cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]\n".utf8))
         exit(2)
     }
-    let window = arguments.count >= 7 ? max(1, Int(arguments[6]) ?? 32) : 32
+    let window = arguments.count >= 8 ? max(1, Int(arguments[7]) ?? 32) : 32
     do {
         var configuration = EngineConfiguration()
         configuration.log.durability = .always
@@ -117,8 +117,8 @@ func soakMain(_ arguments: [String]) async -> Never {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             try await withThrowingTaskGroup(of: Void.self) { workers in
-                for i in 0..<count {
-                    if i >= window { try await workers.next() }
+                for i in first..<max(first, count) {
+                    if i - first >= window { try await workers.next() }
                     workers.addTask {
                         let id = "w-\(i)"
                         let handle = try await engine.start(
@@ -152,7 +152,7 @@ func soakMain(_ arguments: [String]) async -> Never {
 func engineMain(_ arguments: [String]) async -> Never {
     func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR COUNT STEPS MESSAGES [WINDOW]\n".utf8))
+            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]\n".utf8))
         exit(2)
     }
     if arguments[1] == "engine-soak" { await soakMain(arguments) }
