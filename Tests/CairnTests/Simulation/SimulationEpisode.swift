@@ -112,10 +112,20 @@ final class SimEpisode {
 
     private func crash() async throws {
         let (engine, runner) = (self.engine!, self.runner)
-        _ = try await raceDeadline(.seconds(30), {
-            await engine._crash()
-            _ = await runner?.result
-        }, expired: { SimFailure(message: "the engine did not stop within 30 s of _crash()") })
+        let crashing = Task { await engine._crash() }
+        let ended = try await raceDeadline(.seconds(30), { await runner?.result }, expired: {
+            SimFailure(message: "run() did not return within 30 s of _crash()")
+        })
+        if case .failure(let error)? = ended, ModelSimulationTests.runFailingInRecoveryNeverStops,
+            (error as? WorkflowError)?.code == .logFailure
+        {
+            // _crash() came while run() recovered: the recovery's commit failed on the abandoned log, and run()
+            // threw without firing `stopped`, so _crash() (and shutdown()) would wait forever. Left behind.
+        } else {
+            _ = try await raceDeadline(.seconds(30), { await crashing.value }, expired: {
+                SimFailure(message: "_crash() did not return within 30 s (run() ended with \(ended.map { "\($0)" } ?? "nothing"))")
+            })
+        }
         statistics.crashes += 1
         checkedSummaries = [:]
         rebuiltSoFar = nil
