@@ -46,6 +46,8 @@ final class SimEpisode {
     /// The projection rebuilt from the log at the last check, continued by the next (nil after a crash or a
     /// compaction, which rebuild from the start).
     private var rebuiltSoFar: LogProjection?
+    /// Completed workflows whose output was checked.
+    private var verified: Set<String> = []
 
     private init(directory: String) { self.directory = directory }
 
@@ -274,65 +276,73 @@ final class SimEpisode {
 
     // MARK: Checks
 
-    /// Waits until every workflow is where the model says it settles (failing at once when one went further), then
-    /// learns which messages the receivers took, checking each against the model.
+    /// Waits until every workflow is where the model says it settles, then learns which messages the receivers
+    /// took, checking each against the model. Waits on the engine's own signals (an event set, a result), never by
+    /// polling: a receiver has taken its `e`-th message once its event "got-(e-1)" is set (set events are durable).
     private func settle() async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        var polls = 0
-        while true {
-            var waitingFor: String?
-            for (id, flow) in model.flows {
-                guard let summary = engine.summary(of: id) else { throw SimFailure(message: "workflow \(id) is missing") }
-                if [.failed, .parked, .diverged].contains(summary.status) {
-                    throw SimFailure(
-                        message: "\(id) is \(summary.status): \(summary.failure?.message ?? summary.parkReason ?? "")")
-                }
-                switch flow.kind {
-                case .reader:
-                    if summary.status != .completed { waitingFor = "\(id) to complete (is \(summary.status))" }
-                case .receiver(let n, _):
-                    let expected = model.expectedReceived(id)!
-                    if flow.status == .cancelled {
-                        if summary.status != .cancelled || summary.historyCount != 3 * expected {
-                            throw SimFailure(message: "\(id) should be cancelled with \(3 * expected) records; is \(summary.status) with \(summary.historyCount)")
-                        }
-                    } else if expected == n {
-                        if summary.status != .completed { waitingFor = "\(id) to complete (is \(summary.status), \(summary.historyCount) records)" }
-                    } else {
-                        if summary.status == .completed || summary.status == .cancelled || summary.historyCount > 3 * expected {
-                            throw SimFailure(
-                                message: "\(id) went past the model: \(summary.status) with \(summary.historyCount) records; the model expects \(expected) of \(n) messages received (\(3 * expected) records) — a message delivered twice or one that must not be delivered")
-                        }
-                        if summary.historyCount < 3 * expected {
-                            waitingFor = "\(id) to take \(expected) messages (has \(summary.historyCount) records)"
-                        }
+        let engine = self.engine!
+        for id in model.flows.keys.sorted() {
+            let flow = model.flows[id]!
+            switch flow.kind {
+            case .reader:
+                guard !verified.contains(id) else { continue }
+                try await settled(id) { try await Self.checkOutput(id, flow, engine) }
+                verified.insert(id)
+            case .receiver(let n, _):
+                let expected = model.expectedReceived(id)!
+                if expected > flow.received.count {
+                    try await settled(id) {
+                        _ = try await engine.event(String.self, key: "got-\(expected - 1)", of: id, timeout: .seconds(20))
                     }
                 }
-                if waitingFor != nil { break }
-            }
-            guard let waitingFor else { break }
-            if ContinuousClock.now >= deadline { throw SimFailure(message: "timed out waiting for \(waitingFor)") }
-            polls += 1
-            if polls < 100 { await Task.yield() } else { try await Task.sleep(for: .microseconds(200)) }
-        }
-        // What the receivers took, in order, from their events.
-        for id in model.flows.keys.sorted() {
-            guard let flow = model.flows[id], case .receiver = flow.kind, flow.status != .cancelled else { continue }
-            let expected = model.expectedReceived(id)!
-            for i in flow.received.count..<expected {
-                guard let value = try await engine.event(String.self, key: "got-\(i)", of: id) else {
-                    throw SimFailure(message: "\(id) took message \(i) but its event got-\(i) is unset")
+                let summary = try summary(id)
+                if flow.status == .cancelled {
+                    guard summary.status == .cancelled, summary.historyCount == 3 * expected else {
+                        throw SimFailure(message: "\(id) should be cancelled with \(3 * expected) records; is \(summary.status) with \(summary.historyCount)")
+                    }
+                } else if expected < n {
+                    guard summary.status.isActive, summary.historyCount == 3 * expected else {
+                        throw SimFailure(
+                            message: "\(id) should wait, having received \(expected) of \(n) messages (\(3 * expected) records); is \(summary.status) with \(summary.historyCount) records — a message delivered twice, or one that must not be delivered?")
+                    }
                 }
-                if let failure = model.deliver(simName(value), to: id) { throw SimFailure(message: failure) }
-                statistics.delivered += 1
+                for i in flow.received.count..<expected {
+                    guard let value = try await engine.event(String.self, key: "got-\(i)", of: id) else {
+                        throw SimFailure(message: "\(id) took message \(i) but its event got-\(i) is unset")
+                    }
+                    if let failure = model.deliver(simName(value), to: id) { throw SimFailure(message: failure) }
+                    statistics.delivered += 1
+                }
+                if expected == n && !verified.contains(id) {
+                    let flow = model.flows[id]!
+                    try await settled(id) { try await Self.checkOutput(id, flow, engine) }
+                    verified.insert(id)
+                }
             }
-            if model.flows[id]!.status == .completed && flow.status != .completed { try await checkOutput(id) }
         }
     }
 
-    /// A completed workflow's output is what the model says it received.
-    private func checkOutput(_ id: String) async throws {
-        guard let flow = model.flows[id] else { return }
+    /// Runs `wait` with a deadline, reporting where `id` is when it passes.
+    private func settled(_ id: String, _ wait: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await raceDeadline(.seconds(20), wait, expired: { SimFailure(message: "timed out") })
+        } catch let error as SimFailure where error.message == "timed out" {
+            let summary = engine.summary(of: id)
+            throw SimFailure(
+                message: "timed out waiting for \(id) to settle where the model says: it is \(summary.map { "\($0.status) with \($0.historyCount) records" } ?? "missing"), the model expects \(model.expectedReceived(id).map { "\($0) messages received" } ?? "completion")")
+        }
+    }
+
+    private func summary(_ id: String) throws -> WorkflowSummary {
+        guard let summary = engine.summary(of: id) else { throw SimFailure(message: "workflow \(id) is missing") }
+        if [.failed, .parked, .diverged].contains(summary.status) {
+            throw SimFailure(message: "\(id) is \(summary.status): \(summary.failure?.message ?? summary.parkReason ?? "")")
+        }
+        return summary
+    }
+
+    /// A completed workflow's output is what the model says it received (waiting for it to complete).
+    private static func checkOutput(_ id: String, _ flow: SimModel.Flow, _ engine: WorkflowEngine) async throws {
         switch flow.kind {
         case .receiver:
             let output = try await engine.handle(for: id, output: [String].self).result().map(simName)
@@ -402,7 +412,9 @@ final class SimEpisode {
     /// The end of an episode: every output is the model's; no acknowledged step ran again; each message taken
     /// live ran its step once (or at least once, when a crash interrupted steps), and a fork's copied steps never.
     private func finish() async throws {
-        for id in model.flows.keys.sorted() where model.flows[id]!.status == .completed { try await checkOutput(id) }
+        for id in model.flows.keys.sorted() where model.flows[id]!.status == .completed {
+            try await Self.checkOutput(id, model.flows[id]!, engine)
+        }
         for (key, runs) in acknowledged where probe.count(key) != runs {
             throw SimFailure(message: "step \(key) ran \(probe.count(key) - runs) more time(s) after its result was durable")
         }

@@ -156,9 +156,9 @@ struct SimOperationGenerator {
             return .fork(id: id, messages: int(0...3), newID: newID)
         case 80..<83:
             return .compact
-        case 83..<88:
+        case 83..<86:
             return .crash
-        case 88..<91:
+        case 86..<88:
             return .sendThenCrash(target: target(), topic: topic(), message: message(), key: key())
         default:
             return .send(target: target(), topic: topic(), message: message(), key: nil)
