@@ -89,7 +89,7 @@ let package = Package(
         // Kills an engine in cairn-testhost over and over and checks every acknowledgement (the kill soak).
         .executableTarget(
             name: "cairn-soak",
-            dependencies: ["Cairn", "CairnLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Cairn", "CairnLog", "CairnTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tools/cairn-soak"
         ),
         // What the test targets share: a seeded generator, a deadline that cannot hang.

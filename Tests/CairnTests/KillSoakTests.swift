@@ -14,6 +14,10 @@ import Darwin
 /// form, 1,000 kills (`cairn-soak --long` does the same from a shell).
 @Suite("Kill soak (SIGKILL a loaded engine, check every acknowledgement)")
 struct KillSoakTests {
+    /// Each message sent as two different messages concurrently with one idempotency key (exactly one must be
+    /// received). Off until issue 9 item 1 is fixed: today a workflow can receive both across a restart.
+    static let concurrentSameKeySends = false
+
     static var path: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cairn-soak").path
     }
@@ -32,7 +36,7 @@ struct KillSoakTests {
             process.executableURL = URL(fileURLWithPath: Self.path)
             process.arguments = (long ? ["--long"] : ["--kills", "20", "--workflows", "100"]) + [
                 "--seed", "\(seed)", "--directory", dir,
-            ]
+            ] + (Self.concurrentSameKeySends ? ["--concurrent-same-key"] : [])
             process.standardOutput = handle
             process.standardError = handle
             let status: Int32 = try await raceDeadline(long ? .seconds(3 * 3600) : .seconds(300), {

@@ -1,7 +1,7 @@
 // cairn-soak: kills a loaded engine over and over and checks every acknowledgement it gave.
 //
 //   cairn-soak [--long] [--kills N] [--workflows N] [--steps N] [--messages N] [--seed N] [--directory DIR]
-//              [--testhost PATH]
+//              [--testhost PATH] [--concurrent-same-key]
 //
 // Runs `cairn-testhost engine-soak` (a workflow engine working through a stream of workflows: starts, steps,
 // keyed sends and receives, every acknowledgement one line on stdout) on one directory, SIGKILLs it at a random
@@ -10,11 +10,14 @@
 //   - each acknowledged start has a result;
 //   - no step body ran again once its result was acknowledged (by the next step's body, or the result);
 //   - each acknowledged step result is what the workflow's result holds;
-//   - each workflow received each of its messages exactly once (they are re-sent with the same key in every life);
+//   - each workflow received each of its messages exactly once (they are re-sent with the same key in every life;
+//     with --concurrent-same-key each time as two different messages sent concurrently with that key, of which
+//     exactly one must be received — issue 9 item 1);
 //   - no workflow failed or was parked, and the reopened engine lists every workflow as completed.
 // Prints the figures and exits 0, or prints every violation and exits 1 (keeping the directory).
 import Cairn
 import CairnLog
+import CairnTestSupport
 import Foundation
 import Logging
 
@@ -24,18 +27,6 @@ import Glibc
 import Darwin
 #endif
 
-/// SplitMix64, so that a run's kill moments follow from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 struct Options {
     var kills = 20
     var workflows = 200
@@ -43,6 +34,7 @@ struct Options {
     var messages = 2
     var seed = UInt64(UInt32.random(in: 0...UInt32.max))
     var directory: String?
+    var concurrentSameKey = false
     var testhost = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("cairn-testhost").path
 
@@ -68,6 +60,7 @@ struct Options {
             case "--seed": seed = UInt64(try number(argument))
             case "--directory": directory = try value(argument)
             case "--testhost": testhost = try value(argument)
+            case "--concurrent-same-key": concurrentSameKey = true
             case "-h", "--help": throw UsageError(message: "")
             default: throw UsageError(message: "unknown argument '\(argument)'")
             }
@@ -128,7 +121,8 @@ struct Ledger {
             results[id] = parts[2]
             let halves = parts[2].split(separator: "|", omittingEmptySubsequences: false)
             let values = halves[0].split(separator: ",").compactMap { Int($0) }
-            let received = halves.count > 1 ? halves[1].split(separator: ",").map(String.init) : []
+            // "w-I/J*" is the other message of a concurrent same-key pair: either may be the one delivered.
+            let received = halves.count > 1 ? halves[1].split(separator: ",").map { String($0.prefix { $0 != "*" }) } : []
             if values.count != max(steps, messages) { violation("\(id) has \(values.count) step values") }
             for (k, value) in values.enumerated() {
                 if let a = acked[id]?[k], a != value { violation("\(id) step \(k) was acknowledged as \(a) but its result says \(value)") }
@@ -162,7 +156,8 @@ final class Life {
         guard fd >= 0 else { throw UsageError(message: "cannot create \(output): errno \(errno)") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         process.executableURL = URL(fileURLWithPath: options.testhost)
-        process.arguments = ["engine-soak", directory, "\(first)", "\(count)", "\(options.steps)", "\(options.messages)"]
+        process.arguments = ["engine-soak", directory, "\(first)", "\(count)", "\(options.steps)", "\(options.messages)", "32"]
+            + (options.concurrentSameKey ? ["pairs"] : [])
         process.standardOutput = handle
         process.standardError = FileHandle.standardError
         try process.run()
@@ -194,7 +189,7 @@ func run(_ options: Options) async throws -> Bool {
     let directory = options.directory
         ?? FileManager.default.temporaryDirectory.appendingPathComponent("cairn-soak-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory + "-lives", withIntermediateDirectories: true)
-    var random = SeededGenerator(state: options.seed)
+    var random = SeededGenerator(seed: options.seed)  // the kill moments follow from the seed
     var ledger = Ledger(steps: options.steps, messages: options.messages)
     var count = options.workflows
     var first = 0
@@ -267,7 +262,7 @@ do {
     exit(try await run(options) ? 0 : 1)
 } catch let error as UsageError {
     FileHandle.standardError.write(Data("""
-        \(error.message.isEmpty ? "" : "cairn-soak: \(error.message)\n")usage: cairn-soak [--long] [--kills N] [--workflows N] [--steps N] [--messages N] [--seed N] [--directory DIR] [--testhost PATH]
+        \(error.message.isEmpty ? "" : "cairn-soak: \(error.message)\n")usage: cairn-soak [--long] [--kills N] [--workflows N] [--steps N] [--messages N] [--seed N] [--directory DIR] [--testhost PATH] [--concurrent-same-key]
 
         """.utf8))
     exit(2)

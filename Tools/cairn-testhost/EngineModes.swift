@@ -8,11 +8,12 @@
 //       never returns. Prints "started" once every start is durable, "all done" when every workflow finished, then
 //       waits to be killed.
 //
-//   cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]
+//   cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]
 //       The kill soak's child (Tools/cairn-soak): opens a workflow engine on DIR (durability .always) and works
 //       through workflows w-FIRST ... w-(COUNT-1) of `soak-worker` (those before FIRST are done), at most WINDOW (default 32) at a time: starts each
 //       (idempotent), sends it MESSAGES messages "w-I/J" with idempotency key "w-I/J" (all of them again in every
-//       life: a repeated key is never delivered twice), and awaits its result. Each acknowledgement is one line,
+//       life: a repeated key is never delivered twice; with `pairs`, each time as two concurrent sends of "w-I/J"
+//       and "w-I/J*" with that one key, of which one only may be delivered), and awaits its result. Each acknowledgement is one line,
 //       written with one write(2): "opened", "started ID", "sent ID J", "ran ID K VALUE" (step K's body, about to
 //       return VALUE), "ack ID K VALUE" (step K's durable result as the workflow saw it: printed by the body of the
 //       next step, which starts only once it is durable), "result ID V0,V1,...|M0,M1,..." (the completed
@@ -103,10 +104,11 @@ func soakMain(_ arguments: [String]) async -> Never {
     guard arguments.count >= 7, let first = Int(arguments[3]), let count = Int(arguments[4]),
         let steps = Int(arguments[5]), let messages = Int(arguments[6]), steps >= 1, first >= 0
     else {
-        FileHandle.standardError.write(Data("usage: cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]\n".utf8))
+        FileHandle.standardError.write(Data("usage: cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]\n".utf8))
         exit(2)
     }
     let window = arguments.count >= 8 ? max(1, Int(arguments[7]) ?? 32) : 32
+    let pairs = arguments.count >= 9 && arguments[8] == "pairs"
     do {
         var configuration = EngineConfiguration()
         configuration.log.durability = .always
@@ -125,7 +127,14 @@ func soakMain(_ arguments: [String]) async -> Never {
                             SoakWorker.self, input: SoakWorker.Input(steps: steps, messages: messages), id: id)
                         emit("started \(id)")
                         for j in 0..<messages {
-                            try await engine.send("\(id)/\(j)", to: id, topic: "k", idempotencyKey: "\(id)/\(j)")
+                            let key = "\(id)/\(j)"
+                            if pairs {
+                                async let first: Void = engine.send(key, to: id, topic: "k", idempotencyKey: key)
+                                async let second: Void = engine.send(key + "*", to: id, topic: "k", idempotencyKey: key)
+                                _ = try await (first, second)
+                            } else {
+                                try await engine.send(key, to: id, topic: "k", idempotencyKey: key)
+                            }
                             emit("sent \(id) \(j)")
                         }
                         do {
@@ -152,7 +161,7 @@ func soakMain(_ arguments: [String]) async -> Never {
 func engineMain(_ arguments: [String]) async -> Never {
     func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW]\n".utf8))
+            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]\n".utf8))
         exit(2)
     }
     if arguments[1] == "engine-soak" { await soakMain(arguments) }
