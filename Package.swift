@@ -83,8 +83,14 @@ let package = Package(
         // Processes that tests lock against, kill and restart (crash tests need a real second process).
         .executableTarget(
             name: "cairn-testhost",
-            dependencies: ["Cairn", "CairnLog"],
+            dependencies: ["Cairn", "CairnLog", .product(name: "Logging", package: "swift-log")],
             path: "Tools/cairn-testhost"
+        ),
+        // Kills an engine in cairn-testhost over and over and checks every acknowledgement (the kill soak).
+        .executableTarget(
+            name: "cairn-soak",
+            dependencies: ["Cairn", "CairnLog", "CairnTestSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Tools/cairn-soak"
         ),
         // What the test targets share: a seeded generator, a deadline that cannot hang.
         .target(name: "CairnTestSupport", path: "Tests/Support"),

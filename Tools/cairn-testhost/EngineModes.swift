@@ -8,11 +8,23 @@
 //       never returns. Prints "started" once every start is durable, "all done" when every workflow finished, then
 //       waits to be killed.
 //
+//   cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]
+//       The kill soak's child (Tools/cairn-soak): opens a workflow engine on DIR (durability .always) and works
+//       through workflows w-FIRST ... w-(COUNT-1) of `soak-worker` (those before FIRST are done), at most WINDOW (default 32) at a time: starts each
+//       (idempotent), sends it MESSAGES messages "w-I/J" with idempotency key "w-I/J" (all of them again in every
+//       life: a repeated key is never delivered twice; with `pairs`, each time as two concurrent sends of "w-I/J"
+//       and "w-I/J*" with that one key, of which one only may be delivered), and awaits its result. Each acknowledgement is one line,
+//       written with one write(2): "opened", "started ID", "sent ID J", "ran ID K VALUE" (step K's body, about to
+//       return VALUE), "ack ID K VALUE" (step K's durable result as the workflow saw it: printed by the body of the
+//       next step, which starts only once it is durable), "result ID V0,V1,...|M0,M1,..." (the completed
+//       workflow's step values and the messages it received, in order), "error ID TEXT", and "all done".
+//
 // The tests register a workflow of the same name and input (HostSteps in Tests/CairnTests/ProcessCrashTests.swift)
 // to finish the work in-process after the kill.
 import Cairn
 import CairnLog
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -51,12 +63,108 @@ struct HostSteps: Workflow {
     }
 }
 
+/// `soak-worker`: STEPS steps returning random numbers, with a receive of one message on topic "k" after each of
+/// the first MESSAGES steps. Every step's body first acknowledges the step before it (its outcome is durable by
+/// the time this body starts, the commit rule).
+struct SoakWorker: Workflow {
+    static let name = "soak-worker"
+
+    struct Input: Codable, Sendable {
+        var steps: Int
+        var messages: Int
+    }
+
+    struct Output: Codable, Sendable {
+        var values: [Int]
+        var messages: [String]
+    }
+
+    static func run(_ context: WorkflowContext, input: Input) async throws -> Output {
+        let id = context.workflowID
+        var values: [Int] = []
+        var messages: [String] = []
+        for k in 0..<max(input.steps, input.messages) {
+            let previous = values.last
+            values.append(try await context.step("s\(k)") {
+                if let previous { emit("ack \(id) \(k - 1) \(previous)") }
+                let value = Int.random(in: 0..<1_000_000_000)
+                emit("ran \(id) \(k) \(value)")
+                return value
+            })
+            if k < input.messages {
+                messages.append(try await context.receive(String.self, topic: "k") ?? "<timed out>")
+            }
+        }
+        return Output(values: values, messages: messages)
+    }
+}
+
+/// The soak child: works through COUNT workflows, WINDOW at a time, acknowledging everything on stdout.
+func soakMain(_ arguments: [String]) async -> Never {
+    guard arguments.count >= 7, let first = Int(arguments[3]), let count = Int(arguments[4]),
+        let steps = Int(arguments[5]), let messages = Int(arguments[6]), steps >= 1, first >= 0
+    else {
+        FileHandle.standardError.write(Data("usage: cairn-testhost engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]\n".utf8))
+        exit(2)
+    }
+    let window = arguments.count >= 8 ? max(1, Int(arguments[7]) ?? 32) : 32
+    let pairs = arguments.count >= 9 && arguments[8] == "pairs"
+    do {
+        var configuration = EngineConfiguration()
+        configuration.log.durability = .always
+        configuration.logger.logLevel = .warning  // a thousand lives: only what goes wrong
+        let engine = try await WorkflowEngine.open(
+            directory: arguments[2], configuration: configuration, workflows: [SoakWorker.self])
+        emit("opened")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            try await withThrowingTaskGroup(of: Void.self) { workers in
+                for i in first..<max(first, count) {
+                    if i - first >= window { try await workers.next() }
+                    workers.addTask {
+                        let id = "w-\(i)"
+                        let handle = try await engine.start(
+                            SoakWorker.self, input: SoakWorker.Input(steps: steps, messages: messages), id: id)
+                        emit("started \(id)")
+                        for j in 0..<messages {
+                            let key = "\(id)/\(j)"
+                            if pairs {
+                                async let first: Void = engine.send(key, to: id, topic: "k", idempotencyKey: key)
+                                async let second: Void = engine.send(key + "*", to: id, topic: "k", idempotencyKey: key)
+                                _ = try await (first, second)
+                            } else {
+                                try await engine.send(key, to: id, topic: "k", idempotencyKey: key)
+                            }
+                            emit("sent \(id) \(j)")
+                        }
+                        do {
+                            let output = try await handle.result()
+                            emit("result \(id) \(output.values.map(String.init).joined(separator: ","))|\(output.messages.joined(separator: ","))")
+                        } catch {
+                            emit("error \(id) \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+                        }
+                    }
+                }
+                try await workers.waitForAll()
+            }
+            emit("all done")
+            waitForever()
+        }
+    } catch {
+        emit("fatal \(error)")
+        exit(1)
+    }
+    exit(1)
+}
+
 /// Runs an `engine-*` command; never returns.
 func engineMain(_ arguments: [String]) async -> Never {
     func usage() -> Never {
-        FileHandle.standardError.write(Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]\n".utf8))
         exit(2)
     }
+    if arguments[1] == "engine-soak" { await soakMain(arguments) }
     guard arguments.count >= 6, arguments[1] == "engine-run", let count = Int(arguments[4]), let steps = Int(arguments[5])
     else { usage() }
     let directory = arguments[2]

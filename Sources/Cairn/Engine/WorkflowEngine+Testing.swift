@@ -1,4 +1,5 @@
 import CairnLog
+import DequeModule
 import Synchronization
 
 extension WorkflowEngine {
@@ -28,4 +29,49 @@ extension WorkflowEngine {
             break
         }
     }
+}
+
+extension WorkflowEngine {
+    /// Tests only: the projection this engine keeps live, and one rebuilt from its log now, so that a test can check
+    /// that they agree (what is applied live is what a restart would rebuild).
+    ///
+    /// - Parameter previous: a projection rebuilt from this log before, to continue from its last LSN (a compaction
+    ///   rewrites what was read: pass none after one).
+    ///
+    /// Compare them when nothing is being committed: records appended during the scan may or may not be included.
+    /// A live workflow that runs is `running` where the rebuilt one says `pending`.
+    package func _projections(continuing previous: LogProjection = LogProjection()) async throws -> (
+        live: LogProjection, rebuilt: LogProjection
+    ) {
+        let live = LogProjection(state.withLock { $0.projection })
+        guard let log else { return (live, LogProjection()) }
+        let rebuilt = try await DedicatedThread.run(name: "cairn-test-rebuild") {
+            var rebuilt = previous
+            try log.scan(from: previous.projection.lastLSN?.next ?? .first) { record in
+                try rebuilt.apply(record)
+                return true
+            }
+            return rebuilt
+        }
+        return (live, rebuilt)
+    }
+}
+
+extension LogProjection {
+    init(_ projection: Projection) {
+        self.init()
+        self.projection = projection
+    }
+
+    /// Tests only: undelivered messages by target workflow ID, whether or not that workflow exists yet.
+    package var _undelivered: [String: [WorkflowState.Message]] {
+        var byTarget: [String: [WorkflowState.Message]] = [:]
+        for (key, messages) in projection.inboxes {
+            for m in messages { byTarget[key.workflowID, default: []].append(.init(topic: key.name, id: m.id, payload: m.payload)) }
+        }
+        return byTarget.mapValues { $0.sorted { $0.id < $1.id } }
+    }
+
+    /// Tests only: the idempotency keys seen, as "target key" pairs.
+    package var _idempotencyKeys: Set<String> { Set(projection.idempotencyKeys.map { "\($0.workflowID) \($0.name)" }) }
 }
