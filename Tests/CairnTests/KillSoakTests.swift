@@ -15,8 +15,8 @@ import Darwin
 @Suite("Kill soak (SIGKILL a loaded engine, check every acknowledgement)")
 struct KillSoakTests {
     /// Each message sent as two different messages concurrently with one idempotency key (exactly one must be
-    /// received). Off until issue 9 item 1 is fixed: today a workflow can receive both across a restart.
-    static let concurrentSameKeySends = false
+    /// received; before issue 9 item 1 was fixed a workflow could receive both across a restart).
+    static let concurrentSameKeySends = true
 
     static var path: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cairn-soak").path

@@ -17,16 +17,15 @@ import Testing
 /// - `CAIRN_SIM_OPERATIONS=N`: about N operations.
 @Suite("Model-based simulation of the engine")
 struct ModelSimulationTests {
-    /// Concurrent sends of two different messages with one idempotency key. Off until issue 9 item 1 (the live
-    /// projection applying commits out of LSN order) is fixed: with it on, today's engine fails within the first few
-    /// episodes (the live and rebuilt inboxes disagree on which message won). Turn it on with the fix.
-    static let concurrentSameKeySends = false
+    /// Concurrent sends of two different messages with one idempotency key (issue 9 item 1: with the live
+    /// projection applying commits out of LSN order, the engine failed within the first few episodes, the live and
+    /// rebuilt inboxes disagreeing on which message won).
+    static let concurrentSameKeySends = true
 
-    /// A run() whose recovery fails (its commit refused: here because `_crash()` abandoned the log while run()
-    /// recovered) throws without firing `stopped`, so `_crash()` and `shutdown()` wait forever. Found by this
-    /// simulation (not an issue 9 item); while true, a crash tolerates it. Set to false with the fix (see
-    /// `crashWhileRecoveringReturns`).
-    static let runFailingInRecoveryNeverStops = true
+    /// A run() whose recovery failed (its commit refused: here because `_crash()` abandoned the log while run()
+    /// recovered) used to throw without firing `stopped`, so `_crash()` and `shutdown()` waited forever. While
+    /// true, a crash tolerates that (see `crashWhileRecoveringReturns`).
+    static let runFailingInRecoveryNeverStops = false
 
     static let long = ProcessInfo.processInfo.environment["CAIRN_LONG"] == "1"
     static let operationsPerEpisode = 150
@@ -90,8 +89,7 @@ struct ModelSimulationTests {
     /// resumed first, the log (and so every restart) the one with the lower LSN: the workflow received one, and
     /// after a restart the other as well. Repeated over many inboxes, as the race does not lose every time.
     @Test(
-        "concurrent same-key sends: the live projection keeps the message the log keeps, and a restart delivers none again",
-        .disabled("fails until issue 9 item 1 is fixed"))
+        "concurrent same-key sends: the live projection keeps the message the log keeps, and a restart delivers none again")
     func concurrentSameKeySendsDeliverOnce() async throws {
         var operations: [SimOperation] = []
         for i in 0..<40 {
@@ -158,8 +156,7 @@ struct ModelSimulationTests {
 @Suite("Crash while run() recovers")
 struct CrashWhileRecoveringTests {
     @Test(
-        "_crash() returns even when it comes while run() is still recovering",
-        .disabled("fails until run() stops cleanly (fires `stopped`) when its recovery throws"))
+        "_crash() returns even when it comes while run() is still recovering")
     func crashWhileRecoveringReturns() async throws {
         try await withDirectory("crash-recovering") { dir in
             let probe = Probe()
