@@ -57,9 +57,19 @@ let package = Package(
             dependencies: [
                 "Cairn",
                 "CairnLog",
+                "CairnCLIArguments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cairn"
+        ),
+        // The CLI's argument types (durations, dates), a library so cairn-fuzz can call them.
+        .target(
+            name: "CairnCLIArguments",
+            dependencies: [
+                "Cairn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/CairnCLIArguments"
         ),
         .executableTarget(
             name: "cairn-bench",
