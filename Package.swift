@@ -96,6 +96,17 @@ let package = Package(
             dependencies: ["Cairn", "CairnLog"],
             path: "Tools/cairn-testhost"
         ),
+        // Fuzz targets: a libFuzzer build under Tools/fuzz.sh; the plain build replays the corpus in Fixtures/fuzz.
+        .executableTarget(
+            name: "cairn-fuzz",
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                "CairnCLIArguments",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/cairn-fuzz"
+        ),
         // What the test targets share: a seeded generator, a deadline that cannot hang.
         .target(name: "CairnTestSupport", path: "Tests/Support"),
         .testTarget(
