@@ -43,10 +43,17 @@ source Tools/ensure-deps.sh
 scratch=.build-fuzz
 start=$(date +%s)
 echo "fuzz.sh: building cairn-fuzz with libFuzzer and AddressSanitizer in $scratch" >&2
-swift build --product cairn-fuzz --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address \
-    -Xswiftc -DCAIRN_LIBFUZZER 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -3 >&2
-binary="$(swift build --product cairn-fuzz --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address \
-    -Xswiftc -DCAIRN_LIBFUZZER --show-bin-path)/cairn-fuzz"
+# One -sanitize list: given as two flags (`--sanitize=fuzzer --sanitize=address`), swiftc keeps only the last, and
+# SwiftPM does not keep their order, so coverage or ASan would silently go missing.
+build=(swift build --product cairn-fuzz --scratch-path "$scratch" --sanitize=fuzzer
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -DCAIRN_LIBFUZZER)
+"${build[@]}" 2>&1 | grep -E "error|Build" | tail -3 >&2
+binary="$("${build[@]}" --show-bin-path)/cairn-fuzz"
+# A build without coverage would "fuzz" blind and pass: refuse it.
+if ! readelf -S "$binary" 2>/dev/null | grep -q sancov; then
+    echo "fuzz.sh: $binary has no coverage instrumentation; remove $scratch and run again" >&2
+    exit 1
+fi
 echo "fuzz.sh: built in $(( $(date +%s) - start )) s" >&2
 
 # libFuzzer handles crashes itself (it saves the input); Swift's backtracer would only slow it down.

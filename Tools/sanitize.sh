@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs tests under the sanitizers, each in its own scratch path (the plain .build is untouched):
 #
-#   Tools/sanitize.sh [thread] [address] [undefined]      (all three when none is named)
+#   Tools/sanitize.sh [thread] [address] [undefined]      (thread and address when none is named)
 #
 #   thread     ThreadSanitizer on the concurrency tests: the engine's (CairnTests: admission, parallel branches,
 #              messaging, idempotency, shutdown, crash recovery, ...) and the log's group commit and tailing
 #              (CairnLogTests: ConcurrencyTests, TailTests, DurabilityTests). Scratch path .build-tsan.
 #   address    AddressSanitizer (with LeakSanitizer) on all of CairnLogTests. Scratch path .build-asan.
-#   undefined  UndefinedBehaviorSanitizer on all of CairnLogTests. Scratch path .build-ubsan.
+#   undefined  UndefinedBehaviorSanitizer: not available for Swift on Linux (swiftc: "unsupported option
+#              '-sanitize=undefined'"), and Cairn compiles no C of its own (liblz4 is the system's library). Swift
+#              code traps on what UBSan reports in C (overflow, out-of-bounds, misalignment, null); named, this
+#              kind only says so.
 #
 # Each prints how long its build and its run took; any report fails the script. Extra arguments for `swift test`
 # can be passed in SANITIZE_TEST_ARGS (e.g. "--filter RecoveryTests").
@@ -18,21 +21,22 @@ engine_concurrency='CairnTests\.(AdmissionTests|BlockingPoolTests|ChildWorkflowT
 log_concurrency='CairnLogTests\.(ConcurrencyTests|TailTests|DurabilityTests)'
 
 kinds=("$@")
-[ ${#kinds[@]} -gt 0 ] || kinds=(thread address undefined)
+[ ${#kinds[@]} -gt 0 ] || kinds=(thread address)
 
 source Tools/ensure-deps.sh
 # A sanitizer report stops the process; Swift's backtracer would only slow that down.
 export SWIFT_BACKTRACE=enable=no
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 failed=()
 for kind in "${kinds[@]}"; do
     case "$kind" in
         thread) scratch=.build-tsan; filter="$engine_concurrency|$log_concurrency" ;;
         address) scratch=.build-asan; filter='CairnLogTests\.' ;;
-        undefined) scratch=.build-ubsan; filter='CairnLogTests\.' ;;
+        undefined)
+            echo "sanitize.sh: undefined: skipped; swiftc has no -sanitize=undefined on Linux, and Cairn compiles no C (see the header of $0)"
+            continue ;;
         *) echo "sanitize.sh: unknown sanitizer $kind (thread, address, undefined)" >&2; exit 2 ;;
     esac
     log="/tmp/cairn-sanitize-$kind.log"
@@ -46,7 +50,7 @@ for kind in "${kinds[@]}"; do
     t1=$(date +%s)
     # shellcheck disable=SC2086
     if swift test --skip-build --sanitize="$kind" --scratch-path "$scratch" --filter "$filter" ${SANITIZE_TEST_ARGS:-} >>"$log" 2>&1 \
-        && ! grep -qE "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:" "$log"
+        && ! grep -qE "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer" "$log"
     then
         status=clean
     else
@@ -57,7 +61,7 @@ for kind in "${kinds[@]}"; do
     summary=$(grep -E "Test run with [0-9]+ tests" "$log" | tail -1 || true)
     echo "sanitize.sh: $kind: $status; build $(( t1 - t0 )) s, tests $(( t2 - t1 )) s; ${summary:-no test summary}"
     if [ "$status" = FAILED ]; then
-        grep -E -A12 "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|✘" "$log" | head -60 >&2
+        grep -E -A12 "WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|✘" "$log" | head -60 >&2
         echo "sanitize.sh: the whole output is in $log" >&2
     fi
 done
