@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of Cairn's decoders with libFuzzer (see Tools/cairn-fuzz).
 #
-#   Tools/fuzz.sh [--long] [--runs N] [--seconds S] [TARGET...]
+#   Tools/fuzz.sh [--long] [--runs N] [--seconds S] [--debug | --release] [TARGET...]
 #
 # Builds cairn-fuzz with libFuzzer and AddressSanitizer in .build-fuzz (its own scratch path: the plain build is
 # untouched), then fuzzes each target (all by default; `cairn-fuzz list` in a plain build names them) from its seed
 # corpus in Fixtures/fuzz/TARGET. Inputs that find new coverage are kept in .build-fuzz/corpus/TARGET, so later runs
 # start from them.
 #
-#   default (CI)  each target for 100,000 runs or 12 seconds, whichever comes first
-#   --long        each target for 10,000,000 runs (hours: run it with `nice`, not in CI)
+#   default (CI)  each target for 100,000 runs or 12 seconds, whichever comes first; a debug build (quicker to build)
+#   --long        each target for 10,000,000 runs, from an optimized build (hours: run it with `nice`, not in CI)
 #
 # Any crash, broken property, leak, input slower than 10 s (-timeout), or allocation beyond the target's limit
 # (-malloc_limit_mb, -rss_limit_mb) stops that target and fails the script. The input is saved in
@@ -20,13 +20,17 @@ cd "$(dirname "$0")/.."
 
 runs=100000
 seconds=12
+configuration=
+long=
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --long) runs=10000000; seconds=0 ;;
+        --long) runs=10000000; seconds=0; long=1 ;;
+        --debug) configuration=debug ;;
+        --release) configuration=release ;;
         --runs) runs="$2"; shift ;;
         --seconds) seconds="$2"; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) targets+=("$1") ;;
     esac
@@ -45,7 +49,8 @@ start=$(date +%s)
 echo "fuzz.sh: building cairn-fuzz with libFuzzer and AddressSanitizer in $scratch" >&2
 # One -sanitize list: given as two flags (`--sanitize=fuzzer --sanitize=address`), swiftc keeps only the last, and
 # SwiftPM does not keep their order, so coverage or ASan would silently go missing.
-build=(swift build --product cairn-fuzz --scratch-path "$scratch" --sanitize=fuzzer
+configuration="${configuration:-$([ -n "$long" ] && echo release || echo debug)}"
+build=(swift build -c "$configuration" --product cairn-fuzz --scratch-path "$scratch" --sanitize=fuzzer
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DCAIRN_LIBFUZZER)
 "${build[@]}" 2>&1 | grep -E "error|Build" | tail -3 >&2
 binary="$("${build[@]}" --show-bin-path)/cairn-fuzz"
