@@ -55,7 +55,8 @@ public final class Log: Sendable {
     /// Opens the log in `directory`, creating the directory (mode 0700) if it does not exist.
     ///
     /// Verifies every frame, removes the leftovers of an interrupted segment creation or compaction, and cuts a
-    /// torn tail off the last segment; what it did is in ``recovery``.
+    /// torn tail off the last segment (and, after a failed sync, everything the sync did not make durable); what
+    /// it did is in ``recovery``.
     ///
     /// - Parameters:
     ///   - directory: the log directory.
@@ -63,9 +64,10 @@ public final class Log: Sendable {
     ///   - visit: called for every record, in LSN order, while recovery verifies them — a state rebuild that needs
     ///     only one pass over the log. The view is valid only during the call. It runs on the opening thread.
     /// - Throws: ``LogError`` — `.locked` if another `Log` has the directory, `.notADirectory`,
-    ///   `.permissionDenied` (also when files cannot be created in the directory), `.foreignFile`,
-    ///   `.unsupportedFormatVersion`, `.corruptSegment`, `.invalidArgument` (a configuration value out of range, an
-    ///   empty path).
+    ///   `.permissionDenied` (also when files cannot be created in the directory), `.foreignFile` (also a symbolic
+    ///   link, FIFO or directory under a log file's name), `.unsupportedFormatVersion`, `.corruptSegment`,
+    ///   `.missingSegment` (the segments do not cover one unbroken LSN range), `.invalidArgument` (a configuration
+    ///   value out of range, an empty path).
     public static func open(
         at directory: String, configuration: LogConfiguration = LogConfiguration(),
         visit: (@Sendable (LogRecordView) throws -> Void)? = nil
@@ -105,21 +107,25 @@ public final class Log: Sendable {
         }
         let lock = try DirectoryLock.acquire(directory: dir.path)
         var recovery = try Recovery(
-            directory: dir, writable: true,
+            directory: dir, writable: true, failedSync: lock.failedSync,
             visit: visit.map { v in { lsn, tag, bytes in try v(LogRecordView(lsn: lsn, tag: tag, bytes: bytes)) } })
+        if lock.failedSync != nil { try lock.clearFailedSync() }
         let segment: File
+        let header: SegmentHeader
         let writeOffset: Int64
         var history = UnsafeRawBufferPointer(start: nil, count: 0)
         if let last = recovery.last {
             segment = last.file
+            header = last.header
             writeOffset = last.offset
             history = last.history
         } else {
             // A new log: its first segment, created durably before anything is acknowledged.
             let name = LogDirectory.segmentName(base: recovery.nextLSN)
             let path = dir.file(name)
+            header = SegmentHeader.fresh(baseLSN: recovery.nextLSN)
             let created = try File.open(path + ".tmp", O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
-            try created.write(SegmentHeader(baseLSN: recovery.nextLSN).encoded(), at: 0)
+            try created.write(header.encoded(), at: 0)
             try created.sync()
             try Directory.rename(path + ".tmp", to: path)
             try Directory.sync(dir.path)
@@ -131,11 +137,11 @@ public final class Log: Sendable {
         let state = LogState(
             directory: dir, segments: recovery.segments, activeEnd: writeOffset, lastLSN: recovery.report.lastLSN)
         let writer = try LogWriter(
-            state: state, configuration: configuration, lock: lock, segment: segment, writeOffset: writeOffset,
+            state: state, configuration: configuration, lock: lock, segment: segment, header: header, writeOffset: writeOffset,
             nextLSN: recovery.nextLSN, history: history)
         writer.start()
         let report = recovery.report
-        if report.truncatedTail != nil || !report.removedTemporaryFiles.isEmpty || !report.removedSupersededSegments.isEmpty {
+        if report.truncatedTail != nil || report.cutAfterFailedSync != nil || !report.removedTemporaryFiles.isEmpty || !report.removedSupersededSegments.isEmpty {
             configuration.logger.warning("log recovered with repairs", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
         } else {
             configuration.logger.debug("log opened", metadata: ["directory": "\(dir.path)", "report": "\(report)"])
@@ -217,15 +223,17 @@ public final class Log: Sendable {
 
     /// Writes and acknowledges everything queued, syncs, stops the writer thread and releases the directory lock.
     /// Appends after this throw ``LogError/Code/closed``.
+    /// - Throws: ``LogError`` when the final sync failed (`.ioFailed`, `.diskFull`): what was appended since the
+    ///   last successful sync may not be durable, and the next open cuts it off. The lock is released regardless.
     public func close() async throws {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        try await DedicatedThread.run(name: "cairn-log-close") { [writer] in writer.stop(sync: true) }
+        try await DedicatedThread.run(name: "cairn-log-close") { [writer] in try writer.stop(sync: true) }
     }
 
     /// Stops without the final sync and releases the lock, as a crash would leave the files (tests only: what was
     /// written but not synced is still in the page cache, so this models a process crash, not a power loss).
     package func _abandon() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        writer.stop(sync: false)
+        try? writer.stop(sync: false)
     }
 }

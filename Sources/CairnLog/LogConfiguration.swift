@@ -9,10 +9,12 @@ public struct LogConfiguration: Sendable {
         case always
         /// After the frame is written; the writer syncs at most this many milliseconds later. A crash of the
         /// machine (not of the process) can lose the last interval's acknowledged records, or leave a torn commit
-        /// behind a later one that recovery refuses to cut (see the log format's recovery rules).
+        /// behind a later one that recovery refuses to cut (see the log format's recovery rules). A failed sync
+        /// poisons the log, and the next open drops what was written since the last successful sync, acknowledged
+        /// or not.
         case interval(milliseconds: Int)
-        /// After the frame is written; synced only when a segment is sealed and when the log closes. For tests
-        /// and benchmarks.
+        /// After the frame is written; synced only when a segment is sealed and when the log closes (``Log/close()``
+        /// throws if that sync fails). For tests and benchmarks.
         case never
     }
 

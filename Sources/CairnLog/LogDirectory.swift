@@ -1,7 +1,7 @@
 /// The files of a log directory and what each one is.
 ///
 /// ```
-/// LOCK                               the flock file (holder's PID inside)
+/// LOCK                               the flock file (holder's PID inside, and the failed-sync mark if any)
 /// 00000000000000000001.seg           a segment; the name is its base LSN, 20 decimal digits
 /// 00000000000000000001.seg.tmp       a segment being created (renamed into place once durable)
 /// 00000000000000000001.seg.compact   a compaction output being written (renamed over the first input)

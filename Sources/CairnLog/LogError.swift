@@ -30,6 +30,9 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static let unsupportedFormatVersion = Code("unsupportedFormatVersion")
         /// Bytes on disk failed their checksum or structural check where no torn write can explain them.
         public static let corruptSegment = Code("corruptSegment")
+        /// A segment file is missing (or two overlap): the segments do not cover one unbroken LSN range, or the
+        /// last one says another followed it. The error names the missing LSNs and file.
+        public static let missingSegment = Code("missingSegment")
         /// A record with no bytes was offered to ``Log/append(_:)``.
         public static let emptyRecord = Code("emptyRecord")
         /// A record larger than ``LogConfiguration/maxRecordSize`` was offered.

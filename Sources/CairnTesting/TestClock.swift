@@ -81,9 +81,13 @@ public final class TestClock: WorkflowClock {
     /// Moves the clock forward and wakes every sleep whose deadline has come.
     public func advance(by duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        let nanos = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        // Saturating: advancing by `.seconds(.max)` reaches the end of time rather than trapping.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, sumOverflow) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        let nanos = overflow || sumOverflow ? (seconds < 0 ? 0 : Int64.max) : sum
         let due = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
-            s.now += max(0, nanos)
+            let (later, past) = s.now.addingReportingOverflow(max(0, nanos))
+            s.now = past ? .max : later
             let now = s.now
             let ids = s.sleepers.filter { $0.value.deadline <= now }.map(\.key)
             return ids.compactMap { s.sleepers.removeValue(forKey: $0)?.continuation }

@@ -177,47 +177,47 @@ import Testing
         #expect(!(try onATerminal(["list", log.directory], environment: ["NO_COLOR": "1"]).contains("\u{1B}[")))
         #expect(try onATerminal(["list", log.directory], environment: ["NO_COLOR": ""]).contains("\u{1B}["))
     }
+}
 
-    /// Runs `cairn` with its standard output on a pseudo-terminal; returns what it wrote there.
-    private func onATerminal(_ arguments: [String], environment: [String: String]) throws -> String {
-        // A Linux pseudo-terminal pair: unlock the master, then open the slave it names (what posix_openpt,
-        // unlockpt and ptsname do, which Glibc does not show Swift).
-        let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
-        try #require(master >= 0)
-        defer { close(master) }
-        var unlock: CInt = 0
-        var number: CUnsignedInt = 0
-        // TIOCSPTLCK and TIOCGPTN (asm-generic/ioctls.h: _IOW('T', 0x31, int), _IOR('T', 0x30, unsigned int)),
-        // macros Swift cannot import.
-        let setLock: UInt = 0x4004_5431
-        let getNumber: UInt = 0x8004_5430
-        try #require(ioctl(master, setLock, &unlock) == 0 && ioctl(master, getNumber, &number) == 0)
-        let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
-        try #require(slave >= 0)
-        let process = Process()
-        process.executableURL = cairnBinary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.merging(environment) { $1 }
-        // Closed below, once: a handle closing it again on release could close a descriptor another test has reused.
-        process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            close(slave)
-            throw error
-        }
-        close(slave)  // the child has its own; reading ends with EIO once it exits
-        // Read while it runs, so that output larger than the terminal's buffer cannot block it.
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(master, &buffer, buffer.count)
-            if n <= 0 { break }
-            output += buffer[0..<n]
-        }
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: output, as: UTF8.self)
+/// Runs `cairn` with its standard output on a pseudo-terminal; returns what it wrote there.
+func onATerminal(_ arguments: [String], environment: [String: String]) throws -> String {
+    // A Linux pseudo-terminal pair: unlock the master, then open the slave it names (what posix_openpt,
+    // unlockpt and ptsname do, which Glibc does not show Swift).
+    let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+    try #require(master >= 0)
+    defer { close(master) }
+    var unlock: CInt = 0
+    var number: CUnsignedInt = 0
+    // TIOCSPTLCK and TIOCGPTN (asm-generic/ioctls.h: _IOW('T', 0x31, int), _IOR('T', 0x30, unsigned int)),
+    // macros Swift cannot import.
+    let setLock: UInt = 0x4004_5431
+    let getNumber: UInt = 0x8004_5430
+    try #require(ioctl(master, setLock, &unlock) == 0 && ioctl(master, getNumber, &number) == 0)
+    let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+    try #require(slave >= 0)
+    let process = Process()
+    process.executableURL = cairnBinary
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "NO_COLOR" }.merging(environment) { $1 }
+    // Closed below, once: a handle closing it again on release could close a descriptor another test has reused.
+    process.standardOutput = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+    process.standardError = FileHandle.nullDevice
+    do {
+        try process.run()
+    } catch {
+        close(slave)
+        throw error
     }
+    close(slave)  // the child has its own; reading ends with EIO once it exits
+    // Read while it runs, so that output larger than the terminal's buffer cannot block it.
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(master, &buffer, buffer.count)
+        if n <= 0 { break }
+        output += buffer[0..<n]
+    }
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    return String(decoding: output, as: UTF8.self)
 }

@@ -159,7 +159,7 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
         let names = try segmentNames(dir)
         let path = dir + "/" + (inSealedSegment ? names[1] : names[2])
         var bytes = try readBytes(path)
-        bytes[8] = 2  // format version 2, little-endian u16 at byte 8
+        bytes[8] = 3  // format version 3, little-endian u16 at byte 8
         let crc = CRC32C.checksum(Array(bytes[0..<36]))
         bytes.replaceSubrange(36..<40, with: withUnsafeBytes(of: crc.littleEndian) { Array($0) })
         try writeBytes(bytes, to: path)
@@ -168,7 +168,7 @@ func withImmutable<R>(_ path: String, _ body: () async throws -> R) async throws
         let error = await expectLogError(.unsupportedFormatVersion) { try await Log.open(at: dir, configuration: .small()) }
         #expect(error?.path == path)
         #expect(error?.offset == 8)
-        #expect(error?.message.contains("version 2") == true)
+        #expect(error?.message.contains("version 3") == true)
         expectLogErrorSync(.unsupportedFormatVersion) { try LogReader(directory: dir).verify() }
         expectLogErrorSync(.unsupportedFormatVersion) { try readAll(dir) }
         #expect(try snapshot(dir) == before, "nothing was written or lost")

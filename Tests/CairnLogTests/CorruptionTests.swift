@@ -306,10 +306,11 @@ import Testing
         var frame = [UInt8](repeating: 0, count: FrameHeader.size)
         frame.withUnsafeMutableBytes { header.write(to: $0.baseAddress!) }
         frame += block
-        let crc = CRC32C.checksum(frame)
-        frame += withUnsafeBytes(of: crc.littleEndian) { Array($0) }
         let path = dir + "/" + (try segmentNames(dir).last!)
         let map = try segmentMap(path)
+        // Checksummed as the segment's own frames are at that offset (format version 2: salt and offset).
+        let crc = frame.withUnsafeBytes { CRC32C.checksum($0, continuing: map.header.checksumSeed(at: map.dataEnd)) }
+        frame += withUnsafeBytes(of: crc.littleEndian) { Array($0) }
         var bytes = try readBytes(path)
         bytes.replaceSubrange(Int(map.dataEnd)..<min(bytes.count, Int(map.dataEnd) + frame.count), with: frame)
         try writeBytes(bytes, to: path)

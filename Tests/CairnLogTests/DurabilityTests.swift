@@ -208,6 +208,8 @@ final class FaultPlan: Sendable {
         var rng = SeededGenerator(seed: 10)
         var acknowledged: [LogEntry] = []
         while try segmentNames(dir).count < 2 { acknowledged += try await log.appendEach([randomRecord(size: 1500, &rng)]) }
+        // The first segment was synced when it was sealed; nothing since has been.
+        let synced = try segmentMap(dir + "/" + (try segmentNames(dir)[0])).entries
         plan.state.withLock {
             if step == "seal" { $0.failNextSync = EIO } else { $0.failWrite = (.segmentHeader, ENOSPC, false) }
         }
@@ -222,7 +224,15 @@ final class FaultPlan: Sendable {
         try await log.close()
 
         let reopened = try await Log.open(at: dir, configuration: .small())
-        #expect(try await reopened.entries() == acknowledged)
+        if step == "seal" {
+            // After a failed sync nothing written since the last successful one is trusted, not even in this
+            // boot: under `never` that is everything after the first segment.
+            #expect(reopened.recovery.cutAfterFailedSync != nil, "\(reopened.recovery)")
+            #expect(try await reopened.entries() == synced)
+            acknowledged = synced
+        } else {
+            #expect(try await reopened.entries() == acknowledged)
+        }
         if step == "header" {
             #expect(reopened.recovery.removedTemporaryFiles == [LogDirectory.segmentName(base: acknowledged.last!.lsn.next) + ".tmp"])
         }

@@ -147,7 +147,7 @@ import Testing
             flipped[offset] ^= 0x10
             #expect(decode(flipped) == .failure(.badChecksum), "byte \(offset)")
         }
-        #expect(decode(Self.rewritten(good, at: 8, [2, 0])) == .failure(.newerVersion(2)))
+        #expect(decode(Self.rewritten(good, at: 8, [3, 0])) == .failure(.newerVersion(3)))
         #expect(decode(Self.rewritten(good, at: 8, [0xFF, 0xFF])) == .failure(.newerVersion(0xFFFF)))
         #expect(decode(Self.rewritten(good, at: 8, [0, 0])) == .failure(.badLayout("format version 0")))
         #expect(decode(Self.rewritten(good, at: 10, [41, 0])) == .failure(.badLayout("header length 41")))

@@ -113,27 +113,28 @@ struct BadInputTests {
         }
     }
 
-    @Test("a recorded payload that no longer decodes is an error naming the workflow and the position")
+    @Test("a recorded payload that no longer decodes parks the workflow, naming it and the position")
     func undecodableStepResult() async throws {
         try await withDirectory { dir in
             let probe = Probe()
             defer { probe.openAll() }
             let error = try await crashThenResume(dir, as: EvolvingV2.self, probe)
             #expect(probe.notes("error") == ["undecodablePayload|evolving|0"])
-            let failure = try #require(error as? WorkflowFailure)
-            #expect(failure.message.contains("evolving") && failure.message.contains("position: 0"), "\(failure.message)")
-            #expect(failure.message.contains("value"), "names the step: \(failure.message)")
+            let parked = try #require(error as? WorkflowError)
+            #expect(parked.code == .parked)
+            #expect(parked.message.contains("evolving") && parked.message.contains("position 0"), "\(parked.message)")
+            #expect(parked.message.contains("value"), "names the step: \(parked.message)")
         }
     }
 
-    @Test("a recorded input that no longer decodes is an error naming the workflow")
+    @Test("a recorded input that no longer decodes parks the workflow, naming it")
     func undecodableInput() async throws {
         try await withDirectory { dir in
             let probe = Probe()
             defer { probe.openAll() }
             let error = try await crashThenResume(dir, as: EvolvingV3.self, probe)
-            let failure = try #require(error as? WorkflowFailure)
-            #expect(failure.message.contains("undecodablePayload") && failure.message.contains("evolving"), "\(failure.message)")
+            let parked = try #require(error as? WorkflowError)
+            #expect(parked.code == .parked && parked.message.contains("input") && parked.message.contains("evolving"), "\(parked.message)")
         }
     }
 

@@ -40,56 +40,84 @@ package struct DurationArgument: ExpressibleByArgument, Sendable {
 
 /// A point in time on the command line: an ISO 8601 date or date-time in UTC (`2025-01-31`,
 /// `2025-01-31T14:05:09Z`, `2025-01-31 14:05`), or a duration meaning that long ago (`24h`, `7d`).
+///
+/// Times are nanoseconds since 1970 in an `Int64`, which reach from 1677 to 2262; a date outside that range (say
+/// `9999-12-31`, or a duration ago of centuries) stands for the earliest or latest time there is, so
+/// `--until 9999-12-31` means "no upper bound". Nothing here can overflow: every step is checked.
 package struct TimeArgument: ExpressibleByArgument, Sendable {
     package var nanoseconds: Int64
 
     package init?(argument: String) {
         if let ago = DurationArgument(argument: argument) {
-            nanoseconds = nowNanoseconds() - ago.nanoseconds
+            nanoseconds = nowNanoseconds().subtractingSaturating(ago.nanoseconds)
             return
         }
         var text = Substring(argument)
         if text.hasSuffix("Z") || text.hasSuffix("z") { text = text.dropLast() }
         let parts = text.split(whereSeparator: { $0 == "T" || $0 == "t" || $0 == " " })
         guard parts.count == 1 || parts.count == 2 else { return nil }
-        let date = parts[0].split(separator: "-")
-        guard date.count == 3, let y = Int64(date[0]), let mo = Int64(date[1]), let d = Int64(date[2]),
-            (1...12).contains(mo), (1...31).contains(d)
+        let date = parts[0].split(separator: "-", omittingEmptySubsequences: false)
+        guard date.count == 3, let y = digits(date[0], max: 9), let mo = digits(date[1], max: 2),
+            let d = digits(date[2], max: 2), (1...12).contains(mo), (1...31).contains(d)
         else { return nil }
         var seconds: Int64 = 0
         var fraction: Int64 = 0
         if parts.count == 2 {
-            let clock = parts[1].split(separator: ":")
-            guard (2...3).contains(clock.count), let h = Int64(clock[0]), let mi = Int64(clock[1]), h < 24, mi < 60 else {
-                return nil
-            }
+            let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+            guard (2...3).contains(clock.count), let h = digits(clock[0], max: 2), let mi = digits(clock[1], max: 2),
+                h < 24, mi < 60
+            else { return nil }
             seconds = h * 3600 + mi * 60
             if clock.count == 3 {
-                let sec = clock[2].split(separator: ".")
-                guard let s = Int64(sec[0]), s < 61 else { return nil }
+                let sec = clock[2].split(separator: ".", omittingEmptySubsequences: false)
+                guard sec.count <= 2, let s = digits(sec[0], max: 2), s < 61 else { return nil }
                 seconds += s
                 if sec.count == 2 {
-                    let digits = String(sec[1].prefix(9))
-                    guard let f = Int64(digits) else { return nil }
-                    fraction = f * Int64(pow10(9 - digits.count))
+                    // Digits past nanoseconds are ignored, but must be digits.
+                    guard sec[1].allSatisfy({ $0.isASCII && $0.isNumber }), let f = digits(sec[1].prefix(9), max: 9) else {
+                        return nil
+                    }
+                    fraction = f * pow10(9 - min(9, sec[1].count))
                 }
             }
         }
-        // Days since 1970 from a civil date (Howard Hinnant's algorithm).
+        // Days since 1970 from a civil date (Howard Hinnant's algorithm). A year of at most 9 digits keeps every
+        // product here far inside Int64; only the final conversion to nanoseconds can leave it, and saturates.
         let yy = mo <= 2 ? y - 1 : y
         let era = (yy >= 0 ? yy : yy - 399) / 400
         let yoe = yy - era * 400
         let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146_097 + doe - 719_468
-        nanoseconds = (days * 86_400 + seconds) * 1_000_000_000 + fraction
+        let (whole, overflow) = (days * 86_400 + seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        nanoseconds = overflow ? (days < 0 ? .min : .max) : whole.addingSaturating(fraction)
     }
+}
+
+/// The value of `text` if it is 1 to `max` ASCII digits (no sign, no spaces).
+private func digits(_ text: Substring, max: Int) -> Int64? {
+    guard !text.isEmpty, text.count <= max, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+    return Int64(text)
 }
 
 private func pow10(_ n: Int) -> Int64 {
     var v: Int64 = 1
     for _ in 0..<n { v *= 10 }
     return v
+}
+
+extension Int64 {
+    /// `self + other`, saturated at the ends of `Int64`.
+    func addingSaturating(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other < 0 ? .min : .max) : sum
+    }
+
+    /// `self - other`, saturated at the ends of `Int64`.
+    func subtractingSaturating(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
+    }
 }
 
 /// Nanoseconds since 1970, from the system clock.

@@ -35,6 +35,8 @@ struct SegmentImage {
             guard b.count >= SegmentHeader.size, let p = b.baseAddress else { return }
             let headerCRC = CRC32C.checksum(UnsafeRawBufferPointer(start: p, count: SegmentHeader.size - 4))
             storeLE32(headerCRC, p + SegmentHeader.size - 4)
+            // Frames' checksums start from the segment's seed (its salt and the frame's offset, from version 2).
+            guard case .success(let segment) = SegmentHeader.decode(UnsafeRawBufferPointer(b)) else { return }
             var offset = SegmentHeader.size
             while offset + FrameHeader.size <= b.count {
                 guard case .success(let frame) = FrameHeader.decode(
@@ -42,7 +44,9 @@ struct SegmentImage {
                     frame.frameLength <= b.count - offset
                 else { return }
                 let covered = FrameHeader.size + Int(frame.storedLength)
-                let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: p + offset, count: covered))
+                let crc = CRC32C.checksum(
+                    UnsafeRawBufferPointer(start: p + offset, count: covered),
+                    continuing: segment.checksumSeed(at: Int64(offset)))
                 storeLE32(crc, p + offset + covered)
                 offset += frame.frameLength
             }

@@ -244,7 +244,7 @@ final class ProgressDisplay: Sendable {
                 let done = min(progress.done, total)
                 if total == 0 {
                     if tty {
-                        printErrorRaw("\r\u{1B}[Kreading the log: \(Format.count(self.readCount.load(ordering: .relaxed))) records")
+                        printErrorRaw("reading the log: \(Format.count(self.readCount.load(ordering: .relaxed))) records", control: "\r\u{1B}[K")
                         drew = true
                     }
                     continue
@@ -254,7 +254,7 @@ final class ProgressDisplay: Sendable {
                     let width = 30
                     let filled = Int(fraction * Double(width))
                     let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-                    printErrorRaw("\r\u{1B}[Kcompacting \(bar) \(Int(fraction * 100))%  \(Format.count(done)) / \(Format.count(total)) records")
+                    printErrorRaw("compacting \(bar) \(Int(fraction * 100))%  \(Format.count(done)) / \(Format.count(total)) records", control: "\r\u{1B}[K")
                     drew = true
                 } else {
                     let decile = Int(fraction * 10)
@@ -264,7 +264,7 @@ final class ProgressDisplay: Sendable {
                     }
                 }
             }
-            if drew { printErrorRaw("\r\u{1B}[K") }
+            if drew { printErrorRaw("", control: "\r\u{1B}[K") }
         }
         task.withLock { $0 = drawing }
     }

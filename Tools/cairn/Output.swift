@@ -27,6 +27,20 @@ enum Style: String {
         Terminal.colour ? "\u{1B}[\(rawValue)m\(text)\u{1B}[0m" : text
     }
 
+    /// Whether `bytes` (after an ESC) begin with a sequence ``apply(_:)`` writes: `[` code `m`, code one of the
+    /// styles or `0` (reset). Returns its length, without the ESC.
+    static func sequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, from i: Int) -> Int? {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "[") else { return nil }
+        var j = i + 1
+        var code = ""
+        while j < bytes.count, j - i <= 3, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[j]) {
+            code.append(Character(UnicodeScalar(bytes[j])))
+            j += 1
+        }
+        guard j < bytes.count, bytes[j] == UInt8(ascii: "m"), code == "0" || Style(rawValue: code) != nil else { return nil }
+        return j + 1 - i
+    }
+
     static func status(_ status: WorkflowStatus) -> Style {
         switch status {
         case .completed: .green
@@ -38,7 +52,81 @@ enum Style: String {
     }
 }
 
+/// Text made safe to show on a terminal: the one filter every text the tool writes for people passes through.
+///
+/// Workflow IDs, names, topics, event keys, error messages and payloads come from the log, and so from whoever
+/// started a workflow or threw an error. Written as they are, control characters in them would drive the terminal:
+/// `ESC ] 0 ; … BEL` retitles the window, `ESC [ 2 J` clears the screen, OSC 52 writes the clipboard, and a
+/// carriage return or a bidirectional override makes text look like something else. So every C0 control except
+/// newline and tab, DEL, every C1 control (U+0080–U+009F, which terminals may read as ESC sequences too) and the
+/// bidirectional embedding, override and isolate characters are shown as visible escapes (`\u{1B}`) instead.
+///
+/// The only escape sequences that pass are the colour codes ``Style`` writes (`ESC [ n m` with n one of its codes or
+/// 0), and only when colour is on: an injected one of those can change the colour of the text after it, nothing
+/// else. With colour off (not a terminal, `NO_COLOR`, pipes, files) no ESC byte passes at all.
+///
+/// JSON output does not pass through here: ``JSONWriter`` escapes the same characters as `\u00XX`.
+enum TerminalText {
+    /// `text` with control characters escaped; `text` itself when it has none (the common case, checked first).
+    static func escaped(_ text: String, keepingStyles: Bool = Terminal.colour) -> String {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard needsEscaping(bytes) else { return nil as String? }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            append(bytes, to: &out, keepingStyles: keepingStyles)
+            return String(decoding: out, as: UTF8.self)
+        } ?? text
+    }
+
+    /// Whether any byte of `bytes` starts a character ``escaped(_:keepingStyles:)`` changes.
+    static func needsEscaping(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for (i, b) in bytes.enumerated() {
+            if b < 0x20 && b != 0x0A && b != 0x09 { return true }
+            if b == 0x7F { return true }
+            if b == 0xC2 && i + 1 < bytes.count && (0x80...0x9F).contains(bytes[i + 1]) { return true }
+            if b == 0xE2 && i + 2 < bytes.count && isBidiControl(bytes[i + 1], bytes[i + 2]) { return true }
+        }
+        return false
+    }
+
+    /// U+202A–U+202E (embeddings, overrides) and U+2066–U+2069 (isolates), by their 2nd and 3rd UTF-8 bytes.
+    private static func isBidiControl(_ b1: UInt8, _ b2: UInt8) -> Bool {
+        (b1 == 0x80 && (0xAA...0xAE).contains(b2)) || (b1 == 0x81 && (0xA6...0xA9).contains(b2))
+    }
+
+    /// Appends `bytes` (valid UTF-8) to `out`, escaping what must not reach a terminal.
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], keepingStyles: Bool) {
+        func escape(_ scalar: UInt32) {
+            out.append(contentsOf: "\\u{\(String(scalar, radix: 16, uppercase: true))}".utf8)
+        }
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x1B, keepingStyles, let length = Style.sequenceLength(bytes, from: i + 1) {
+                out.append(contentsOf: bytes[i...(i + length)])
+                i += length + 1
+            } else if (b < 0x20 && b != 0x0A && b != 0x09) || b == 0x7F {
+                escape(UInt32(b))
+                i += 1
+            } else if b == 0xC2, i + 1 < bytes.count, (0x80...0x9F).contains(bytes[i + 1]) {
+                escape(UInt32(bytes[i + 1]))
+                i += 2
+            } else if b == 0xE2, i + 2 < bytes.count, isBidiControl(bytes[i + 1], bytes[i + 2]) {
+                escape(0x2000 | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F))
+                i += 3
+            } else {
+                out.append(b)
+                i += 1
+            }
+        }
+    }
+}
+
 /// Buffered writes to standard output (millions of lines go out through this).
+///
+/// Text goes through ``TerminalText``: nothing written with ``write(_:)`` or ``line(_:)`` can carry a control
+/// sequence of the log's making to the terminal. ``bytes(_:)`` is for JSON, which ``JSONWriter`` has escaped.
 struct Output {
     private var buffer: [UInt8] = []
 
@@ -46,7 +134,13 @@ struct Output {
 
     mutating func write(_ text: String) {
         var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0) }
+        text.withUTF8 { bytes in
+            if TerminalText.needsEscaping(bytes) {
+                TerminalText.append(bytes, to: &buffer, keepingStyles: Terminal.colour)
+            } else {
+                buffer.append(contentsOf: bytes)
+            }
+        }
         if buffer.count >= 1 << 16 { flush() }
     }
 
@@ -87,14 +181,17 @@ struct Output {
     }
 }
 
-/// Writes a line to standard error at once.
+/// Writes a line to standard error at once (escaped as ``TerminalText`` says: errors quote IDs and paths).
 func printError(_ text: String) {
     printErrorRaw(text + "\n")
 }
 
-/// Writes `text` to standard error as it is (no newline added: a progress line rewrites itself with `\r`).
-func printErrorRaw(_ text: String) {
-    let bytes = Array(text.utf8)
+/// Writes `text` to standard error, escaped, with no newline added; `control` goes first as it is (a progress line
+/// rewrites itself with `\r` and `ESC [ K`, which only the tool itself may write).
+func printErrorRaw(_ text: String, control: String = "") {
+    var bytes = Array(control.utf8)
+    var text = text
+    text.withUTF8 { TerminalText.append($0, to: &bytes, keepingStyles: false) }
     bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress!, $0.count) }
 }
 
@@ -112,7 +209,10 @@ struct Table {
 
     init(_ columns: [Column]) { self.columns = columns }
 
-    mutating func add(_ cells: [(text: String, style: Style?)]) { rows.append(cells) }
+    /// Adds a row; cells are escaped (``TerminalText``) before they are measured, so escapes keep columns aligned.
+    mutating func add(_ cells: [(text: String, style: Style?)]) {
+        rows.append(cells.map { (TerminalText.escaped($0.text, keepingStyles: false), $0.style) })
+    }
 
     func render(into out: inout Output) {
         for line in lines() { out.line(line) }
@@ -175,9 +275,12 @@ enum Format {
     }
 
     /// Nanoseconds since 1970 as UTC: "2025-01-31 14:05:09" (or with milliseconds and a Z: ISO 8601).
+    /// Any `Int64` works, from 1677 to 2262 (a sleep of `.seconds(.max)` records the latest).
     static func time(_ ns: Int64, iso: Bool = false) -> String {
-        let seconds = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
-        let millis = Int((ns - seconds * 1_000_000_000) / 1_000_000)
+        // Floor division without overflow (a time of Int64.min comes from a clock or a log, not from us).
+        let (quotient, remainder) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let seconds = remainder < 0 ? quotient - 1 : quotient
+        let millis = Int((remainder < 0 ? remainder + 1_000_000_000 : remainder) / 1_000_000)
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         // Civil date from days since 1970 (Howard Hinnant's algorithm).
@@ -318,7 +421,9 @@ struct JSONWriter {
     /// Bytes already known to be one JSON value.
     mutating func raw(_ json: some Collection<UInt8>) {
         valueSeparator()
+        let start = bytes.count
         bytes.append(contentsOf: json)
+        escapeTerminalControls(from: start)
     }
 
     mutating func field(_ name: String, _ value: String?) {
@@ -337,6 +442,7 @@ struct JSONWriter {
     }
 
     private mutating func appendString(_ s: String) {
+        let start = bytes.count
         bytes.append(0x22)
         for b in s.utf8 {
             switch b {
@@ -345,13 +451,50 @@ struct JSONWriter {
             case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
             case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
             case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            case 0..<0x20, 0x7F:
+                appendEscape(UInt32(b))
             default: bytes.append(b)
             }
         }
         bytes.append(0x22)
+        escapeTerminalControls(from: start)
+    }
+
+    private mutating func appendEscape(_ scalar: UInt32) {
+        let hex = Array("0123456789abcdef".utf8)
+        bytes.append(contentsOf: [0x5C, 0x75])
+        for shift in [12, 8, 4, 0] as [UInt32] { bytes.append(hex[Int((scalar >> shift) & 15)]) }
+    }
+
+    /// Rewrites, in what was written since `start`, the characters a terminal may act on that JSON lets through
+    /// raw — DEL, C1 controls, bidirectional controls — as `\u` escapes (see ``TerminalText``), so that JSON shown
+    /// on a terminal (`cairn show --json` without a pipe) is as safe as text. Valid JSON has these only inside
+    /// strings, where an escape means the same character.
+    private mutating func escapeTerminalControls(from start: Int) {
+        let tail = bytes[start...]
+        guard tail.contains(where: { $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else { return }
+        let original = Array(tail)
+        bytes.removeSubrange(start...)
+        var i = 0
+        while i < original.count {
+            let b = original[i]
+            if b == 0x7F {
+                appendEscape(0x7F)
+                i += 1
+            } else if b == 0xC2, i + 1 < original.count, (0x80...0x9F).contains(original[i + 1]) {
+                appendEscape(UInt32(original[i + 1]))
+                i += 2
+            } else if b == 0xE2, i + 2 < original.count,
+                (original[i + 1] == 0x80 && (0xAA...0xAE).contains(original[i + 2]))
+                    || (original[i + 1] == 0x81 && (0xA6...0xA9).contains(original[i + 2]))
+            {
+                appendEscape(0x2000 | (UInt32(original[i + 1] & 0x3F) << 6) | UInt32(original[i + 2] & 0x3F))
+                i += 3
+            } else {
+                bytes.append(b)
+                i += 1
+            }
+        }
     }
 }
 

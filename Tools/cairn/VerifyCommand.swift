@@ -91,7 +91,7 @@ struct Verification {
         let listing = try dir.list()
         let holder = access.lockHolder()
         // Headers first: which segments are current, which an interrupted compaction left behind.
-        var current: [(name: String, path: String)] = []
+        var current: [(name: String, path: String, descriptor: SegmentDescriptor)] = []
         var coveredUntil: UInt64 = 0
         for (name, base) in listing.segments {
             let path = dir.file(name)
@@ -106,7 +106,8 @@ struct Verification {
                     continue
                 }
                 coveredUntil = max(coveredUntil, reader.header.replacesUntil)
-                current.append((name, path))
+                current.append((name, path, SegmentDescriptor(
+                    name: name, path: path, base: base, replacesUntil: reader.header.replacesUntil)))
             } catch {
                 add(Problem(file: name, offset: error.offset ?? 0, message: error.message))
             }
@@ -120,7 +121,7 @@ struct Verification {
         self.holder = holder
     }
 
-    private var current: [(name: String, path: String)] = []
+    private var current: [(name: String, path: String, descriptor: SegmentDescriptor)] = []
     private var holder: Int32?
 
     /// What one segment holds, read on a thread of its own: its problems, and the workflow IDs (hashed) its events
@@ -142,6 +143,8 @@ struct Verification {
         var records = 0
         var firstLSN: LSN?
         var lastLSN: LSN?
+        /// The base its seal names for the next segment, if it ends in one.
+        var sealedNextBase: LSN?
         /// Records could not be read (the rest of the log cannot say "never started").
         var damaged = false
         var bytes: Int64 = 0
@@ -205,15 +208,29 @@ struct Verification {
         }
         pass.frames = reader.frameCount
         pass.records = reader.recordCount
-        switch (isLast, end) {
-        case (_, .endOfFile), (true, .zeroes):
+        pass.sealedNextBase = reader.sealedNextBase
+        // The last segment's end is judged by the rule recovery applies (SegmentReader.tailVerdict).
+        let verdict: SegmentReader.TailVerdict
+        if isLast {
+            do { verdict = try reader.tailVerdict(end) } catch {
+                pass.problems.append(Problem(file: name, offset: reader.offset, message: "\(error)"))
+                pass.damaged = true
+                return pass
+            }
+        } else {
+            // A sealed segment ends at its last frame, its seal, or a seal a power loss tore (as recovery judges).
+            let tornSeal = (try? reader.endsInTornSeal(end)) ?? false
+            verdict = end == .endOfFile || tornSeal ? .clean : .torn(end.explanation)
+        }
+        switch (isLast, verdict) {
+        case (_, .clean):
             break
-        case (true, .invalid(let reason)):
-            if let valid = try? reader.findCommitStart(after: reader.offset) {
-                pass.problems.append(Problem(
-                    file: name, offset: reader.offset, lsn: reader.lastLSN,
-                    message: "damaged (\(reason)), and a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage"))
-            } else if let holder {
+        case (true, .damaged(let valid)):
+            pass.problems.append(Problem(
+                file: name, offset: reader.offset, lsn: reader.lastLSN,
+                message: "damaged (\(end.explanation)), and a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage"))
+        case (true, .torn(let reason)):
+            if let holder {
                 pass.notes.append("\(name) ends in an incomplete frame at offset \(reader.offset): a write in progress by the engine (process \(holder))")
             } else {
                 pass.problems.append(Problem(
@@ -239,6 +256,9 @@ struct Verification {
         // what could not be read": that check stops there.
         var skipped = false
         var previous: LSN?
+        // Contiguity (the rule recovery applies): where the next segment must start, while it can be known.
+        var expectedBase: LSN?
+        var contiguityKnown = true
         // Listed problems whose message is to begin with their workflow's ID, read back once the pass is over.
         var needIDs: [(segment: Int, problem: Int)] = []
         await withTaskGroup(of: (Int, SegmentPass).self) { group in
@@ -260,6 +280,17 @@ struct Verification {
                 launch()
                 while let pass = ready.removeValue(forKey: consumed) {
                     let name = current[consumed].name
+                    let descriptor = current[consumed].descriptor
+                    if contiguityKnown {
+                        do throws(LogError) {
+                            try descriptor.checkContiguity(after: expectedBase)
+                            if consumed == current.count - 1 { try descriptor.checkIsLast(sealedNextBase: pass.sealedNextBase) }
+                        } catch {
+                            add(Problem(file: name, offset: error.offset, lsn: error.lsn, message: error.message))
+                        }
+                    }
+                    contiguityKnown = contiguityKnown && !pass.damaged
+                    expectedBase = descriptor.successorBase(lastLSN: pass.lastLSN, sealedNextBase: pass.sealedNextBase)
                     if let previous, let first = pass.firstLSN, first <= previous {
                         add(Problem(file: name, offset: Int64(SegmentHeader.size), lsn: first, message: "LSN \(first) does not follow \(previous), the last of the segment before"))
                     }

@@ -86,7 +86,7 @@ package struct CompactionPlanner: Sendable {
         }
         // Most recently finished first (ties by ID, so the choice is the same every time).
         finished.sort { $0.at != $1.at ? $0.at > $1.at : entries[$0.index].id > entries[$1.index].id }
-        let cutoff = policy.keepFinished.map { now - $0.nanoseconds }
+        let cutoff = policy.keepFinished.map { now.subtractingSaturating($0.nanoseconds) }
 
         // What happens to each finished workflow, by entry index.
         var actions: [CompactionDecision.Action?] = Array(repeating: nil, count: entries.count)

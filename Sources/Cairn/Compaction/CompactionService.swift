@@ -32,7 +32,7 @@ public struct CompactionService: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
-                    try await Task.sleep(for: interval)
+                    try await Task.sleep(for: interval.asWait)
                     do {
                         _ = try await engine.compact(policy: policy)
                     } catch is CancellationError {

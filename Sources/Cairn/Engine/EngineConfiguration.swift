@@ -17,7 +17,16 @@ public struct EngineConfiguration: Sendable {
     public var determinism: DeterminismMode = .strict
     /// The largest encoded payload accepted (input, result, message, event value). Larger ones are refused with
     /// ``WorkflowError/Code/payloadTooLarge`` before anything is written. Default 1 MiB.
+    ///
+    /// Each payload is written in one log record, with its event's envelope (IDs, names, call site; allowed
+    /// ``envelopeAllowance`` bytes), so ``WorkflowEngine/open(directory:configuration:workflows:)`` refuses a
+    /// configuration where `maxPayloadSize + envelopeAllowance` exceeds `log.maxRecordSize`.
     public var maxPayloadSize = 1 << 20
+    /// The longest error description recorded, in UTF-8 bytes: what a step or a workflow threw, as its
+    /// ``StepFailure/message`` or ``WorkflowFailure/message``. A longer one is cut and ends in
+    /// `… [truncated: N bytes in all]`; the workflow's code sees the cut message live and on replay alike. Never
+    /// more than ``maxPayloadSize``. Default 64 KiB.
+    public var maxErrorMessageSize = 64 << 10
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
     /// instead of resumed again. Default 100.
     public var maxRecoveryAttempts = 100
@@ -40,4 +49,24 @@ public struct EngineConfiguration: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// The room a log record keeps for an event's envelope beside its payload (workflow ID, name, topic or key,
+    /// call site, error type): 64 KiB.
+    public static let envelopeAllowance = 64 << 10
+
+    /// Refuses settings that could not work, before anything is opened or written.
+    func validate() throws {
+        guard maxPayloadSize >= 1 else {
+            throw WorkflowError(.invalidArgument, "maxPayloadSize \(maxPayloadSize) must be at least 1 byte")
+        }
+        guard maxErrorMessageSize >= 0 else {
+            throw WorkflowError(.invalidArgument, "maxErrorMessageSize \(maxErrorMessageSize) must not be negative")
+        }
+        let needed = maxPayloadSize.addingReportingOverflow(Self.envelopeAllowance)
+        guard !needed.overflow, needed.partialValue <= log.maxRecordSize else {
+            throw WorkflowError(
+                .invalidArgument,
+                "maxPayloadSize (\(maxPayloadSize) bytes) plus \(Self.envelopeAllowance) bytes for the event envelope exceeds the log's maxRecordSize (\(log.maxRecordSize) bytes): a payload the engine accepts could not be written; lower maxPayloadSize to at most \(max(0, log.maxRecordSize - Self.envelopeAllowance)) or raise log.maxRecordSize (at most 64 MiB). Nothing was opened or written")
+        }
+    }
 }

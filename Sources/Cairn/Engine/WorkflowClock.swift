@@ -27,7 +27,8 @@ public struct SystemWorkflowClock: WorkflowClock {
     }
 
     public func sleep(until deadline: Int64) async throws {
-        let remaining = deadline - now()
-        if remaining > 0 { try await Task.sleep(for: .nanoseconds(remaining)) }
+        // Saturating: a deadline read from the log may be anywhere in Int64's range.
+        let remaining = deadline.subtractingSaturating(now())
+        if remaining > 0 { try await Task.sleep(for: Duration.nanoseconds(remaining).asWait) }
     }
 }

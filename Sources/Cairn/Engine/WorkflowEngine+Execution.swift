@@ -199,7 +199,12 @@ extension WorkflowEngine {
             metrics.parked.increment()
             events.append(Event(
                 kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: Event.Flags.diverged,
-                payload: Array(report.description.utf8)))
+                payload: Array(recordableReason(report.description).utf8)))
+        case .undecodable(let error):
+            logger.error("a recorded value no longer decodes; workflow parked", metadata: ["workflow": "\(id)", "reason": "\(error.message)"])
+            metrics.parked.increment()
+            events.append(Event(
+                kind: .workflowParked, workflowID: id, name: run.name, time: now, payload: Array(recordableReason(error.message).utf8)))
         case .cancelled, .suspended, .frontier:
             break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start
         case nil:
@@ -210,13 +215,14 @@ extension WorkflowEngine {
             case .failure(let error):
                 if Task.isCancelled { break }  // stopped from outside without a reason recorded: stays unfinished
                 metrics.failed.increment()
-                let type: String
-                let message: String
+                var type: String
+                var message: String
                 if let failure = error as? WorkflowFailure {
                     (type, message) = (failure.errorType, failure.message)
                 } else {
                     (type, message) = (String(reflecting: Swift.type(of: error)), "\(error)")
                 }
+                (type, message) = (recordableType(type), recordable(message))
                 events.append(Event(
                     kind: .workflowFailed, workflowID: id, name: run.name, time: now, errorType: type,
                     payload: Array(message.utf8)))

@@ -158,7 +158,7 @@ extension WorkflowEngine {
                 return true
             }
             group.addTask {
-                try? await Task.sleep(for: grace)
+                try? await Task.sleep(for: grace.asWait)
                 return false
             }
             let first = await group.next() ?? true

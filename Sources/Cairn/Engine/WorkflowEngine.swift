@@ -63,11 +63,14 @@ public final class WorkflowEngine: Service, Sendable {
     ///   - workflows: the workflow types this process can run. Unfinished workflows of other names are parked
     ///     at recovery (and resumed automatically once a later start registers them).
     /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
-    ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded.
+    ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded; `.invalidArgument` when the
+    ///   configuration cannot work (``EngineConfiguration/maxPayloadSize`` does not fit the log's record limit),
+    ///   before anything is opened.
     public static func open(
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
         workflows: [any Workflow.Type] = []
     ) async throws -> WorkflowEngine {
+        try configuration.validate()
         let registry = try makeRegistry(workflows)
         var logConfiguration = configuration.log
         if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
@@ -234,7 +237,7 @@ public final class WorkflowEngine: Service, Sendable {
     ) async throws -> V? {
         let key = Projection.Key(workflowID: workflowID, name: key)
         // No timeout: look without waiting (a deadline of now), as documented.
-        let deadline = clock.now() + (timeout.map { max(0, $0.nanoseconds) } ?? 0)
+        let deadline = clock.deadline(after: timeout.map { UInt64(max(0, $0.nanoseconds)) } ?? 0)
         guard let bytes = try await waitForEvent(key, deadline: deadline) else { return nil }
         return try decode(V.self, from: bytes, what: "event '\(key.name)'", workflowID: workflowID, position: nil)
     }
@@ -275,7 +278,7 @@ public final class WorkflowEngine: Service, Sendable {
         } catch {
             throw WorkflowError(
                 .undecodablePayload,
-                "\(what()) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change? Version the change with patched(_:)",
+                "\(what()) was recorded as bytes that do not decode as \(T.self) (\(error)); did its type change?",
                 workflowID: workflowID, position: position, underlying: SendableError(error))
         }
     }
@@ -324,9 +327,43 @@ struct SendableError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Duration {
+    /// The duration in nanoseconds, saturated to `Int64`'s range (about 292 years either way): `.seconds(.max)`
+    /// means "forever", not a trap. A trap here would recur on every replay of the operation: a crash loop.
     var nanoseconds: Int64 {
         let (s, a) = components
-        return s * 1_000_000_000 + a / 1_000_000_000
+        let (whole, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return s < 0 ? .min : .max }
+        return whole.addingSaturating(a / 1_000_000_000)
+    }
+
+    /// The longest single wait Cairn asks the runtime for (about 34,800 years): the runtime's sleep traps when
+    /// its deadline's seconds exceed `Int64`, so longer waits are cut to this, which never ends in practice.
+    static let longestWait = Duration.seconds(Int64(1) << 40)
+
+    /// The duration as a wait: negative ones are zero, huge ones ``longestWait``.
+    var asWait: Duration { self < .zero ? .zero : Swift.min(self, Self.longestWait) }
+}
+
+extension Int64 {
+    /// `self + other`, saturated at `Int64.min` / `Int64.max`: deadlines far in the future mean "never".
+    func addingSaturating(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other < 0 ? .min : .max
+    }
+
+    /// `self - other`, saturated at `Int64.min` / `Int64.max`.
+    func subtractingSaturating(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other < 0 ? .max : .min
+    }
+}
+
+extension WorkflowClock {
+    /// The deadline `nanoseconds` from now, saturated at `Int64.max` ("never").
+    func deadline(after nanoseconds: UInt64) -> Int64 {
+        now().addingSaturating(Int64(clamping: nanoseconds))
     }
 }
 

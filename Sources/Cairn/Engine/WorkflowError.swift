@@ -42,6 +42,8 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         public static let logFailure = Code("logFailure")
         /// A step exhausted its retries or timed out (see ``StepFailure``).
         public static let stepFailed = Code("stepFailed")
+        /// A setting or argument is out of range or inconsistent (``EngineConfiguration``); nothing was written.
+        public static let invalidArgument = Code("invalidArgument")
     }
 
     /// What kind of failure this is.

@@ -123,6 +123,8 @@ extension WorkflowEngine {
                     "the code makes an operation the finished record does not have (an operation was inserted?)")
             }
             return verdict(.clean(reachedEnd: false), count)
+        case .undecodable(let error):
+            return verdict(.failed("\(error)"), count)
         case .cancelled, .suspended:
             return verdict(.failed("the replay was interrupted"), count)
         case nil:

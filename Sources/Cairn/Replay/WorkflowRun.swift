@@ -16,6 +16,9 @@ final class WorkflowRun: Sendable {
 
     enum Stop: Sendable {
         case diverged(DeterminismError)
+        /// A recorded value no longer decodes as the type the code asks for (its type changed in a deploy): the
+        /// workflow is parked, with this error's message as the reason, until a fix lets it decode.
+        case undecodable(WorkflowError)
         case cancelled
         /// The engine is shutting down: the workflow stays unfinished in the log and resumes at the next start.
         case suspended
@@ -68,6 +71,8 @@ final class WorkflowRun: Sendable {
         case nil: return
         case .diverged(let error):
             throw WorkflowError(.diverged, "\(error)", workflowID: id, position: error.position, underlying: error)
+        case .undecodable(let error):
+            throw error
         case .cancelled:
             throw WorkflowError(.cancelled, "the workflow was cancelled", workflowID: id)
         case .suspended:
@@ -94,6 +99,20 @@ final class WorkflowRun: Sendable {
             return WorkflowError(.diverged, "\(first)", workflowID: id, position: first.position, underlying: first)
         }
         return WorkflowError(.diverged, "\(report)", workflowID: id, position: report.position, underlying: report)
+    }
+
+    /// Stops the run because a recorded value does not decode (`error`, from ``WorkflowEngine/decode(_:from:what:workflowID:position:)``):
+    /// the workflow will be parked, not failed — its history is sound, today's code reads it wrongly, and a fix
+    /// resumes it. Returns the error to throw, whose message is the park reason: which workflow, where, what, and
+    /// what to do.
+    func undecodable(_ error: WorkflowError) -> WorkflowError {
+        let place = error.position.map { "at position \($0)" } ?? "at its input"
+        let parked = WorkflowError(
+            .undecodablePayload,
+            "workflow '\(id)' (\(name)) is parked \(place): \(error.message) To go on, fix the type so that it decodes the recorded bytes, or version the change with patched(_:) so that histories recorded before it keep the old type; then deploy and resume the workflow with resume(\"\(id)\")",
+            workflowID: id, position: error.position, underlying: error.underlying)
+        halt(.undecodable(parked))
+        return parked
     }
 
     func consume(_ position: Position) {

@@ -56,10 +56,10 @@ struct WorkflowRegistration: Sendable {
         do {
             return try codec.decode(Input.self, from: input)
         } catch {
-            throw WorkflowError(
+            throw context.run.undecodable(WorkflowError(
                 .undecodablePayload,
-                "the recorded input does not decode as \(Input.self): \(error); was the input type changed?",
-                workflowID: context.workflowID)
+                "the workflow's recorded input does not decode as \(Input.self) (\(error)); did the input type change?",
+                workflowID: context.workflowID, underlying: SendableError(error)))
         }
     }
 }

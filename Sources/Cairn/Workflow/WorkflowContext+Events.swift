@@ -29,7 +29,7 @@ extension WorkflowContext {
         if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }
         var deadline = recorded?.waitStarted?.deadline
         if let timeoutNanos, deadline == nil, timeoutNanos > 0 {
-            let due = engine.clock.now() + Int64(timeoutNanos)
+            let due = engine.clock.deadline(after: timeoutNanos)
             deadline = due
             try await engine.commit([
                 event(.receiveStarted, at: position, name: key, callSite: callSite, target: workflowID, deadline: due, number: timeoutNanos)

@@ -53,7 +53,7 @@ extension WorkflowContext {
                 return try decode(M.self, message.payload, what: "the message received on '\(topic)'", at: position)
             }
             if let timeoutNanos, deadline == nil {
-                let due = engine.clock.now() + Int64(timeoutNanos)
+                let due = engine.clock.deadline(after: timeoutNanos)
                 deadline = due
                 try await engine.commit([
                     event(.receiveStarted, at: position, name: topic, callSite: callSite, deadline: due, number: timeoutNanos)

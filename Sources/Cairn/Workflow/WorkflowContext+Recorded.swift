@@ -15,14 +15,22 @@ extension WorkflowContext {
     public func uuid(file: String = #fileID, line: Int = #line) async throws -> UUID {
         let text: String = try await recordValue("uuid", file: file, line: line) { randomUUIDString() }
         guard let uuid = UUID(uuidString: text) else {
-            throw WorkflowError(.undecodablePayload, "recorded UUID '\(text)' is not a UUID", workflowID: workflowID)
+            throw run.undecodable(WorkflowError(
+                .undecodablePayload, "the recorded uuid '\(text.prefix(64))' is not a UUID", workflowID: workflowID))
         }
         return uuid
     }
 
     /// A random integer in `range`, recorded: replay returns the same one. Use it instead of `Int.random(in:)`.
+    /// - Throws: ``WorkflowError`` `.invalidArgument` for an empty range (where `Int.random(in:)` would trap, and
+    ///   trap again at every restart), before anything is recorded.
     public func random(in range: Range<Int>, file: String = #fileID, line: Int = #line) async throws -> Int {
-        try await recordValue("random", file: file, line: line) { Int.random(in: range) }
+        guard !range.isEmpty else {
+            throw WorkflowError(
+                .invalidArgument, "random(in:) at \(CallSite(file: file, line: line)) was given the empty range \(range); nothing was recorded",
+                workflowID: workflowID)
+        }
+        return try await recordValue("random", file: file, line: line) { Int.random(in: range) }
     }
 
     /// Records any value computed outside the workflow's determinism (an environment variable, a configuration

@@ -10,7 +10,7 @@ extension WorkflowContext {
         if let recorded = recorded?.event {
             wake = recorded.deadline ?? 0
         } else {
-            wake = engine.clock.now() + Int64(nanos)
+            wake = engine.clock.deadline(after: nanos)  // saturates: a sleep of `.seconds(.max)` waits "forever"
             // Durable before sleeping: a restart must know the wake time.
             try await engine.commit(
                 [event(.sleepStarted, at: position, name: "sleep", callSite: callSite, deadline: wake, number: nanos)])

@@ -83,7 +83,7 @@ extension WorkflowContext {
             } catch {
                 let delay = try afterFailedAttempt(
                     attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
-                try await engine.waiting(self) { try await Task.sleep(for: delay) }  // a pause, not work: frees the slot
+                try await engine.waiting(self) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
                 attempt += 1
             }
         }
@@ -130,7 +130,9 @@ extension WorkflowContext {
         // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
         // own to record for good. It stays unrecorded and runs again when the workflow goes on.
         if Task.isCancelled { throw stopError(error) }
-        let failure = StepFailure(step: name, errorType: String(reflecting: type(of: error)), message: "\(error)")
+        // Cut to a recordable size; the caller sees the cut message now as it will on replay.
+        let failure = StepFailure(
+            step: name, errorType: engine.recordableType(String(reflecting: type(of: error))), message: engine.recordable("\(error)"))
         enqueue(event(
             .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
             errorType: failure.errorType, payload: Array(failure.message.utf8)))
@@ -156,7 +158,7 @@ private func race<T: Sendable>(
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(for: timeout)
+            try await Task.sleep(for: timeout.asWait)
             return nil
         }
         defer { group.cancelAll() }

@@ -183,8 +183,14 @@ public final class WorkflowContext: Sendable {
             payload: payload)
     }
 
+    /// Decodes a recorded (or just received) value; one that does not decode as `T` parks the workflow (see
+    /// ``WorkflowRun/undecodable(_:)``) rather than failing it for good.
     func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], what: @autoclosure () -> String, at position: Position) throws -> T {
-        try engine.decode(T.self, from: bytes, what: what(), workflowID: run.id, position: position)
+        do {
+            return try engine.decode(T.self, from: bytes, what: what(), workflowID: run.id, position: position)
+        } catch let error as WorkflowError {
+            throw run.undecodable(error)
+        }
     }
 
     func encode<T: Encodable>(_ value: T, what: @autoclosure () -> String, at position: Position) throws -> [UInt8] {

@@ -105,7 +105,8 @@ struct Compaction {
             String(first.name.dropLast(LogDirectory.segmentSuffix.count)) + LogDirectory.compactingSuffix)
         let output = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
         var writeOffset = Int64(SegmentHeader.size)
-        try output.write(SegmentHeader(baseLSN: first.base, replacesUntil: replacesUntil.rawValue).encoded(), at: 0)
+        let header = SegmentHeader.fresh(baseLSN: first.base, replacesUntil: replacesUntil.rawValue)
+        try output.write(header.encoded(), at: 0)
 
         let encoder = FrameEncoder(maxBlockLength: targetFrameSize)
         encoder.reset()
@@ -117,7 +118,7 @@ struct Compaction {
             encoder.beginFrame(maxBlockLength: pendingBytes)
             for (lsn, tag, bytes) in pending { bytes.withUnsafeBytes { encoder.add(lsn: lsn, tag: tag, payload: $0) } }
             buffer.count = 0
-            encoder.endFrame(into: &buffer)
+            encoder.endFrame(into: &buffer, checksumSeed: header.checksumSeed(at: writeOffset))
             try output.write(buffer.bytes, at: writeOffset)
             writeOffset += Int64(buffer.count)
             pending.removeAll(keepingCapacity: true)
@@ -140,7 +141,7 @@ struct Compaction {
                 }
                 if pendingBytes >= targetFrameSize { try flush() }
                 guard case .end(let end) = step else { continue }
-                guard end == .endOfFile else {
+                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
                     throw LogError(
                         .corruptSegment,
                         "sealed segment \(input.name) is damaged at this offset (\(end.explanation)); compaction stopped and changed nothing",

@@ -83,14 +83,27 @@ package final class FrameEncoder {
         blockLastLSN = lsn
     }
 
+    /// Appends the seal of a segment whose successor starts at `nextBase` (see ``FrameHeader/seal(nextBase:)``).
+    package static func seal(nextBase: LSN, into out: inout ByteBuffer, checksumSeed: UInt32) {
+        let start = out.count
+        out.reserve(FrameHeader.overhead)
+        let base = out.base + start
+        FrameHeader.seal(nextBase: nextBase).write(to: base)
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: FrameHeader.size), continuing: checksumSeed)
+        (base + FrameHeader.size).setLE32(crc, 0)
+        out.count = start + FrameHeader.overhead
+    }
+
     /// The most bytes ``endFrame(into:)`` can append for a block of `blockLength` raw bytes.
     package static func maxFrameLength(blockLength: Int) -> Int {
         FrameHeader.overhead + Int(LZ4_compressBound(Int32(blockLength)))
     }
 
     /// Compresses the frame's block and appends the whole frame to `out`. Returns the raw block length.
+    /// `checksumSeed` binds the frame to its segment and offset (``SegmentHeader/checksumSeed(at:)``; 0 in
+    /// version 1).
     @discardableResult
-    package func endFrame(into out: inout ByteBuffer, commitIndex: UInt16 = 0) -> Int {
+    package func endFrame(into out: inout ByteBuffer, commitIndex: UInt16 = 0, checksumSeed: UInt32 = 0) -> Int {
         precondition(blockCount > 0, "a frame needs at least one record")
         let rawLength = blockLength
         let start = out.count
@@ -116,7 +129,7 @@ package final class FrameEncoder {
         }
         header.write(to: base)
         let crcOffset = FrameHeader.size + Int(header.storedLength)
-        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset))
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset), continuing: checksumSeed)
         (base + crcOffset).setLE32(crc, 0)
         out.count = start + header.frameLength
         inputPosition += rawLength

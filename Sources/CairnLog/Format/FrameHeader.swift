@@ -2,15 +2,17 @@
 ///
 /// ```
 /// 0   4  magic "CFRM"
-/// 4   2  flags (bit 0: payload is an LZ4 block of the segment's stream; clear: stored raw)
+/// 4   2  flags (bit 0: payload is an LZ4 block of the segment's stream; clear: stored raw. bit 1: a seal)
 /// 6   2  commit index: the frame's index within its group commit (0 for the first frame of a commit)
 /// 8   4  stored length: payload bytes on disk
 /// 12  4  raw length: the record block's length once decompressed
 /// 16  4  record count (>= 1)
 /// 20  8  first LSN: the LSN of the frame's first record
 /// 28  .  payload (stored length bytes)
-/// ..  4  CRC-32C of header and payload
+/// ..  4  CRC-32C of header and payload (version 2: continuing ``SegmentHeader/checksumSeed(at:)``)
 /// ```
+/// A *seal* (version 2) has flags `2`, no payload and no records (stored and raw length 0, record count 0); its
+/// first LSN is the base of the segment that follows. It is the last frame of a segment sealed by a roll.
 /// A frame whose 28 header bytes are all zero marks the end of data: segments are pre-filled with zeros. A raw frame's
 /// stored length equals its raw length; a compressed frame's is smaller (else it would have been stored raw).
 package struct FrameHeader: Equatable, Sendable {
@@ -19,6 +21,7 @@ package struct FrameHeader: Equatable, Sendable {
     package static let overhead = size + trailerSize
     package static let magic: UInt32 = 0x4D52_4643  // "CFRM" read as little-endian
     package static let flagCompressed: UInt16 = 1
+    package static let flagSeal: UInt16 = 2
 
     package var flags: UInt16
     package var storedLength: UInt32
@@ -31,6 +34,13 @@ package struct FrameHeader: Equatable, Sendable {
     package var commitIndex: UInt16 = 0
 
     package var isCompressed: Bool { flags & Self.flagCompressed != 0 }
+    /// A seal: the segment ends here, and the next one's base is ``firstLSN``.
+    package var isSeal: Bool { flags == Self.flagSeal }
+
+    /// The seal of a segment whose successor starts at `nextBase`.
+    package static func seal(nextBase: LSN) -> FrameHeader {
+        FrameHeader(flags: flagSeal, storedLength: 0, rawLength: 0, recordCount: 0, firstLSN: nextBase)
+    }
     /// Header, payload and checksum.
     package var frameLength: Int { Self.overhead + Int(storedLength) }
 
@@ -73,6 +83,13 @@ package struct FrameHeader: Equatable, Sendable {
         let h = FrameHeader(
             flags: p.le16(4), storedLength: p.le32(8), rawLength: p.le32(12), recordCount: p.le32(16),
             firstLSN: LSN(p.le64(20)), commitIndex: p.le16(6))
+        if h.isSeal {
+            guard h.recordCount == 0, h.storedLength == 0, h.rawLength == 0 else {
+                return .failure(.badField("seal with a payload"))
+            }
+            if h.firstLSN.rawValue == 0 { return .failure(.badField("first LSN 0")) }
+            return .success(h)
+        }
         if h.flags & ~Self.flagCompressed != 0 { return .failure(.badField("flags")) }
         if h.recordCount == 0 { return .failure(.badField("record count 0")) }
         if Int(h.rawLength) > maxRawLength { return .failure(.badField("raw length \(h.rawLength)")) }

@@ -39,7 +39,15 @@ package enum Directory {
         guard let dir = opendir(path) else { throw .system("opendir", path: path) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns NULL both at the end and on an error; only errno tells them apart. A listing cut
+            // short by an error would look like a log with segments missing.
+            errno = 0
+            guard let entry = readdir(dir) else {
+                let code = errno
+                if code != 0 { throw .system("readdir", path: path, errno: code) }
+                break
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }

@@ -23,10 +23,51 @@ package final class File: @unchecked Sendable {
     deinit { _ = close(descriptor) }
 
     /// Opens `path` with `flags` (`O_CLOEXEC` is added); `mode` applies when the file is created.
+    ///
+    /// Unless `flags` has `O_DIRECTORY`, the file must be a regular file and not a symbolic link: a log directory
+    /// holds only the files Cairn makes. A link there (a `LOCK` pointing elsewhere would have its target truncated)
+    /// or a FIFO, device or directory under a log file's name is refused with ``LogError/Code/foreignFile``:
+    /// checked with `lstat` before the open (so a device is never opened), opened with `O_NOFOLLOW | O_NONBLOCK`
+    /// (a link or FIFO swapped in meanwhile can neither be followed nor hang the open), and checked again with
+    /// `fstat`.
     package static func open(_ path: String, _ flags: Int32, mode: UInt32 = 0o600) throws(LogError) -> File {
-        let fd = retryingEINTR { Glibc.open(path, flags | O_CLOEXEC, mode_t(mode)) }
-        guard fd >= 0 else { throw .system("open", path: path) }
-        return File(descriptor: fd, path: path)
+        let regular = flags & O_DIRECTORY == 0
+        if regular {
+            var st = stat()
+            if lstat(path, &st) == 0 { try requireRegular(st.st_mode, path) }
+        }
+        let extra = regular ? O_NOFOLLOW | O_NONBLOCK : 0
+        let fd = retryingEINTR { Glibc.open(path, flags | O_CLOEXEC | extra, mode_t(mode)) }
+        guard fd >= 0 else {
+            let code = errno
+            if regular && code == ELOOP { try requireRegular(S_IFLNK, path) }
+            if regular && code == ENXIO { try requireRegular(S_IFIFO, path) }
+            throw .system("open", path: path, errno: code)
+        }
+        let file = File(descriptor: fd, path: path)
+        guard regular else { return file }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .system("fstat", path: path) }
+        try requireRegular(st.st_mode, path)
+        // Back to blocking I/O (O_NONBLOCK was for the open only; it means nothing for regular files on Linux).
+        let status = fcntl(fd, F_GETFL)
+        if status >= 0 { _ = fcntl(fd, F_SETFL, status & ~O_NONBLOCK) }
+        return file
+    }
+
+    private static func requireRegular(_ mode: mode_t, _ path: String) throws(LogError) {
+        let type = mode & S_IFMT
+        guard type != S_IFREG else { return }
+        if type == S_IFLNK {
+            throw LogError(
+                .foreignFile,
+                "this is a symbolic link; Cairn does not follow links in its log directory — replace it with the file itself, or move it out",
+                path: path)
+        }
+        let what = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO" : type == S_IFSOCK ? "a socket" : "a device or special file"
+        throw LogError(
+            .foreignFile, "this is \(what), not a regular file as Cairn's log writes; move it out of the log directory",
+            path: path)
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.

@@ -83,7 +83,7 @@ final class TailState: @unchecked Sendable {
                 rereadAfterSeal = true
                 continue
             }
-            guard end == .endOfFile else {
+            guard try end == .endOfFile || reader.endsInTornSeal(end) else {
                 // The writer seals a segment (cutting its zero fill) before it creates the next one, so a sealed
                 // segment that does not end cleanly has been damaged.
                 throw LogError(

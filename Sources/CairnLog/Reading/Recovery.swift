@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Opening a log directory: verify every frame of every segment, decide what a bad tail means, and (when allowed
 /// to write) repair what a crash can leave behind.
 ///
@@ -11,8 +17,13 @@
 ///   frame follows the bad bytes, they are cut off and reported in ``RecoveryReport/truncatedTail``. If a valid
 ///   frame does follow, acknowledged records lie beyond the damage: that is corruption, not a torn write, and the
 ///   open stops with an error rather than drop them.
-/// - Nothing is removed or cut until every segment has been verified: an open that stops with an error has changed
-///   no file.
+/// - The segments must cover one unbroken LSN range (``SegmentDescriptor/checkContiguity(after:)``):
+///   a missing or overlapping segment stops the open with ``LogError/Code/missingSegment``. A last segment that
+///   ends in a seal, or that is a compaction output, was followed by another segment that is gone.
+/// - After a failed sync the writer left a mark in `LOCK`: the marked segment is cut back to its last synced
+///   offset before anything is read (``RecoveryReport/cutAfterFailedSync``).
+/// - Nothing else is removed or cut until every segment has been verified: an open that stops with an error has
+///   changed no file but the cut after a failed sync, whose bytes are untrusted whatever happens next.
 package struct Recovery {
     package var report = RecoveryReport()
     package var segments: [SegmentDescriptor] = []
@@ -24,15 +35,30 @@ package struct Recovery {
     /// Recovers `directory`. `writable` allows removing leftovers and cutting a torn tail; `visit` sees every record
     /// that survives, in LSN order.
     package init(
-        directory: LogDirectory, writable: Bool,
+        directory: LogDirectory, writable: Bool, failedSync: DirectoryLock.FailedSync? = nil,
         visit: ((LSN, UInt8, UnsafeRawBufferPointer) throws -> Void)? = nil
     ) throws {
         let catalog = try directory.catalog()
         segments = catalog.segments
         report.segmentCount = segments.count
+        if writable, let failedSync, let marked = segments.first(where: { $0.name == failedSync.segment }) {
+            let file = try File.open(marked.path, O_RDWR)
+            let size = try file.size()
+            // The writer cut it back already when it could; reported either way, for a failed sync is news.
+            if size > failedSync.syncedUntil {
+                try file.truncate(to: failedSync.syncedUntil)
+                try file.sync()
+            }
+            report.cutAfterFailedSync = RecoveryReport.TruncatedTail(
+                file: marked.name, offset: failedSync.syncedUntil, droppedBytes: max(0, size - failedSync.syncedUntil),
+                reason: "a sync of this segment failed after this offset: the bytes after it are not trusted")
+        }
         var previous: LSN?
+        /// The base the next segment must have, from the segments before it.
+        var expectedBase: LSN?
         for (index, segment) in segments.enumerated() {
             let isLast = index == segments.count - 1
+            try segment.checkContiguity(after: expectedBase)
             let reader = try SegmentReader(path: segment.path, writable: writable && isLast, following: previous)
             let end: SegmentReader.End
             scan: while true {
@@ -44,27 +70,30 @@ package struct Recovery {
                 }
             }
             if !isLast {
-                guard end == .endOfFile else {
+                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
                     throw LogError(
                         .corruptSegment,
                         "sealed segment \(segment.name) is damaged at this offset (\(end.explanation)); restore it from a backup, or run `cairn verify` for details",
                         path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
                 }
-            } else if end != .endOfFile {
+            } else {
                 // A valid frame beyond the damage that *starts* a commit proves the damaged one's commit was
                 // synced (the writer starts a commit only after the previous sync): acknowledged data is damaged.
                 // One that continues a commit (index > 0) belongs to the same torn, unacknowledged write.
-                if let valid = try reader.findCommitStart(after: reader.offset) {
+                switch try reader.tailVerdict(end) {
+                case .clean:
+                    break
+                case .damaged(let valid):
                     throw LogError(
                         .corruptSegment,
                         "segment \(segment.name) is damaged at this offset (\(end.explanation)) but a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage, so it is not a torn write; nothing was cut",
                         path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
-                }
-                if case .invalid(let reason) = end {
+                case .torn(let reason):
                     let size = try reader.file.size()
                     report.truncatedTail = RecoveryReport.TruncatedTail(
                         file: segment.name, offset: reader.offset, droppedBytes: size - reader.offset, reason: reason)
                 }
+                try segment.checkIsLast(sealedNextBase: reader.sealedNextBase)
             }
             report.frameCount += reader.frameCount
             report.recordCount += reader.recordCount
@@ -77,6 +106,8 @@ package struct Recovery {
                 }
                 report.lastLSN = reader.lastLSN
             }
+            expectedBase = segment.successorBase(
+                lastLSN: reader.recordCount > 0 ? reader.lastLSN : nil, sealedNextBase: reader.sealedNextBase)
             previous = reader.lastLSN ?? previous
             nextLSN = max(nextLSN, segment.base, LSN(max(segment.replacesUntil, 1)))
             if let last = reader.lastLSN { nextLSN = max(nextLSN, last.next) }

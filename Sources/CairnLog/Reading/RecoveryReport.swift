@@ -1,6 +1,6 @@
 /// What opening a log found and did: how much it verified, and any repair it made.
 ///
-/// A clean open has no ``truncatedTail`` and no removed files. Anything else is also logged at `warning` level.
+/// A clean open has no ``truncatedTail``, no ``cutAfterFailedSync`` and no removed files. Anything else is also logged at `warning` level.
 public struct RecoveryReport: Sendable, CustomStringConvertible {
     /// Segment files in the log.
     public var segmentCount = 0
@@ -35,6 +35,11 @@ public struct RecoveryReport: Sendable, CustomStringConvertible {
 
     /// Set when the last segment ended in a torn or corrupt frame. A read-only reader reports it without cutting.
     public var truncatedTail: TruncatedTail?
+    /// Set when the previous writer's sync failed: the segment was cut back to the end of its last successful sync
+    /// (by that writer, or by this open), as the bytes after it may be pages the disk never took, still in the page
+    /// cache (the writer marks this in the `LOCK` file). Records there were never acknowledged under
+    /// ``LogConfiguration/Durability/always``; ``TruncatedTail/droppedBytes`` counts what this open cut.
+    public var cutAfterFailedSync: TruncatedTail?
     /// Segments that an interrupted compaction had already replaced, removed to finish it.
     public var removedSupersededSegments: [String] = []
     /// Temporary files of an interrupted segment creation or compaction, removed.
@@ -46,6 +51,7 @@ public struct RecoveryReport: Sendable, CustomStringConvertible {
     public var description: String {
         var s = "\(segmentCount) segments, \(frameCount) frames, \(recordCount) records"
         if let firstLSN, let lastLSN { s += ", LSN \(firstLSN)...\(lastLSN)" }
+        if let cutAfterFailedSync { s += "; after a failed sync, \(cutAfterFailedSync)" }
         if let truncatedTail { s += "; \(truncatedTail)" }
         if !removedSupersededSegments.isEmpty {
             s += "; finished an interrupted compaction by removing \(removedSupersededSegments.joined(separator: ", "))"

@@ -25,6 +25,8 @@ package final class SegmentReader {
     /// Raw (decompressed) bytes read so far, and stored bytes: for compression ratios.
     package private(set) var rawBytes = 0
     package private(set) var storedBytes = 0
+    /// Set when the frames ended in a seal: the base LSN the segment after this one must have.
+    package private(set) var sealedNextBase: LSN?
 
     private let decoder = FrameDecoder()
     private var window: UnsafeMutableRawPointer
@@ -153,8 +155,7 @@ package final class SegmentReader {
             return .end(.invalid("a frame of \(length) bytes cut short by the end of the file"))
         }
         let base = UnsafeRawPointer(window + Int(offset - windowStart))
-        let crcOffset = FrameHeader.size + Int(frame.storedLength)
-        guard CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset)) == base.le32(crcOffset) else {
+        guard checksumMatches(base, at: offset, header: frame) else {
             return .end(.invalid("checksum mismatch"))
         }
         if let lastLSN, frame.firstLSN <= lastLSN {
@@ -162,6 +163,14 @@ package final class SegmentReader {
         }
         if frame.firstLSN < header.baseLSN {
             return .end(.invalid("frame LSN \(frame.firstLSN) is below the segment's base \(header.baseLSN)"))
+        }
+        if frame.isSeal {
+            // The seal is the segment's last frame: a roll writes it after the last commit, then nothing more.
+            sealedNextBase = frame.firstLSN
+            offset += Int64(length)
+            let size = try file.size()
+            guard offset == size else { return .end(.invalid("\(size - offset) bytes follow the segment's seal")) }
+            return .end(.endOfFile)
         }
         let block: UnsafeRawBufferPointer
         do {
@@ -194,10 +203,16 @@ package final class SegmentReader {
     /// returns its offset. Such a frame after a bad one proves the bad one is damage to acknowledged data, not a
     /// torn final write: the writer starts a commit only after the previous one was synced. Valid frames that
     /// continue a commit (index above 0) are passed over: they can be the rest of the torn write itself, whose
-    /// pages reached the disk in any order. Recovery and `cairn verify` both decide by this.
+    /// pages reached the disk in any order. Recovery and `cairn verify` both decide by this (``tailVerdict(_:)``).
     package func findCommitStart(after start: Int64) throws(LogError) -> Int64? {
+        try findValidFrames(after: start).commitStart
+    }
+
+    /// The first complete, checksummed frame past `start`, and the first of them that starts a commit.
+    private func findValidFrames(after start: Int64) throws(LogError) -> (first: Int64?, commitStart: Int64?) {
         let size = try file.size()
         let magic = withUnsafeBytes(of: FrameHeader.magic.littleEndian) { Array($0) }
+        var first: Int64?
         var position = start + 1
         while position + Int64(FrameHeader.overhead) <= size {
             let n = try ensure(position, min(windowCapacity, Int(size - position)))
@@ -226,20 +241,78 @@ package final class SegmentReader {
                 candidate + Int64(h.frameLength) <= size,
                 try ensureChecksum(at: candidate, header: h)
             {
-                if h.commitIndex == 0 { return candidate }
+                if first == nil { first = candidate }
+                if h.commitIndex == 0 { return (first, candidate) }
                 position = candidate + Int64(h.frameLength)
                 continue
             }
             position = candidate + 1
         }
-        return nil
+        return (first, nil)
     }
 
     private func ensureChecksum(at position: Int64, header h: FrameHeader) throws(LogError) -> Bool {
         let length = h.frameLength
         guard try ensure(position, length) == length else { return false }
-        let base = UnsafeRawPointer(window + Int(position - windowStart))
+        return checksumMatches(UnsafeRawPointer(window + Int(position - windowStart)), at: position, header: h)
+    }
+
+    /// Whether the frame at `base`, read from `position` in this segment, carries the CRC-32C this segment's
+    /// frames carry there (bound to the segment's salt and the position in version 2).
+    private func checksumMatches(_ base: UnsafeRawPointer, at position: Int64, header h: FrameHeader) -> Bool {
         let crcOffset = FrameHeader.size + Int(h.storedLength)
-        return CRC32C.checksum(UnsafeRawBufferPointer(start: base, count: crcOffset)) == base.le32(crcOffset)
+        let crc = CRC32C.checksum(
+            UnsafeRawBufferPointer(start: base, count: crcOffset), continuing: header.checksumSeed(at: position))
+        return crc == base.le32(crcOffset)
+    }
+
+    /// What the end of the last segment's frames means. One rule for recovery and `cairn verify`.
+    package enum TailVerdict: Equatable {
+        /// The file ends after the last frame, or only zeros follow it (the pre-allocated fill).
+        case clean
+        /// What follows the last good frame is the unacknowledged remains of a torn or earlier write: to be cut.
+        case torn(String)
+        /// A frame that starts a later commit follows the damage (at this offset): acknowledged data is damaged.
+        case damaged(followedByCommitAt: Int64)
+    }
+
+    /// Whether the frames of a segment that is *followed by another* stopped (with `end`) at a torn seal: fewer than
+    /// the seal's 32 bytes, or bytes of which each is zero or the byte the seal has there. A roll writes the seal
+    /// after it created the next segment durably, so a power loss can leave the seal incomplete — its extension of
+    /// the file made durable before its bytes, say — behind a segment that is complete. Such a segment is as
+    /// sealed as one that got no seal at all; a torn seal in the *last* segment is judged as any torn tail.
+    package func endsInTornSeal(_ end: End) throws(LogError) -> Bool {
+        guard end != .endOfFile, header.version >= 2 else { return false }
+        let size = try file.size()
+        let count = size - offset
+        guard count > 0 && count <= Int64(FrameHeader.overhead) else { return false }
+        var expected = ByteBuffer(capacity: FrameHeader.overhead)
+        FrameEncoder.seal(
+            nextBase: lastLSN?.next ?? header.baseLSN, into: &expected, checksumSeed: header.checksumSeed(at: offset))
+        let bytes = try file.read(count: Int(count), at: offset)
+        guard bytes.count == Int(count) else { return false }
+        return zip(bytes, expected.bytes).allSatisfy { found, sealed in found == 0 || found == sealed }
+    }
+
+    /// Judges where ``next(limit:_:)`` stopped in the last segment (call it once the frames ended with `end`).
+    ///
+    /// After the zero fill no valid frame may follow. One there is a frame of a torn write whose first page never
+    /// reached the disk, or of an earlier life of these bytes (written, left behind by a recovery, written over).
+    /// Left in place, a later commit could end exactly where it starts and the next open would read it as the
+    /// log's own, so it is cut like any torn tail. Other non-zero bytes there (a flipped bit) cannot be read as a
+    /// frame whatever is written before them, and are left.
+    package func tailVerdict(_ end: End) throws(LogError) -> TailVerdict {
+        switch end {
+        case .endOfFile:
+            return .clean
+        case .zeroes, .invalid:
+            let found = try findValidFrames(after: offset)
+            if let valid = found.commitStart { return .damaged(followedByCommitAt: valid) }
+            if case .invalid(let reason) = end { return .torn(reason) }
+            if let stale = found.first {
+                return .torn("zero bytes where a frame should start, but a checksummed frame of a torn or earlier write follows at offset \(stale)")
+            }
+            return .clean
+        }
     }
 }

@@ -60,6 +60,8 @@ package struct SegmentScan {
             switch (isLast, end) {
             case (_, .endOfFile):
                 break
+            case (false, _) where try reader.endsInTornSeal(end):
+                break
             case (true, .zeroes) where activeEnd == nil:
                 break
             case (true, .invalid(let reason)) where activeEnd == nil:

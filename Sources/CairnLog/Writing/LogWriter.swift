@@ -18,7 +18,10 @@ import Darwin
 /// A failed write or sync *poisons* the writer: the failing batch and everything after it get an error, and nothing
 /// more is acknowledged. After a failed `fdatasync` the kernel may have dropped the dirty pages, so a later
 /// successful sync would prove nothing (PostgreSQL's "fsyncgate"); and a failed write leaves the LZ4 stream ahead
-/// of the file. Reopening runs recovery, which establishes what actually reached the disk.
+/// of the file. Worse, Linux keeps the pages it failed to write cached and marked clean, so even a reopen in the
+/// same boot would read them as valid: a failed sync therefore marks the segment in the `LOCK` file as durable only
+/// up to the last successful sync and cuts it back there (see ``DirectoryLock``); the next open applies the mark
+/// before it reads anything.
 package final class LogWriter: @unchecked Sendable {
     // @unchecked: `queue` and `shared` are Mutex-protected. Every other stored property is touched only by the writer
     // thread (between `start` and the thread's exit), or before the thread starts.
@@ -50,7 +53,14 @@ package final class LogWriter: @unchecked Sendable {
 
     // Writer-thread state.
     private var segment: File
+    /// The active segment's header (its format version and salt bind every frame's checksum) and name.
+    private var segmentHeader: SegmentHeader
+    private var segmentName: String
     private var writeOffset: Int64
+    /// How far the active segment is known durable: its data end at the last successful sync.
+    private var syncedUntil: Int64
+    /// A failure of the final sync on `stop`, for ``stop(sync:)`` to throw.
+    private var finalFailure: LogError?
     private var zeroedUntil: Int64
     private var nextLSN: LSN
     private let encoder: FrameEncoder
@@ -60,8 +70,8 @@ package final class LogWriter: @unchecked Sendable {
     private var lastLSNs: [LSN] = []
 
     package init(
-        state: LogState, configuration: LogConfiguration, lock: DirectoryLock, segment: File, writeOffset: Int64,
-        nextLSN: LSN, history: UnsafeRawBufferPointer
+        state: LogState, configuration: LogConfiguration, lock: DirectoryLock, segment: File, header: SegmentHeader,
+        writeOffset: Int64, nextLSN: LSN, history: UnsafeRawBufferPointer
     ) throws(LogError) {
         self.state = state
         self.configuration = configuration
@@ -69,7 +79,11 @@ package final class LogWriter: @unchecked Sendable {
         self.directory = state.directory
         self.lock = lock
         self.segment = segment
+        self.segmentHeader = header
+        self.segmentName = state.snapshot.segments.last?.name ?? ""
         self.writeOffset = writeOffset
+        // What recovery verified is the starting point: the writer has not failed a sync of it.
+        self.syncedUntil = writeOffset
         self.zeroedUntil = try segment.size()
         self.nextLSN = nextLSN
         self.encoder = FrameEncoder(maxBlockLength: configuration.targetFrameSize + configuration.maxRecordSize)
@@ -105,7 +119,9 @@ package final class LogWriter: @unchecked Sendable {
     }
 
     /// Asks the writer to finish what is queued, sync, and exit; then waits for it (blocking: call off the pool).
-    package func stop(sync: Bool) {
+    /// Throws when the final sync failed (the lock is released all the same): what was written since the last
+    /// successful sync is not durable, and the next open cuts it off.
+    package func stop(sync: Bool) throws(LogError) {
         finalSyncWanted.store(sync, ordering: .relaxed)
         let wake = queue.withLock { q -> Bool in
             q.stopping = true
@@ -118,6 +134,13 @@ package final class LogWriter: @unchecked Sendable {
         if wake { wakeup.signal() }
         thread?.join()
         lock.release()
+        // Written by the writer thread before it exited; the join orders it before this read.
+        if let finalFailure {
+            throw LogError(
+                finalFailure.code,
+                "the final sync on close failed (\(finalFailure.message)); what was appended since the last successful sync may not be durable, and the next open cuts it off",
+                path: finalFailure.path ?? directory.path, offset: finalFailure.offset, errno: finalFailure.errno)
+        }
     }
 
     /// Asks the writer to finish what is queued and exit, without waiting (for a `Log` dropped without `close`).
@@ -168,7 +191,15 @@ package final class LogWriter: @unchecked Sendable {
                 process(batch)
                 batch.removeAll(keepingCapacity: true)
             case .stop:
-                if finalSyncWanted.load(ordering: .relaxed) && unsynced && !isPoisoned { try? segment.syncData(faults: faults) }
+                if finalSyncWanted.load(ordering: .relaxed) && unsynced && !isPoisoned {
+                    do {
+                        try syncSegment()
+                        unsynced = false
+                    } catch {
+                        finalFailure = error
+                        poison(error, failing: [])
+                    }
+                }
                 return
             case .sleep:
                 if unsynced, case .interval(let ms) = configuration.durability {
@@ -254,7 +285,9 @@ package final class LogWriter: @unchecked Sendable {
                 }
                 lastLSNs.append(LSN(nextLSN.rawValue - 1))
             }
-            encoder.endFrame(into: &output, commitIndex: commitIndex)
+            let frameOffset = writeOffset + Int64(output.count)
+            encoder.endFrame(
+                into: &output, commitIndex: commitIndex, checksumSeed: segmentHeader.checksumSeed(at: frameOffset))
             commitIndex &+= commitIndex == .max ? 0 : 1
             i = j
         }
@@ -272,9 +305,33 @@ package final class LogWriter: @unchecked Sendable {
 
     private func syncNow() throws(LogError) {
         guard unsynced else { return }
-        try segment.syncData(faults: faults)
+        try syncSegment()
         unsynced = false
         lastSync = .now
+    }
+
+    /// `fdatasync` (or, with `metadata`, `fsync`) of the active segment. On failure nothing written since the last
+    /// successful sync may be trusted, not even by a reopen in this boot (the kernel may keep the failed pages
+    /// cached and clean): the segment is marked in `LOCK` as durable up to ``syncedUntil`` for the next open to cut
+    /// back to, and cut back now as well, which also drops those pages from the cache.
+    private func syncSegment(metadata: Bool = false) throws(LogError) {
+        do {
+            if metadata { try segment.sync(faults: faults) } else { try segment.syncData(faults: faults) }
+        } catch {
+            let mark = DirectoryLock.FailedSync(segment: segmentName, syncedUntil: syncedUntil)
+            do { try lock.recordFailedSync(mark) } catch let markError {
+                configuration.logger.error(
+                    "could not record the failed sync in the LOCK file",
+                    metadata: ["error": "\(markError)", "segment": "\(segmentName)", "syncedUntil": "\(syncedUntil)"])
+            }
+            do { try segment.truncate(to: syncedUntil) } catch let cutError {
+                configuration.logger.error(
+                    "could not cut the segment back to its last synced offset after a failed sync",
+                    metadata: ["error": "\(cutError)", "segment": "\(segmentName)", "syncedUntil": "\(syncedUntil)"])
+            }
+            throw error
+        }
+        syncedUntil = writeOffset
     }
 
     /// For ``LogConfiguration/Durability/interval(milliseconds:)``: sync when the interval has passed. A failure
@@ -285,23 +342,45 @@ package final class LogWriter: @unchecked Sendable {
         do { try syncNow() } catch { poison(error, failing: []) }
     }
 
-    /// Seals the active segment (cuts its zero fill, syncs) and makes the next one, durable before any frame goes
-    /// into it: created as `.seg.tmp`, header and zero fill written and synced, renamed, directory synced.
+    /// Seals the active segment and makes the next one, durable before any frame goes into it: the active
+    /// segment's zero fill is cut and it is synced; the next is created as `.seg.tmp` with its header, synced,
+    /// renamed, and the directory synced; then (format version 2) the sealed segment gets its seal, synced.
+    ///
+    /// The seal comes last so that it proves the next segment was created durably: a log whose last segment ends
+    /// in a seal has lost a segment (see the LogFormat article), while a crash before the seal leaves a sealed
+    /// segment without one, followed by the new, empty segment.
     private func roll() throws(LogError) {
         try segment.truncate(to: writeOffset)
-        try segment.sync(faults: faults)
+        try syncSegment(metadata: true)
         unsynced = false
         let base = nextLSN
         let name = LogDirectory.segmentName(base: base)
         let path = directory.file(name)
         let temporary = path + ".tmp"
+        let header = SegmentHeader.fresh(baseLSN: base)
         let created = try File.open(temporary, O_RDWR | O_CREAT | O_TRUNC, mode: 0o600)
-        try created.write(SegmentHeader(baseLSN: base).encoded(), at: 0, .segmentHeader, faults: faults)
+        try created.write(header.encoded(), at: 0, .segmentHeader, faults: faults)
         try created.sync(faults: faults)
         try Directory.rename(temporary, to: path)
         try Directory.sync(directory.path)
-        segment = try File.open(path, O_RDWR)
+        let next = try File.open(path, O_RDWR)
+        if segmentHeader.version >= 2 {
+            var seal = ByteBuffer(capacity: FrameHeader.overhead)
+            FrameEncoder.seal(nextBase: base, into: &seal, checksumSeed: segmentHeader.checksumSeed(at: writeOffset))
+            do {
+                try segment.write(seal.bytes, at: writeOffset, .frames, faults: faults)
+            } catch {
+                // A partial seal would be damage once the log is reopened: take it back if the disk lets us.
+                try? segment.truncate(to: writeOffset)
+                throw error
+            }
+            try syncSegment()
+        }
+        segment = next
+        segmentHeader = header
+        segmentName = name
         writeOffset = Int64(SegmentHeader.size)
+        syncedUntil = writeOffset
         zeroedUntil = writeOffset
         encoder.reset()
         state.addSegment(SegmentDescriptor(name: name, path: path, base: base, replacesUntil: 0), end: writeOffset)
@@ -320,7 +399,6 @@ package final class LogWriter: @unchecked Sendable {
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
         do {
             try segment.write(UnsafeRawBufferPointer(zeros), at: zeroedUntil, .zeroFill, faults: faults)
-            try segment.syncData(faults: faults)
         } catch let error where error.code == .diskFull {
             // Only zeros were written, past the data: nothing is lost. Cut them off and carry on without the fill.
             try segment.truncate(to: zeroedUntil)
@@ -328,6 +406,8 @@ package final class LogWriter: @unchecked Sendable {
                 "disk full while pre-allocating the log segment; continuing without", metadata: ["path": "\(segment.path)"])
             return
         }
+        // The sync also covers any unsynced frames (under `interval`): its failure, disk full included, poisons.
+        try syncSegment()
         zeroedUntil = target
     }
 
@@ -351,7 +431,7 @@ extension LogError {
     static func poisoned(by failure: LogError, path: String) -> LogError {
         LogError(
             .poisoned,
-            "an earlier write or sync failed (\(failure.code): \(failure.message)); this Log acknowledges nothing more: close it and open the directory again, which recovers what reached the disk",
+            "an earlier write or sync failed (\(failure.code): \(failure.message)); this Log acknowledges nothing more: close it and open the directory again — after a failed sync the open cuts the segment back to what was last synced successfully, then recovers; if the disk keeps failing, stop and check it first",
             path: failure.path ?? path, offset: failure.offset, errno: failure.errno)
     }
 }
