@@ -14,6 +14,12 @@ extension FuzzTarget {
         while input.count - offset >= FrameHeader.size {
             guard case .success(let header) = FrameHeader.decode(base + offset, maxRawLength: SegmentReader.maxRawLength)
             else { return }
+            if header.isSeal {
+                // The end of a sealed segment: no payload, no records; nothing to decode.
+                expect(header.storedLength == 0 && header.rawLength == 0 && header.recordCount == 0, "a seal with contents")
+                offset += header.frameLength
+                continue
+            }
             expect(header.recordCount >= 1 && header.firstLSN.rawValue >= 1, "a decoded header with impossible fields")
             guard input.count - offset >= FrameHeader.size + Int(header.storedLength) else { return }
             do {
