@@ -55,7 +55,7 @@ build=(swift build -c "$configuration" --product cairn-fuzz --scratch-path "$scr
 "${build[@]}" 2>&1 | grep -E "error|Build" | tail -3 >&2
 binary="$("${build[@]}" --show-bin-path)/cairn-fuzz"
 # A build without coverage would "fuzz" blind and pass: refuse it.
-if ! readelf -S "$binary" 2>/dev/null | grep -q sancov; then
+if [ "$(readelf -S "$binary" 2>/dev/null | grep -c sancov)" = 0 ]; then
     echo "fuzz.sh: $binary has no coverage instrumentation; remove $scratch and run again" >&2
     exit 1
 fi
