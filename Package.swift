@@ -57,9 +57,19 @@ let package = Package(
             dependencies: [
                 "Cairn",
                 "CairnLog",
+                "CairnCLIArguments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cairn"
+        ),
+        // The CLI's argument types (durations, dates), a library so cairn-fuzz can call them.
+        .target(
+            name: "CairnCLIArguments",
+            dependencies: [
+                "Cairn",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/CairnCLIArguments"
         ),
         .executableTarget(
             name: "cairn-bench",
@@ -91,6 +101,17 @@ let package = Package(
             name: "cairn-soak",
             dependencies: ["Cairn", "CairnLog", "CairnTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tools/cairn-soak"
+        ),
+        // Fuzz targets: a libFuzzer build under Tools/fuzz.sh; the plain build replays the corpus in Fixtures/fuzz.
+        .executableTarget(
+            name: "cairn-fuzz",
+            dependencies: [
+                "Cairn",
+                "CairnLog",
+                "CairnCLIArguments",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/cairn-fuzz"
         ),
         // What the test targets share: a seeded generator, a deadline that cannot hang.
         .target(name: "CairnTestSupport", path: "Tests/Support"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cairn
+import CairnCLIArguments
 import CairnLog
 import Synchronization
 

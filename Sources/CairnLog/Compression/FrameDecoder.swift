@@ -12,6 +12,9 @@ package final class FrameDecoder {
     /// The raw length of the block decoded last (see ``discardLastBlock()``).
     private var lastBlockLength = 0
 
+    /// The most raw bytes one stored byte of an LZ4 block can decompress to.
+    package static let maxExpansion: UInt64 = 255
+
     package init(initialCapacity: Int = 4 << 20) {
         capacity = max(initialCapacity, 2 * FrameEncoder.window)
         buffer = .allocate(byteCount: capacity, alignment: 16)
@@ -39,6 +42,9 @@ package final class FrameDecoder {
         return UnsafeRawBufferPointer(start: buffer + (position - n), count: n)
     }
 
+    /// The bytes reserved for raw blocks and their history: what damage must not be able to inflate.
+    package var bufferCapacity: Int { capacity }
+
     /// The reason a payload did not decode although its checksum matched.
     package struct Failure: Error, CustomStringConvertible {
         package var description: String
@@ -47,6 +53,11 @@ package final class FrameDecoder {
     /// Decodes one frame's payload; the returned block is valid until the next call.
     package func decode(_ header: FrameHeader, payload: UnsafeRawPointer) throws -> UnsafeRawBufferPointer {
         let raw = Int(header.rawLength)
+        // An LZ4 block cannot expand more than 255-fold (a match-length byte adds at most 255 bytes). A raw length
+        // beyond that is damage, and must not size the buffer: a few stored bytes would ask for 256 MiB.
+        if header.isCompressed && UInt64(raw) > (UInt64(header.storedLength) + 1) * Self.maxExpansion {
+            throw Failure(description: "a compressed block of \(header.storedLength) bytes cannot hold \(raw) raw bytes")
+        }
         if position + raw > capacity {
             let keep = min(position, FrameEncoder.window)
             if keep + raw > capacity {

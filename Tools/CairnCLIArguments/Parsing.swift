@@ -1,5 +1,5 @@
-import ArgumentParser
-import Cairn
+package import ArgumentParser
+package import Cairn
 
 #if canImport(Glibc)
 import Glibc
@@ -8,10 +8,10 @@ import Darwin
 #endif
 
 /// A duration on the command line: `7d`, `12h`, `30m`, `45s`, `500ms`, `2w`, or a combination (`1d12h`).
-struct DurationArgument: ExpressibleByArgument, Sendable {
-    var nanoseconds: Int64
+package struct DurationArgument: ExpressibleByArgument, Sendable {
+    package var nanoseconds: Int64
 
-    init?(argument: String) {
+    package init?(argument: String) {
         let units: [(String, Int64)] = [
             ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000),
             ("d", 86_400_000_000_000), ("w", 604_800_000_000_000),
@@ -35,7 +35,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
         nanoseconds = total
     }
 
-    var duration: Duration { .nanoseconds(nanoseconds) }
+    package var duration: Duration { .nanoseconds(nanoseconds) }
 }
 
 /// A point in time on the command line: an ISO 8601 date or date-time in UTC (`2025-01-31`,
@@ -44,10 +44,10 @@ struct DurationArgument: ExpressibleByArgument, Sendable {
 /// Times are nanoseconds since 1970 in an `Int64`, which reach from 1677 to 2262; a date outside that range (say
 /// `9999-12-31`, or a duration ago of centuries) stands for the earliest or latest time there is, so
 /// `--until 9999-12-31` means "no upper bound". Nothing here can overflow: every step is checked.
-struct TimeArgument: ExpressibleByArgument, Sendable {
-    var nanoseconds: Int64
+package struct TimeArgument: ExpressibleByArgument, Sendable {
+    package var nanoseconds: Int64
 
-    init?(argument: String) {
+    package init?(argument: String) {
         if let ago = DurationArgument(argument: argument) {
             nanoseconds = nowNanoseconds().subtractingSaturating(ago.nanoseconds)
             return
@@ -121,29 +121,29 @@ extension Int64 {
 }
 
 /// Nanoseconds since 1970, from the system clock.
-func nowNanoseconds() -> Int64 {
+package func nowNanoseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
 /// A workflow status on the command line.
-struct StatusArgument: ExpressibleByArgument, Sendable {
-    var status: WorkflowStatus
+package struct StatusArgument: ExpressibleByArgument, Sendable {
+    package var status: WorkflowStatus
 
-    init?(argument: String) {
+    package init?(argument: String) {
         guard let status = WorkflowStatus(rawValue: argument.lowercased()) else { return nil }
         self.status = status
     }
 
-    static var allValueStrings: [String] { WorkflowStatus.allCases.map(\.rawValue) }
+    package static var allValueStrings: [String] { WorkflowStatus.allCases.map(\.rawValue) }
 }
 
 /// A point where `cairn compact --crash-after` stops as a crash would (tests only).
-struct StopArgument: ExpressibleByArgument, Sendable {
-    var stop: WorkflowCompaction.Stop
+package struct StopArgument: ExpressibleByArgument, Sendable {
+    package var stop: WorkflowCompaction.Stop
 
-    init?(argument: String) {
+    package init?(argument: String) {
         guard let stop = WorkflowCompaction.Stop(rawValue: argument) else { return nil }
         self.stop = stop
     }
