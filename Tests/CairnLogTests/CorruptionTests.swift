@@ -51,9 +51,12 @@ import Testing
             }
             return .corrupt(path: map.path, offset: frame.offset)
         }
-        // Past the data: only the last segment has bytes there (its zero fill). A damaged "next frame header" is a
-        // torn tail with nothing lost; damage further into the fill is never read.
-        precondition(isLast && offset >= map.dataEnd)
+        // Past the records of a sealed segment: its seal (format 2, the last frame, which names the next segment's
+        // base). Damaged, it is damage to a sealed segment.
+        if !isLast { return .corrupt(path: map.path, offset: map.dataEnd - Int64(FrameHeader.overhead)) }
+        // Past the data of the last segment: its zero fill. A damaged "next frame header" is a torn tail with nothing
+        // lost; damage further into the fill is never read.
+        precondition(offset >= map.dataEnd)
         if offset < map.dataEnd + Int64(FrameHeader.size) {
             return .truncated(file: map.name, offset: map.dataEnd, survivors: before + map.entries.count)
         }
