@@ -95,12 +95,19 @@ package final class SegmentReader {
         }
     }
 
+    /// The bytes the read window holds room for (tests: a damaged header must not size it).
+    package var windowBytes: Int { windowCapacity }
+
     /// Makes `count` bytes at `position` available in the window if the file has them; returns how many it has.
     private func ensure(_ position: Int64, _ count: Int) throws(LogError) -> Int {
         if position >= windowStart && position + Int64(count) <= windowStart + Int64(windowCount) { return count }
         if count > windowCapacity {
+            // A damaged frame header can claim up to 256 MiB: grow only as far as the file can fill, so such bytes
+            // cost a short read, not an allocation of what they claim.
+            let inFile = Int(clamping: max(0, try file.size() - position))
+            guard inFile > windowCapacity else { return try ensure(position, windowCapacity) }
             window.deallocate()
-            windowCapacity = max(count, 2 * windowCapacity)
+            windowCapacity = min(count, max(inFile, 2 * windowCapacity))
             window = .allocate(byteCount: windowCapacity, alignment: 16)
             windowCount = 0
         }
