@@ -59,7 +59,8 @@ final class BlockingPool: Sendable {
                     return 0
                 }
                 if action == 1 { available.signal() }
-                if action == 2 { _ = DedicatedThread.start(name: "cairn-blocking") { [self] in work() } }
+                // Never joined (an idle thread exits on its own): detached, so its stack goes when it does.
+                if action == 2 { DedicatedThread.start(name: "cairn-blocking") { [self] in work() }.detach() }
             }
         } onCancel: {
             caller.resume(.failure(CancellationError()))

@@ -39,6 +39,11 @@ package final class DedicatedThread: @unchecked Sendable {
         if let thread { pthread_join(thread, nil) }
     }
 
+    /// Lets the thread's resources go when it ends, for a thread nobody will join.
+    package func detach() {
+        if let thread { _ = pthread_detach(thread) }
+    }
+
     /// Runs blocking `body` on a new thread and suspends the caller, not a cooperative thread, until it returns.
     package static func run<T: Sendable>(
         name: String, _ body: @escaping @Sendable () throws -> T
@@ -47,7 +52,7 @@ package final class DedicatedThread: @unchecked Sendable {
             let t = start(name: name) {
                 do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
             }
-            _ = pthread_detach(t.thread!)
+            t.detach()
         }
     }
 }
