@@ -56,6 +56,37 @@ struct RecoveryAttemptTests {
         }
     }
 
+    @Test("a workflow waiting for a message without a timeout through more unclean restarts than maxRecoveryAttempts is not charged, and receives it")
+    func receiverSurvivesCrashes() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            var configuration = testConfiguration()
+            configuration.maxRecoveryAttempts = 2
+
+            let first = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            _ = try await first.engine.start(WaitsForMessage.self, input: ProbeInput(probe: probe.key), id: "patient")
+            // The wait is recorded once the receive finds its inbox empty.
+            try await eventually("the receive is waiting") { first.engine.summary(of: "patient")?.historyCount == 1 }
+            try await first.crash()
+
+            for restart in 1...5 {
+                let running = try await RunningEngine.start(dir, [WaitsForMessage.self, Doubler.self], configuration: configuration)
+                // A start during recovery runs once recovery is done: its result proves recovery ran.
+                let marker = try await running.engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: restart), id: "marker-\(restart)")
+                #expect(try await result(marker) == 2 * restart)
+                #expect(running.engine.summary(of: "patient")?.status == .running, "restart \(restart)")
+                try await running.crash()
+            }
+            let attempts = try await Self.attempts(in: dir)
+            #expect(attempts["patient"] == nil, "charged \(attempts) though it only waited")
+
+            let last = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            try await last.engine.send("at last", to: "patient", topic: "m")
+            #expect(try await result(last.engine.handle(for: "patient", output: String.self)) == "at last")
+            try await last.shutdown()
+        }
+    }
+
     @Test("a workflow whose sleep is over when the process dies is running code: it is still counted and parked")
     func expiredSleepIsCounted() async throws {
         try await withDirectory { dir in
@@ -89,27 +120,28 @@ struct RecoveryAttemptTests {
     func attemptsAreChunked() async throws {
         try await withDirectory { dir in
             let probe = Probe()
+            defer { probe.openAll() }
+            probe.close("double")  // each workflow is inside its step when the process dies: each is charged
             let sizes = CommitSizes()
             var configuration = testConfiguration()
             configuration._recoveryRecordsPerCommit = 7
             configuration.log.commitObserver = sizes.observer
             let count = 300
-            let first = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            let first = try await RunningEngine.start(dir, [Doubler.self], configuration: configuration)
             for i in 0..<count {
-                _ = try await first.engine.start(WaitsForMessage.self, input: ProbeInput(probe: probe.key), id: "w\(i)")
+                _ = try await first.engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: i), id: "w\(i)")
             }
+            try await probe.waitForArrival("double", count: count)
             try await first.crash()
 
             sizes.reset()
-            let second = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
-            try await eventually("every workflow resumed") {
-                (0..<count).allSatisfy { second.engine.summary(of: "w\($0)")?.status == .running }
-            }
+            let second = try await RunningEngine.start(dir, [Doubler.self], configuration: configuration)
+            try await probe.waitForArrival("double", count: 2 * count)
             #expect(sizes.all.count >= count / 7, "\(sizes.all)")
             #expect(sizes.all.allSatisfy { $0 <= 7 }, "\(sizes.all)")
-            for i in 0..<count { try await second.engine.send("m\(i)", to: "w\(i)", topic: "m") }
+            probe.open("double")
             for i in 0..<count {
-                #expect(try await result(second.engine.handle(for: "w\(i)", output: String.self)) == "m\(i)")
+                #expect(try await result(second.engine.handle(for: "w\(i)", output: Int.self)) == 2 * i)
             }
             try await second.shutdown()
 
@@ -126,5 +158,20 @@ struct RecoveryAttemptTests {
             #expect(attempts.count == count)
             #expect(attempts.values.allSatisfy { $0 == 1 })
         }
+    }
+
+    /// The recovery attempts recorded in the log at `dir`, by workflow.
+    static func attempts(in dir: String) async throws -> [String: Int] {
+        var attempts: [String: Int] = [:]
+        let log = try Log.openBlocking(at: dir)
+        _ = try log.scan { record in
+            if record.tag == EventKind.recoveryAttempted.rawValue {
+                let event = try Event(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
+                attempts[event.workflowID, default: 0] += 1
+            }
+            return true
+        }
+        try await log.close()
+        return attempts
     }
 }

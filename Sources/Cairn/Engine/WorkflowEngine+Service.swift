@@ -116,7 +116,8 @@ extension WorkflowEngine {
                     continue
                 }
                 resume.append(id)
-                if w.waitingUntil <= now { charged.append((id, w.summary.name)) }
+                let woken = w.receivingOn.map { s.projection.inboxes[Projection.Key(workflowID: id, name: $0)] != nil } ?? false
+                if w.waitingUntil <= now || woken { charged.append((id, w.summary.name)) }
             }
             return (resume.sorted(), charged, park, unpark)
         }

@@ -26,10 +26,14 @@ struct Projection {
         /// ``Projection/recoveryAttempts(of:)``.
         var recoveryAttempts: Int32 = 0
         var attemptsEpoch: UInt32 = 0
-        /// When the workflow's history ends in a durable wait of its main body with a deadline (a sleep, a receive or
-        /// event read with a timeout), that deadline (ns since 1970); `Int64.min` otherwise. Until it passes, the
-        /// workflow runs no code of its own: recovery does not count an attempt against it.
+        /// When the workflow's history ends in a durable wait of its main body (a sleep, a receive, an event read
+        /// with a timeout), that wait's deadline (ns since 1970; `Int64.max` for a receive without one); `Int64.min`
+        /// otherwise. Until it passes, the workflow runs no code of its own (unless ``receivingOn`` has a message):
+        /// recovery does not count an attempt against it.
         var waitingUntil = Int64.min
+        /// The topic of the receive the history ends in, if it does: a message waiting there wakes the workflow at
+        /// once, so it runs code at recovery after all.
+        var receivingOn: String?
         var parentPosition: Position?
 
         /// The recorded operations by position, **decoded from ``records`` on every read**: read it once per run
@@ -238,23 +242,27 @@ struct Projection {
     private mutating func record(_ event: EventEnvelope) {
         guard event.peek.position != nil else { return }
         let keepsHistory = keepsFinishedHistories
-        let waitingUntil = Self.waitDeadline(event)
+        let (waitingUntil, receivingOn) = Self.wait(event)
         withWorkflow(event) { w in
             guard keepsHistory || !w.summary.status.isFinished else { return }
             w.recoveryAttempts = 0
             w.waitingUntil = waitingUntil
+            w.receivingOn = receivingOn
             if w.records.append(event) { w.summary.historyCount += 1 }
         }
     }
 
-    /// The deadline of a durable wait of a workflow's main body that `event` begins (a sleep, or a receive or event
-    /// read with a timeout); `Int64.min` for any other operation. A wait inside a parallel branch does not count:
-    /// other branches may be running code.
-    private static func waitDeadline(_ event: EventEnvelope) -> Int64 {
-        guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return .min }
+    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a receive
+    /// without a timeout) and, for a receive, its topic; `Int64.min` for any other operation. A wait inside a
+    /// parallel branch does not count: other branches may be running code.
+    private static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
+        guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return (.min, nil) }
         let decoded = event.decoded()
-        guard decoded.position?.depth == 1, let deadline = decoded.deadline else { return .min }
-        return deadline
+        guard decoded.position?.depth == 1 else { return (.min, nil) }
+        if decoded.kind == .sleepStarted { return (decoded.deadline ?? .min, nil) }
+        // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
+        let topic = decoded.target == nil ? decoded.name : nil
+        return (decoded.deadline ?? .max, topic)
     }
 }
 
