@@ -145,16 +145,7 @@ struct RecoveryAttemptTests {
             }
             try await second.shutdown()
 
-            var attempts: [String: Int] = [:]
-            let log = try Log.openBlocking(at: dir)
-            _ = try log.scan { record in
-                if record.tag == EventKind.recoveryAttempted.rawValue {
-                    let event = try Event(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
-                    attempts[event.workflowID, default: 0] += 1
-                }
-                return true
-            }
-            try await log.close()
+            let attempts = try await Self.attempts(in: dir)
             #expect(attempts.count == count)
             #expect(attempts.values.allSatisfy { $0 == 1 })
         }

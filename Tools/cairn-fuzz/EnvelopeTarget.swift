@@ -43,6 +43,7 @@ extension FuzzTarget {
         expect(text(peek.idempotencyKey) == event.idempotencyKey, "idempotency keys differ")
         expect(peek.hasIdempotencyKey == (event.idempotencyKey != nil), "idempotency key presence differs")
         expect(peek.number == event.number, "numbers differ")
+        expect(peek.deadline == event.deadline, "deadlines differ")
         expect(peek.position.flatMap { position(in: bytes, $0) } == event.position, "positions differ")
         expect(peek.hasPosition == (event.position != nil) && (peek.parentPosition != nil) == (event.parentPosition != nil), "position presence differs")
         expect(peek.parentPosition.flatMap { position(in: bytes, $0) } == event.parentPosition, "parent positions differ")

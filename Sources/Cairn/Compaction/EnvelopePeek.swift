@@ -55,6 +55,8 @@ package struct EnvelopePeek {
     package private(set) var time: Int64 = 0
     private var numberValue: UInt64 = 0
     private var hasNumber = false
+    private var deadlineValue: Int64 = 0
+    private var hasDeadline = false
     // Where the fields lie, 8 bytes each (a record is at most 64 MiB): the projection's rebuild copies a peek a few
     // times per event, and with `Range<Int>?` fields it was 250 bytes.
     private var workflowIDSpan = Span.absent
@@ -81,6 +83,8 @@ package struct EnvelopePeek {
     package var errorType: Range<Int>? { errorTypeSpan.optional }
     /// The event's number (a received message's ID, ...), when it has one.
     package var number: UInt64? { hasNumber ? numberValue : nil }
+    /// A sleep's wake time, a wait's deadline (nanoseconds since 1970).
+    package var deadline: Int64? { hasDeadline ? deadlineValue : nil }
     /// The bytes of the parent position (its depth and indices), when the event has one (a child's start).
     package var parentPosition: Range<Int>? { parentPositionSpan.optional }
     /// The bytes of the idempotency key, when the event carries one.
@@ -226,7 +230,11 @@ package struct EnvelopePeek {
             guard let target = c.string() else { return false }
             targetSpan = Span(target)
         }
-        if presence & (1 << 4) != 0 { guard c.varint() != nil else { return false } }
+        if presence & (1 << 4) != 0 {
+            guard let deadline = c.varint() else { return false }
+            deadlineValue = Int64(bitPattern: deadline)
+            hasDeadline = true
+        }
         if presence & (1 << 5) != 0 {
             guard let number = c.varint() else { return false }
             numberValue = number

@@ -257,12 +257,12 @@ struct Projection {
     /// parallel branch does not count: other branches may be running code.
     private static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
         guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return (.min, nil) }
-        let decoded = event.decoded()
-        guard decoded.position?.depth == 1 else { return (.min, nil) }
-        if decoded.kind == .sleepStarted { return (decoded.deadline ?? .min, nil) }
+        let peek = event.peek
+        guard let position = peek.position.flatMap(event.position), position.depth == 1 else { return (.min, nil) }
+        if event.kind == .sleepStarted { return (peek.deadline ?? .min, nil) }
         // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
-        let topic = decoded.target == nil ? decoded.name : nil
-        return (decoded.deadline ?? .max, topic)
+        let topic = peek.target == nil ? event.name : nil
+        return (peek.deadline ?? .max, topic)
     }
 }
 

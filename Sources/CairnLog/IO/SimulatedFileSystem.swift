@@ -633,11 +633,12 @@ extension [UInt8] {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a tear is the same every run for the same seed.
-struct SplitMix64: RandomNumberGenerator {
+/// A small seeded generator (SplitMix64): a tear is the same every run for the same seed, and the benchmarks' data
+/// the same every run.
+package struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
