@@ -100,7 +100,7 @@ struct CrashRecoveryTests {
                 clock.advance(by: .seconds(1800))  // half the sleep passes before the crash
             case .inReceive:
                 try await eventually("the receive to be waiting") {
-                    first.engine.summary(of: "mixed")?.historyCount == 5
+                    first.engine.summary(of: "mixed")?.historyCount == 6  // positions 0 ... 4, and the receive's wait
                 }
             case .finished:
                 firstResult = try await result(handle)

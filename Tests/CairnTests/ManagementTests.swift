@@ -65,7 +65,7 @@ struct ManagementTests {
             let probe = Probe()
             try await withEngine(dir, [Cancellable.self]) { engine in
                 let handle = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
-                try await eventually("s0 recorded and the receive waiting") { engine.summary(of: "c")?.historyCount == 1 }
+                try await eventually("s0 recorded and the receive waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 try await engine.cancel("c")
                 #expect(engine.summary(of: "c")?.status == .cancelled)
                 let error = await caught { _ = try await within { try await handle.result() } }
@@ -99,7 +99,7 @@ struct ManagementTests {
             let probe = Probe()
             try await withEngine(dir, [Cancellable.self]) { engine in
                 _ = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
-                try await eventually("s0 recorded") { engine.summary(of: "c")?.historyCount == 1 }
+                try await eventually("s0 recorded and the receive waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 try await engine.cancel("c")
             }
             try await withEngine(dir, [Cancellable.self]) { engine in
@@ -140,7 +140,7 @@ struct ManagementTests {
             let probe = Probe()
             try await withEngine(dir, [Cancellable.self]) { engine in
                 let handle = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
-                try await eventually("s0 recorded") { engine.summary(of: "c")?.historyCount == 1 }
+                try await eventually("s0 recorded and the receive waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 try await engine.cancel("c")
                 try await engine.send("go", to: "c", topic: "go")
                 let failures = await withTaskGroup(of: (any Error)?.self) { group in
@@ -170,7 +170,7 @@ struct ManagementTests {
                 #expect(code(await caught { _ = try await engine.handle(for: "nobody", output: Int.self).result() }) == .notFound)
                 #expect(code(await caught { _ = try await engine.history(of: "nobody") }) == .notFound)
                 _ = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
-                try await eventually("waiting") { engine.summary(of: "c")?.historyCount == 1 }
+                try await eventually("waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 #expect(code(await caught { try await engine.resume("c") }) == .invalidState)
                 try await engine.send("go", to: "c", topic: "go")
                 _ = try await result(engine.handle(for: "c", output: [Int].self))

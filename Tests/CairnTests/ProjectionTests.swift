@@ -232,10 +232,10 @@ struct ProjectionTests {
             _ = await caught { _ = try await result(try await engine.start(Failing.self, input: ProbeInput(probe: probe.key), id: "f")) }
             try await engine.send("early", to: "nobody", topic: "m", idempotencyKey: "k")
             try await engine.send("again", to: "nobody", topic: "m", idempotencyKey: "k")
-            // c: receive, h0, receive, h1, then waiting (without a timeout, so unrecorded); p: two sends, its step
-            // gated.
+            // c: receive, h0, receive, h1, then waiting in a third receive (its wait recorded); p: two sends, its
+            // step gated.
             try await eventually("c and p recorded") {
-                engine.summary(of: "c")?.historyCount == 4 && engine.summary(of: "p")?.historyCount == 2
+                engine.summary(of: "c")?.historyCount == 5 && engine.summary(of: "p")?.historyCount == 2
             }
             let live = engine.list()
             try await running.crash()  // nothing more is written (a shutdown would wait for p's gated step)

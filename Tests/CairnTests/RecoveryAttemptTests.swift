@@ -56,6 +56,37 @@ struct RecoveryAttemptTests {
         }
     }
 
+    @Test("a workflow waiting for a message without a timeout through more unclean restarts than maxRecoveryAttempts is not charged, and receives it")
+    func receiverSurvivesCrashes() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            var configuration = testConfiguration()
+            configuration.maxRecoveryAttempts = 2
+
+            let first = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            _ = try await first.engine.start(WaitsForMessage.self, input: ProbeInput(probe: probe.key), id: "patient")
+            // The wait is recorded once the receive finds its inbox empty.
+            try await eventually("the receive is waiting") { first.engine.summary(of: "patient")?.historyCount == 1 }
+            try await first.crash()
+
+            for restart in 1...5 {
+                let running = try await RunningEngine.start(dir, [WaitsForMessage.self, Doubler.self], configuration: configuration)
+                // A start during recovery runs once recovery is done: its result proves recovery ran.
+                let marker = try await running.engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: restart), id: "marker-\(restart)")
+                #expect(try await result(marker) == 2 * restart)
+                #expect(running.engine.summary(of: "patient")?.status == .running, "restart \(restart)")
+                try await running.crash()
+            }
+            let attempts = try await Self.attempts(in: dir)
+            #expect(attempts["patient"] == nil, "charged \(attempts) though it only waited")
+
+            let last = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
+            try await last.engine.send("at last", to: "patient", topic: "m")
+            #expect(try await result(last.engine.handle(for: "patient", output: String.self)) == "at last")
+            try await last.shutdown()
+        }
+    }
+
     @Test("a workflow whose sleep is over when the process dies is running code: it is still counted and parked")
     func expiredSleepIsCounted() async throws {
         try await withDirectory { dir in

@@ -29,10 +29,10 @@ public struct EngineConfiguration: Sendable {
     public var maxErrorMessageSize = 64 << 10
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
     /// instead of resumed again. An attempt is counted only against a workflow that runs code of its own as soon as
-    /// it is resumed: not against one whose main body waits durably for a deadline still to come (a sleep, or a
-    /// receive or event read with a timeout, whose message or value has not come). Waits the history cannot show (a
-    /// receive without a timeout, a child's result, a wait inside parallel branches, a step's pause between
-    /// retries) are counted. Default 100.
+    /// it is resumed: not against one whose main body waits durably — a sleep or an event read with a timeout still
+    /// to come, or a receive (with or without a timeout) whose message has not arrived. Waits the history cannot
+    /// show (a child's result, a wait inside parallel branches, a step's pause between retries) are counted.
+    /// Default 100.
     public var maxRecoveryAttempts = 100
     /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
     /// holds at most 256 MiB. Tests make it small.

@@ -26,8 +26,8 @@ struct Projection {
         /// ``Projection/recoveryAttempts(of:)``.
         var recoveryAttempts: Int32 = 0
         var attemptsEpoch: UInt32 = 0
-        /// When the workflow's history ends in a durable wait of its main body (a sleep, a receive or an event read
-        /// with a timeout: the waits the history records), that wait's deadline (ns since 1970); `Int64.min`
+        /// When the workflow's history ends in a durable wait of its main body (a sleep, a receive, an event read
+        /// with a timeout), that wait's deadline (ns since 1970; `Int64.max` for a receive without one); `Int64.min`
         /// otherwise. Until it passes, the workflow runs no code of its own (unless ``receivingOn`` has a message):
         /// recovery does not count an attempt against it.
         var waitingUntil = Int64.min
@@ -252,8 +252,8 @@ struct Projection {
         }
     }
 
-    /// The durable wait of a workflow's main body that `event` begins: its deadline and, for a receive, its topic;
-    /// `Int64.min` for any other operation. A wait inside a
+    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a receive
+    /// without a timeout) and, for a receive, its topic; `Int64.min` for any other operation. A wait inside a
     /// parallel branch does not count: other branches may be running code.
     private static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
         guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return (.min, nil) }
@@ -262,7 +262,7 @@ struct Projection {
         if event.kind == .sleepStarted { return (peek.deadline ?? .min, nil) }
         // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
         let topic = peek.target == nil ? event.name : nil
-        return (peek.deadline ?? .min, topic)
+        return (peek.deadline ?? .max, topic)
     }
 }
 

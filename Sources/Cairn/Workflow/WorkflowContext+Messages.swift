@@ -35,6 +35,9 @@ extension WorkflowContext {
         if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }  // recorded waiting, not what it received
         let key = Projection.Key(workflowID: workflowID, name: topic)
         var deadline = recorded?.waitStarted?.deadline
+        // The wait is recorded once, when the receive first finds its inbox empty: its deadline if it has one, and
+        // in any case that the workflow waits — so that recovery knows it runs no code until a message comes.
+        var waitRecorded = recorded?.waitStarted != nil
         while true {
             let signal = Signal()
             // Take the first message off the inbox now, so no concurrent branch takes it too. Until the receive
@@ -52,12 +55,13 @@ extension WorkflowContext {
                 enqueue(event(.messageReceived, at: position, name: topic, callSite: callSite, number: message.id, payload: message.payload))
                 return try decode(M.self, message.payload, what: "the message received on '\(topic)'", at: position)
             }
-            if let timeoutNanos, deadline == nil {
-                let due = engine.clock.deadline(after: timeoutNanos)
+            if !waitRecorded {
+                let due = timeoutNanos.map { engine.clock.deadline(after: $0) }
                 deadline = due
                 try await engine.commit([
                     event(.receiveStarted, at: position, name: topic, callSite: callSite, deadline: due, number: timeoutNanos)
                 ])
+                waitRecorded = true
             }
             let arrived: Bool
             do {

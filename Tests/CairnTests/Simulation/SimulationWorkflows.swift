@@ -1,7 +1,8 @@
 import Cairn
 
 // The workflows the model-based simulation drives. Their history shape is what the model predicts: a receiver
-// records three operations per message (receive, step, setEvent) at positions 3i, 3i + 1, 3i + 2.
+// records three operations per message (receive, step, setEvent) at positions 3i, 3i + 1, 3i + 2 (and, while it
+// waits for message i, the receive's wait at 3i).
 
 /// The text of simulated message `name` ("m17"): the name, a bar, then padding, so that a few hundred messages
 /// fill a 64 KiB segment and compaction has sealed segments to rewrite.
