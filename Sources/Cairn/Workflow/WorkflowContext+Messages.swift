@@ -19,7 +19,9 @@ extension WorkflowContext {
     /// Returns nil when the timeout passes first.
     ///
     /// Each message is delivered exactly once, across restarts: which message was received (or that the wait timed
-    /// out) is recorded. The deadline is recorded when the wait begins, so a restart waits only for the remainder.
+    /// out) is recorded. When the inbox is empty the wait is recorded as it begins, with its deadline, so a restart
+    /// waits only for the remainder — and knows the workflow runs no code until a message comes (no recovery attempt
+    /// is counted against it; see ``EngineConfiguration/maxRecoveryAttempts``).
     public func receive<M: Codable & Sendable>(
         _ type: M.Type, topic: String = "", timeout: Duration? = nil, file: String = #fileID, line: Int = #line
     ) async throws -> M? {
