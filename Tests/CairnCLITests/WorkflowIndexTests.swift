@@ -45,7 +45,7 @@ import Testing
         let directory = temporaryDirectory()
         defer { removeDirectory(directory) }
         let log = try await Log.open(at: directory)
-        func send(_ topic: String, key: String? = nil, flags: UInt8 = 0) -> LogRecord {
+        func send(_ topic: String, key: String? = nil, flags: Event.Flags = []) -> LogRecord {
             Event(
                 kind: .messageSent, workflowID: "", name: topic, time: 1, target: "receiver", idempotencyKey: key,
                 flags: flags, payload: Array("\"hello\"".utf8)
@@ -56,7 +56,7 @@ import Testing
             send("keyed", key: "k1"),
             send("keyed", key: "k1"),  // a repeat: ignored by the projection
             send("keyed", key: "k2"),
-            send("copied", flags: Event.Flags.copied),  // copied into a fork: delivered to the original already
+            send("copied", flags: .copied),  // copied into a fork: delivered to the original already
         ])
         try await log.close()
         var index = WorkflowIndex(mailbox: true)

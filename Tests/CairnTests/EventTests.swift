@@ -108,7 +108,7 @@ struct EventTests {
                 clock.advance(by: .seconds(5))
                 #expect(try await result(handle) == "unset")
                 let read = try await operations(engine, "waits").first { $0.kind == .eventRead }
-                #expect(read?.flags == Event.Flags.timedOut)
+                #expect(read?.flags == .timedOut)
             }
         }
     }

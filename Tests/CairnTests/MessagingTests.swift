@@ -178,7 +178,7 @@ struct MessagingTests {
                 #expect(ops.first?.kind == .receiveStarted)
                 #expect(ops.first?.deadline == start + 60_000_000_000)
                 #expect(ops.dropFirst().first?.kind == .messageReceived)
-                #expect(ops.dropFirst().first?.flags == Event.Flags.timedOut)
+                #expect(ops.dropFirst().first?.flags == .timedOut)
             }
         }
     }

@@ -82,7 +82,7 @@ struct PatchTests {
                 let ops = try await operations(engine, "new-run")
                 #expect(ops.map(\.kind) == [.stepCompleted, .patchMarker, .stepCompleted, .stepCompleted, .stepCompleted])
                 #expect(ops.map(\.name) == ["a", "extra", "extra", "b", "hold"])
-                #expect(ops[1].flags & Event.Flags.deprecated == 0)
+                #expect(!ops[1].flags.contains(.deprecated))
             }
             #expect(probe.count("extra") == 1)
         }
@@ -101,7 +101,7 @@ struct PatchTests {
                 #expect(try await result(try await engine.start(PatchVersions.V1.self, input: ProbeInput(probe: probe.key), id: "v3-run")) == "new")
                 let marker = try await operations(engine, "v3-run").first { $0.kind == .patchMarker }
                 #expect(marker?.name == "extra")
-                #expect(marker.map { $0.flags & Event.Flags.deprecated != 0 } == true)
+                #expect(marker.map { $0.flags.contains(.deprecated) } == true)
             }
         }
     }

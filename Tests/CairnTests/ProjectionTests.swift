@@ -56,7 +56,7 @@ struct ProjectionTests {
                 callSite: Bool.random(using: &random) ? CallSite(file: "Tests/ProjectionTests.swift", line: i) : nil,
                 time: 1_000 + Int64(i), digest: Bool.random(using: &random) ? random.next() : nil,
                 deadline: kind == .receiveStarted ? 9_000 : nil, number: kind == .messageReceived ? 12_345 : nil,
-                errorType: kind == .stepFailed ? "Oops" : nil, flags: kind == .messageReceived ? Event.Flags.timedOut : 0,
+                errorType: kind == .stepFailed ? "Oops" : nil, flags: kind == .messageReceived ? .timedOut : [],
                 payload: (0..<Int.random(in: 0..<40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }))
         }
         return events
@@ -114,7 +114,7 @@ struct ProjectionTests {
         Event(kind: .receiveStarted, workflowID: "wf-1", position: Position([1]), name: "go", time: 8, deadline: 99,
               number: 600),
         Event(kind: .workflowParked, workflowID: "wf-1", name: "orders", time: 9, errorType: "E",
-              flags: Event.Flags.diverged, payload: Array("why".utf8)),
+              flags: .diverged, payload: Array("why".utf8)),
     ]
 
     @Test("the envelope check refuses exactly the envelopes a full decode refuses, and finds the same fields")

@@ -182,7 +182,7 @@ enum Seeds {
             case .messageReceived, .receiveStarted:
                 event.position = Position([7])
                 event.number = 12
-                event.flags = kind == .messageReceived ? Event.Flags.timedOut : 0
+                event.flags = kind == .messageReceived ? .timedOut : []
                 event.deadline = time + 5_000_000_000
             case .childStarted, .childCompleted:
                 event.position = Position([1, 2])
@@ -192,14 +192,14 @@ enum Seeds {
                 event.position = Position([2, 0, 1])
             case .patchMarker:
                 event.position = Position([8])
-                event.flags = Event.Flags.deprecated
+                event.flags = .deprecated
             case .workflowParked:
-                event.flags = Event.Flags.diverged
+                event.flags = .diverged
                 event.payload = Array("diverged at 3".utf8)
             case .workflowForked:
                 event.target = "order-fork"
                 event.position = Position([9])
-                event.flags = Event.Flags.copied
+                event.flags = .copied
             default:
                 event.number = UInt64(kind.rawValue)
             }

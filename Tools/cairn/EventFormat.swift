@@ -105,7 +105,7 @@ enum EventFormat {
         if let errorType = event.errorType { w.field("errorType", errorType) }
         if let parent = event.parentPosition { w.field("parentPosition", parent.description) }
         if let key = event.idempotencyKey { w.field("idempotencyKey", key) }
-        if event.flags != 0 { w.field("flags", Int(event.flags)) }
+        if !event.flags.isEmpty { w.field("flags", Int(event.flags.rawValue)) }
         if event.kind == .workflowSummary, let summary = WorkflowSummaryRecord(event) {
             w.key("summary")
             w.beginObject()

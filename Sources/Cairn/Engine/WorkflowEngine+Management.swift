@@ -49,7 +49,7 @@ extension WorkflowEngine {
             guard record.event.kind.isOperation, let p = record.event.position, let top = p.first, top < position else { continue }
             var event = record.event
             event.workflowID = newID
-            event.flags |= Event.Flags.copied  // the original's sends were delivered already
+            event.flags.insert(.copied)  // the original's sends were delivered already
             copied.append(event)
         }
         let start = Event(kind: .workflowStarted, workflowID: newID, name: summary.name, time: now, payload: input)

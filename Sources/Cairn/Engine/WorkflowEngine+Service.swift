@@ -112,7 +112,7 @@ extension WorkflowEngine {
                     let reason = "recovery was attempted \(attempts) times without progress (did the process crash while running it?); fix the cause, then resume it"
                     park.append(Event(
                         kind: .workflowParked, workflowID: id, name: w.summary.name, time: now,
-                        number: UInt64(attempts), flags: Event.Flags.recoveryExhausted, payload: Array(reason.utf8)))
+                        number: UInt64(attempts), flags: .recoveryExhausted, payload: Array(reason.utf8)))
                     continue
                 }
                 resume.append(id)

@@ -16,7 +16,7 @@ package struct EnvelopePeek {
     /// The event's kind (the record's tag).
     package let kind: EventKind
     /// The kind-specific flags.
-    package private(set) var flags: UInt8 = 0
+    package private(set) var flags: Event.Flags = []
     /// The event's time, nanoseconds since 1970.
     package private(set) var time: Int64 = 0
     private var numberValue: UInt64 = 0
@@ -217,7 +217,7 @@ package struct EnvelopePeek {
         }
         if presence & (1 << 8) != 0 {
             guard let flags = c.byte() else { return false }
-            self.flags = flags
+            self.flags = Event.Flags(rawValue: flags)
         }
         if presence & (1 << 9) != 0 {
             guard let key = c.string() else { return false }

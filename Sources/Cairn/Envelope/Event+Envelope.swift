@@ -42,7 +42,7 @@ extension Event {
         if number != nil { presence |= 1 << 5 }
         if errorType != nil { presence |= 1 << 6 }
         if parentPosition != nil { presence |= 1 << 7 }
-        if flags != 0 { presence |= 1 << 8 }
+        if !flags.isEmpty { presence |= 1 << 8 }
         if idempotencyKey != nil { presence |= 1 << 9 }
         // Every string counted, so the bytes are allocated once.
         let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
@@ -65,7 +65,7 @@ extension Event {
         if let number { w.varint(number) }
         if let errorType { w.string(errorType) }
         if let parentPosition { w.position(parentPosition) }
-        if flags != 0 { w.byte(flags) }
+        if !flags.isEmpty { w.byte(flags.rawValue) }
         if let idempotencyKey { w.string(idempotencyKey) }
         w.bytes.append(contentsOf: payload)
         return w.bytes
@@ -111,7 +111,7 @@ extension Event {
             let number = presence & (1 << 5) != 0 ? try r.varint() : nil
             let errorType = presence & (1 << 6) != 0 ? try r.string() : nil
             let parentPosition = presence & (1 << 7) != 0 ? try r.position() : nil
-            let flags = presence & (1 << 8) != 0 ? try r.byte() : 0
+            let flags = Flags(rawValue: presence & (1 << 8) != 0 ? try r.byte() : 0)
             let idempotencyKey = presence & (1 << 9) != 0 ? try r.string() : nil
             guard presence >> 10 == 0 else {
                 throw WorkflowError(

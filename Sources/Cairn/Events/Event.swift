@@ -77,8 +77,8 @@ public struct Event: Sendable, Hashable {
         get { box.fields.idempotencyKey }
         set { update { $0.idempotencyKey = newValue } }
     }
-    /// Kind-specific flags (``Event/Flags``).
-    public var flags: UInt8 {
+    /// Kind-specific flags.
+    public var flags: Flags {
         get { box.fields.flags }
         set { update { $0.flags = newValue } }
     }
@@ -88,29 +88,33 @@ public struct Event: Sendable, Hashable {
         set { update { $0.payload = newValue } }
     }
 
-    /// Flag bits.
-    public enum Flags {
+    /// Kind-specific flags: one bit each, stored in the envelope as one byte.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
         /// A receive or event read that timed out (no message, no value).
-        public static let timedOut: UInt8 = 1
+        public static let timedOut = Flags(rawValue: 1)
         /// A workflow parked because its code diverged from its history.
-        public static let diverged: UInt8 = 2
+        public static let diverged = Flags(rawValue: 2)
         /// A workflow parked because its name is not registered in this process.
-        public static let unknownWorkflow: UInt8 = 4
+        public static let unknownWorkflow = Flags(rawValue: 4)
         /// A workflow parked because its recovery failed too often.
-        public static let recoveryExhausted: UInt8 = 8
+        public static let recoveryExhausted = Flags(rawValue: 8)
         /// A patch marker recorded as deprecated (``WorkflowContext/deprecatePatch(_:file:line:)``).
-        public static let deprecated: UInt8 = 16
+        public static let deprecated = Flags(rawValue: 16)
         /// An operation copied into a forked workflow's history from the workflow it was forked from
         /// (``WorkflowEngine/fork(_:before:newID:)``): replayed there, but its effect is not applied again — a
         /// copied send is not delivered a second time.
-        public static let copied: UInt8 = 32
+        public static let copied = Flags(rawValue: 32)
     }
 
     /// Creates an event.
     public init(
         kind: EventKind, workflowID: String, position: Position? = nil, name: String, callSite: CallSite? = nil,
         time: Int64, digest: UInt64? = nil, target: String? = nil, deadline: Int64? = nil, number: UInt64? = nil,
-        errorType: String? = nil, parentPosition: Position? = nil, idempotencyKey: String? = nil, flags: UInt8 = 0,
+        errorType: String? = nil, parentPosition: Position? = nil, idempotencyKey: String? = nil, flags: Event.Flags = [],
         payload: [UInt8] = []
     ) {
         box = Box(Fields(
@@ -135,7 +139,7 @@ public struct Event: Sendable, Hashable {
         var errorType: String?
         var parentPosition: Position?
         var idempotencyKey: String?
-        var flags: UInt8
+        var flags: Flags
         var payload: [UInt8]
     }
 

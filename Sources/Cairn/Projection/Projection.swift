@@ -137,7 +137,7 @@ struct Projection {
                 w.recoveryAttempts = 0
             })
         case .workflowParked:
-            return .workflow(setStatus(event, peek.flags & Event.Flags.diverged != 0 ? .diverged : .parked) { w in
+            return .workflow(setStatus(event, peek.flags.contains(.diverged) ? .diverged : .parked) { w in
                 w.summary.parkReason = event.payloadText
             })
         case .workflowForked:
@@ -163,7 +163,7 @@ struct Projection {
             return nil
         case .messageSent:
             var wake: Wakeup?
-            if let target = peek.target, peek.flags & Event.Flags.copied == 0 {
+            if let target = peek.target, !peek.flags.contains(.copied) {
                 let destination = event.string(target)
                 let key = Key(workflowID: destination, name: event.name)
                 if let idempotencyKey = peek.idempotencyKey {
@@ -177,7 +177,7 @@ struct Projection {
             record(event)
             return wake
         case .messageReceived:
-            if peek.flags & Event.Flags.timedOut == 0, let messageID = peek.number {
+            if !peek.flags.contains(.timedOut), let messageID = peek.number {
                 let key = Key(workflowID: event.workflowID, name: event.name)
                 if let inbox = inboxes.index(forKey: key),
                     let index = inboxes.values[inbox].firstIndex(where: { $0.id == messageID })

@@ -126,7 +126,7 @@ package struct WorkflowIndex: Sendable {
         case .messageSent where peek.target != nil:
             // As the projection: a send copied into a forked history was delivered to the original already, and a
             // repeated idempotency key is ignored; neither ever reaches an inbox.
-            guard peek.flags & Event.Flags.copied == 0 else { return }
+            guard !peek.flags.contains(.copied) else { return }
             if let idempotencyKey = peek.idempotencyKey, let target = peek.target {
                 var h = EnvelopePeek.hash(idempotencyKey, in: bytes)
                 let destination = EnvelopePeek.hash(target, in: bytes)
@@ -137,7 +137,7 @@ package struct WorkflowIndex: Sendable {
             undelivered.insert(lsn.rawValue)
             return
         case .messageReceived:
-            if peek.flags & Event.Flags.timedOut == 0, let number = peek.number { undelivered.remove(number) }
+            if !peek.flags.contains(.timedOut), let number = peek.number { undelivered.remove(number) }
         case .eventSet:
             if mailbox {
                 var h = EnvelopePeek.hash(peek.name, in: bytes)
@@ -179,7 +179,7 @@ package struct WorkflowIndex: Sendable {
             setStatus(i, .pending, time: time)
             entries[i].parkReason = nil
         case .workflowParked:
-            setStatus(i, peek.flags & Event.Flags.diverged != 0 ? .diverged : .parked, time: time)
+            setStatus(i, peek.flags.contains(.diverged) ? .diverged : .parked, time: time)
             entries[i].parkReason = text(peek.payload)
         default:
             return

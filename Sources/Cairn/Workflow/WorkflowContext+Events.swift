@@ -23,7 +23,7 @@ extension WorkflowContext {
             AttemptedOperation(kind: .readEvent, name: key, callSite: callSite, target: workflowID, duration: timeoutNanos))
         defer { end() }
         if let outcome = recorded?.event {
-            if outcome.flags & Event.Flags.timedOut != 0 { return nil }
+            if outcome.flags.contains(.timedOut) { return nil }
             return try decode(V.self, outcome.payload, what: "event '\(key)' of \(workflowID)", at: position)
         }
         if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }
@@ -45,7 +45,7 @@ extension WorkflowContext {
             throw error
         }
         guard let value else {
-            enqueue(event(.eventRead, at: position, name: key, callSite: callSite, target: workflowID, flags: Event.Flags.timedOut))
+            enqueue(event(.eventRead, at: position, name: key, callSite: callSite, target: workflowID, flags: .timedOut))
             return nil
         }
         enqueue(event(.eventRead, at: position, name: key, callSite: callSite, target: workflowID, payload: value))

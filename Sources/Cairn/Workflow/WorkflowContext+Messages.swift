@@ -31,7 +31,7 @@ extension WorkflowContext {
             AttemptedOperation(kind: .receive, name: topic, callSite: callSite, duration: timeoutNanos))
         defer { end() }
         if let outcome = recorded?.event {
-            if outcome.flags & Event.Flags.timedOut != 0 { return nil }
+            if outcome.flags.contains(.timedOut) { return nil }
             return try decode(M.self, outcome.payload, what: "the message received on '\(topic)'", at: position)
         }
         if run.replayOnly { throw run.reachFrontier(position, attempted: nil) }  // recorded waiting, not what it received
@@ -73,7 +73,7 @@ extension WorkflowContext {
                 throw error
             }
             if !arrived {
-                enqueue(event(.messageReceived, at: position, name: topic, callSite: callSite, flags: Event.Flags.timedOut))
+                enqueue(event(.messageReceived, at: position, name: topic, callSite: callSite, flags: .timedOut))
                 return nil
             }
         }

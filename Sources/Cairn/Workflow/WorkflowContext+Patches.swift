@@ -32,7 +32,7 @@ extension WorkflowContext {
         let (taken, recorded) = try await begin(AttemptedOperation(kind: .patch, name: id, callSite: callSite))
         defer { end() }
         if recorded == nil {
-            enqueue(event(.patchMarker, at: taken, name: id, callSite: callSite, flags: deprecated ? Event.Flags.deprecated : 0))
+            enqueue(event(.patchMarker, at: taken, name: id, callSite: callSite, flags: deprecated ? .deprecated : []))
         }
         return true
     }

@@ -175,7 +175,7 @@ public final class WorkflowContext: Sendable {
     func event(
         _ kind: EventKind, at position: Position, name: String, callSite: CallSite, digest: UInt64? = nil,
         target: String? = nil, deadline: Int64? = nil, number: UInt64? = nil, errorType: String? = nil,
-        flags: UInt8 = 0, payload: [UInt8] = []
+        flags: Event.Flags = [], payload: [UInt8] = []
     ) -> Event {
         Event(
             kind: kind, workflowID: run.id, position: position, name: name, callSite: callSite, time: engine.clock.now(),
