@@ -41,7 +41,7 @@ public struct LogRecordView {
     /// The record's bytes, valid only during the callback.
     public let bytes: UnsafeRawBufferPointer
 
-    @usableFromInline init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) {
+    @usableFromInline package init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) {
         self.lsn = lsn
         self.tag = tag
         self.bytes = bytes

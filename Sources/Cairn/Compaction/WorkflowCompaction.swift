@@ -64,24 +64,33 @@ package enum WorkflowCompaction {
         return (max(0, segments.count - 1), sealed, total)
     }
 
-    /// Plans and runs a compaction of `log` from a finished planner.
-    /// - Parameters:
-    ///   - append: appends summary events durably (the engine commits them so its projection sees them).
-    ///   - progress: counts records as the rewrite goes.
+    /// Plans and runs a compaction of an open `log` from a finished planner (`cairn compact`).
     package static func run(
         log: Log, planner: CompactionPlanner, policy: CompactionPolicy, now: Int64, stopAfter: Stop? = nil,
         progress: CompactionProgress? = nil, append: ([Event]) async throws -> Void
     ) async throws -> (report: WorkflowCompactionReport, dropped: Set<String>) {
-        let segments = log.state.snapshot.segments
-        let size = sizes(segments, in: log.state.directory.fileSystem)
+        try await run(
+            store: LogStore(opened: log), planner: planner, policy: policy, now: now, stopAfter: stopAfter,
+            progress: progress, append: append)
+    }
+
+    /// Plans and runs a compaction of `store` from a finished planner.
+    /// - Parameters:
+    ///   - append: appends summary events durably (the engine commits them so its projection sees them).
+    ///   - progress: counts records as the rewrite goes.
+    package static func run(
+        store: any WorkflowStore, planner: CompactionPlanner, policy: CompactionPolicy, now: Int64, stopAfter: Stop? = nil,
+        progress: CompactionProgress? = nil, append: ([Event]) async throws -> Void
+    ) async throws -> (report: WorkflowCompactionReport, dropped: Set<String>) {
+        let scope = try store.compactionScope()
         let (plan, summaries, decision) = planner.plan(
-            policy: policy, now: now, maxRecordSize: log.configuration.maxRecordSize,
-            sealedSegments: size.sealedSegments, sealedBytes: size.sealed, logBytes: size.total)
+            policy: policy, now: now, maxRecordSize: scope.maxRecordSize,
+            sealedSegments: scope.sealedUnits, sealedBytes: scope.sealedBytes, logBytes: scope.totalBytes)
         var report = WorkflowCompactionReport(plan: plan)
-        report.bytesBefore = size.total
+        report.bytesBefore = scope.totalBytes
         progress?.begin(total: plan.sealedRecords)
         guard !plan.isEmpty, let through = plan.through else {
-            report.bytesAfter = size.total
+            report.bytesAfter = scope.totalBytes
             return (report, [])
         }
         // 2: summaries first, in frames of a few MiB.
@@ -106,11 +115,11 @@ package enum WorkflowCompaction {
             return decision.keep(record)
         }
         do {
-            report.log = try await log.compact(through: through, interruptAfter: stopAfter?.logStep, keeping: keep)
+            report.log = try await store.compact(through: through, interruptAfter: stopAfter?.logStep, keeping: keep)
         } catch is CompactionInterrupted {
             throw Interrupted(stop: stopAfter!)
         }
-        report.bytesAfter = sizes(log.state.snapshot.segments, in: log.state.directory.fileSystem).total
+        report.bytesAfter = try store.compactionScope().totalBytes
         return (report, Set(plan.dropped.map(\.id)))
     }
 }

@@ -19,10 +19,10 @@ extension WorkflowEngine {
     /// - Throws: ``CairnLog/LogError`` when the log cannot be read or rewritten (nothing is lost: the old segments
     ///   stay until their replacement is durable); ``WorkflowError`` `.undecodableEvent`.
     public func compact(policy: CompactionPolicy) async throws -> WorkflowCompactionReport {
-        let log = try writableLog()
-        let planner = try await planner(log)
+        let store = try writableStore()
+        let planner = try await planner(store)
         let (report, dropped) = try await WorkflowCompaction.run(
-            log: log, planner: planner, policy: policy, now: clock.now()
+            store: store, planner: planner, policy: policy, now: clock.now()
         ) { events in
             try await commit(events)
         }
@@ -38,32 +38,28 @@ extension WorkflowEngine {
 
     /// What ``compact(policy:)`` would do now, without changing anything.
     public func compactionPlan(policy: CompactionPolicy) async throws -> CompactionPlan {
-        let log = try writableLog()
-        let planner = try await planner(log)
-        let segments = log.state.snapshot.segments
-        let size = WorkflowCompaction.sizes(segments, in: log.state.directory.fileSystem)
+        let store = try writableStore()
+        let planner = try await planner(store)
+        let scope = try store.compactionScope()
         return planner.plan(
-            policy: policy, now: clock.now(), maxRecordSize: log.configuration.maxRecordSize,
-            sealedSegments: size.sealedSegments, sealedBytes: size.sealed, logBytes: size.total
+            policy: policy, now: clock.now(), maxRecordSize: scope.maxRecordSize,
+            sealedSegments: scope.sealedUnits, sealedBytes: scope.sealedBytes, logBytes: scope.totalBytes
         ).plan
     }
 
-    private func writableLog() throws -> Log {
-        guard let log else {
+    private func writableStore() throws -> any WorkflowStore {
+        guard let store else {
             throw WorkflowError(.misuse, "this engine only replays histories; it has no log to compact")
         }
-        return log
+        return store
     }
 
-    /// Scans the log on a dedicated thread (never on the cooperative pool) into a planner.
-    private func planner(_ log: Log) async throws -> CompactionPlanner {
-        try await DedicatedThread.run(name: "cairn-compaction-plan") {
-            var planner = CompactionPlanner(through: WorkflowCompaction.sealedBoundary(log.state.snapshot.segments))
-            try log.scan { record in
-                try planner.add(record)
-                return true
-            }
-            return planner
+    /// Reads the whole store (off the cooperative pool) into a planner.
+    private func planner(_ store: any WorkflowStore) async throws -> CompactionPlanner {
+        let through = try store.compactionScope().through
+        return try await store.read(.first...LSN(.max), into: CompactionPlanner(through: through)) { planner, record in
+            try planner.add(record)
+            return true
         }
     }
 }

@@ -6,21 +6,23 @@ extension WorkflowEngine {
     /// Appends events durably (one frame, one sync shared with every other committer); returns once they are
     /// applied to the projection, and whoever waits on what they change is woken.
     ///
-    /// The log's writer applies each group commit to the projection, in LSN order, before it resumes the appenders
-    /// (``applyAcknowledged(_:)``): applied as the appenders' tasks happen to resume, two commits that decide the
-    /// same thing (two sends with one idempotency key) could be applied in the other order than the log holds them,
-    /// and the live projection would disagree with the one a restart rebuilds.
+    /// The store applies each committed batch to the projection, in its authoritative order (the log: LSN order, on
+    /// its writer thread), before it resumes the appenders (``applyCommitted(_:)``): applied as the appenders' tasks
+    /// happen to resume, two commits that decide the same thing (two sends with one idempotency key) could be
+    /// applied in the other order than the store holds them, and the live projection would disagree with the one a
+    /// restart rebuilds.
     ///
     /// Every operation of every workflow passes here: the synchronous parts are `@inline(never)` helpers, which
     /// keeps this frame (allocated from the caller's task) small.
     func commit(_ events: [Event]) async throws {
         guard !events.isEmpty else { return }
-        guard let log else { throw replayOnlyRefusal(events) }
+        guard let store else { throw replayOnlyRefusal(events) }
         let started = ContinuousClock.now
         let records = records(events)
         do {
-            // The log's enqueue rather than its async append: one frame less for every operation of every workflow.
-            _ = try await withUnsafeThrowingContinuation { log._enqueue(records, continuation: $0) }
+            // The store's enqueue-and-resume rather than an async append: one frame less for every operation of
+            // every workflow.
+            _ = try await withUnsafeThrowingContinuation { store.append(records, continuation: $0) }
         } catch {
             throw logFailure(error, recording: events)
         }
@@ -37,16 +39,14 @@ extension WorkflowEngine {
         events.map { $0.record() }
     }
 
-    /// The error a refused commit throws. When the log itself failed (rather than refusing these records, or being
-    /// closed), the engine stops: see ``logFailed(_:)``.
+    /// The error a refused commit throws. When the store itself failed (rather than refusing these records, or being
+    /// closed: ``WorkflowStore/failureStopsEngine(_:)``), the engine stops: see ``logFailed(_:)``.
     @inline(never)
     private func logFailure(_ error: any Error, recording events: [Event]) -> WorkflowError {
         let failure = WorkflowError(
             .logFailure, "the log could not record \(events.count) event(s): \(error)",
             workflowID: events.first?.workflowID, underlying: SendableError(error))
-        if let error = error as? LogError, ![.recordTooLarge, .emptyRecord, .closed].contains(error.code) {
-            logFailed(failure)
-        }
+        if store?.failureStopsEngine(error) == true { logFailed(failure) }
         return failure
     }
 
@@ -56,19 +56,16 @@ extension WorkflowEngine {
         metrics.commitBatch.record(count)
     }
 
-    /// Applies a group commit to the projection — the exact bytes just written, in LSN order, under one acquisition
-    /// of the engine's lock — and fires the signals of the waiters they concern. Runs on the log's writer thread,
-    /// before the appenders resume (``LogConfiguration/_acknowledge``).
-    func applyAcknowledged(_ acknowledgement: LogAcknowledgement) {
+    /// Applies committed batches to the projection — the exact bytes just written, in the store's authoritative
+    /// order, under one acquisition of the engine's lock — and fires the signals of the waiters they concern. The
+    /// store calls it (through its ``CommitSink``) before the appenders resume: the log on its writer thread
+    /// (``LogConfiguration/_acknowledge``). Generic over the batch, so no existential is called per record.
+    func applyCommitted<Batch: CommittedBatch>(_ batch: Batch) {
         let signals = state.withLock { s in
             var signals: [Signal] = []
-            acknowledgement.forEach { records, first in
-                var lsn = first
-                for record in records {
-                    record.payload.withUnsafeBytes { bytes in
-                        s.wake(s.projection.apply(EventEnvelope(written: record, lsn: lsn, bytes: bytes)), into: &signals)
-                    }
-                    lsn = lsn.next
+            batch.forEachRecord { record, lsn in
+                record.payload.withUnsafeBytes { bytes in
+                    s.wake(s.projection.apply(EventEnvelope(written: record, lsn: lsn, bytes: bytes)), into: &signals)
                 }
             }
             return signals
@@ -190,23 +187,5 @@ extension EngineState {
         case nil:
             break
         }
-    }
-}
-
-/// Where the log's writer hands each group commit to the engine (``WorkflowEngine/applyAcknowledged(_:)``). Made
-/// before the log opens, since the log's configuration carries the hook; the engine is set once it exists.
-///
-/// Weak, so that the engine → log → configuration → hook chain does not keep the engine alive.
-final class CommitSink: @unchecked Sendable {
-    // @unchecked: `engine` is set once, in `WorkflowEngine.open`, before the engine is returned and so before anything
-    // is appended; the writer thread reads it only while handling an append, which it took from the log's queue under
-    // the queue's mutex after the append was queued — after the assignment.
-    weak var engine: WorkflowEngine?
-
-    /// A log configuration that applies each acknowledged group commit to this sink's engine.
-    func installed(in configuration: LogConfiguration) -> LogConfiguration {
-        var configuration = configuration
-        configuration._acknowledge = { [self] acknowledgement in engine?.applyAcknowledged(acknowledgement) }
-        return configuration
     }
 }

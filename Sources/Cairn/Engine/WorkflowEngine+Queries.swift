@@ -35,20 +35,31 @@ extension WorkflowEngine {
     /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
     /// time, payload bytes) and its lifecycle. Reads the log, so it works for finished workflows too (until a
     /// compaction drops their history).
+    ///
+    /// Reads only the part of the store between the workflow's first and last record (the projection keeps that
+    /// span for every workflow, sends to it from outside included), not the whole log.
     public func history(of id: String) async throws -> [HistoryRecord] {
-        guard summary(of: id) != nil else {
+        let span = state.withLock { s in s.projection.workflows.index(forKey: id).map { s.projection.workflows[at: $0].historySpan } }
+        guard let span else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
-        guard let log else { return [] }
-        let entries = try await log.entries()
-        var records: [HistoryRecord] = []
-        for entry in entries {
-            let event = try entry.payload.withUnsafeBytes { try Event(lsn: entry.lsn, tag: entry.tag, bytes: $0) }
-            if event.workflowID == id || (event.kind == .messageSent && event.target == id && event.position == nil) {
-                records.append(HistoryRecord(lsn: entry.lsn, event: event))
+        guard let store else { return [] }
+        return try await store.read(span, into: [HistoryRecord]()) { records, record in
+            let envelope = try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
+            if Self.concerns(envelope, workflow: id) {
+                records.append(HistoryRecord(lsn: record.lsn, event: envelope.decoded()))
             }
+            return true
         }
-        return records
+    }
+
+    /// Whether a record belongs to workflow `id`'s history: its own events, and the messages sent to it from
+    /// outside any workflow (a send from another workflow is in the sender's history).
+    static func concerns(_ envelope: EventEnvelope, workflow id: String) -> Bool {
+        let peek = envelope.peek
+        if EnvelopePeek.equals(peek.workflowID, in: envelope.bytes, id) { return true }
+        guard envelope.kind == .messageSent, peek.position == nil, let target = peek.target else { return false }
+        return EnvelopePeek.equals(target, in: envelope.bytes, id)
     }
 }
 

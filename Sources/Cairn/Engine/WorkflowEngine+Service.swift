@@ -213,7 +213,7 @@ extension WorkflowEngine {
                 failure = error
             }
             do {
-                try await log?.close()
+                try await store?.close()
             } catch {
                 failure = failure ?? WorkflowError(
                     .logFailure, "the log could not be closed cleanly: \(error)", underlying: SendableError(error))

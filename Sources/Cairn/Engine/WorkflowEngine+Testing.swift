@@ -6,7 +6,7 @@ extension WorkflowEngine {
     /// Tests only: stops the engine as if its process died at this instant, so that a test can reopen the directory
     /// in the same process and exercise recovery.
     ///
-    /// The log is abandoned first (``CairnLog/Log/_abandon()``: no final sync, lock released), so nothing more is
+    /// The store is abandoned first (``WorkflowStore/abandon()``; the log: no final sync, lock released), so nothing more is
     /// recorded — no outcome, no completion, and no `engineStopped` record, whose absence makes the next start count
     /// a recovery attempt. Workflows running here are halted and their tasks cancelled (they can no longer write);
     /// returns once ``run()`` has returned, if it was running.
@@ -17,7 +17,7 @@ extension WorkflowEngine {
             if phase == .idle { s.phase = .stopped }
             return phase
         }
-        log?._abandon()
+        store?.abandon()
         switch phase {
         case .idle:
             stopped.fire()
@@ -44,14 +44,14 @@ extension WorkflowEngine {
         live: LogProjection, rebuilt: LogProjection
     ) {
         let live = LogProjection(state.withLock { $0.projection })
-        guard let log else { return (live, LogProjection()) }
-        let rebuilt = try await DedicatedThread.run(name: "cairn-test-rebuild") {
-            var rebuilt = previous
-            try log.scan(from: previous.projection.lastLSN?.next ?? .first) { record in
-                try rebuilt.apply(record)
-                return true
-            }
-            return rebuilt
+        guard let store else { return (live, LogProjection()) }
+        // Continuing from the last LSN read relies on positions following commit order (the log's promise).
+        let ordered = store.guarantees.positionsFollowCommitOrder
+        let start = ordered ? previous : LogProjection()
+        let from = ordered ? previous.projection.lastLSN?.next ?? .first : .first
+        let rebuilt = try await store.read(from...LSN(.max), into: start) { rebuilt, record in
+            try rebuilt.apply(record)
+            return true
         }
         return (live, rebuilt)
     }

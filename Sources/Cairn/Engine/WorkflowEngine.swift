@@ -26,13 +26,13 @@ import Synchronization
 /// completion share one sync, so a 3-step workflow costs 4 syncs. Group commit shares each sync across all
 /// workflows. Steps are at-least-once: a step interrupted by a crash runs again; a durable outcome never does.
 public final class WorkflowEngine: Service, Sendable {
-    /// The log directory.
+    /// The log directory (for an engine on another store, where that store is).
     public let directory: String
     /// The configuration the engine was opened with.
     public let configuration: EngineConfiguration
-    /// The log; nil for a replay-only engine (``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``),
-    /// which writes nothing.
-    let log: Log?
+    /// Where the engine's records are (``LogStore`` for a log directory); nil for a replay-only engine
+    /// (``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``), which writes nothing.
+    let store: (any WorkflowStore)?
     let registry: [String: WorkflowRegistration]
     let state: Mutex<EngineState>
     let blockingPool: BlockingPool
@@ -45,12 +45,12 @@ public final class WorkflowEngine: Service, Sendable {
     var codec: any PayloadCodec { configuration.codec }
 
     init(
-        directory: String, configuration: EngineConfiguration, log: Log?, registry: [String: WorkflowRegistration],
-        projection: Projection, metrics: EngineMetrics? = nil
+        directory: String, configuration: EngineConfiguration, store: (any WorkflowStore)?,
+        registry: [String: WorkflowRegistration], projection: Projection, metrics: EngineMetrics? = nil
     ) {
         self.directory = directory
         self.configuration = configuration
-        self.log = log
+        self.store = store
         self.registry = registry
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
@@ -71,7 +71,6 @@ public final class WorkflowEngine: Service, Sendable {
         workflows: [any Workflow.Type] = []
     ) async throws -> WorkflowEngine {
         try configuration.validate()
-        let registry = try makeRegistry(workflows)
         var logConfiguration = configuration.log
         if logConfiguration.logger.label == "cairn.log" { logConfiguration.logger = configuration.logger }
         let metrics = EngineMetrics(dimensions: configuration.metricsDimensions)
@@ -81,25 +80,49 @@ public final class WorkflowEngine: Service, Sendable {
             if let sync = commit.syncDuration { metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds) }
             userObserver?(commit)
         }
+        let store = LogStore(directory: directory, configuration: logConfiguration)
+        return try await open(store: store, configuration: configuration, workflows: workflows, metrics: metrics)
+    }
+
+    /// Opens the engine on `store` and rebuilds its state from what the store reads at open. The store must not be
+    /// open; it may have been opened and closed before (an engine restarted on the same store).
+    ///
+    /// - Throws: what ``WorkflowStore/open(delivering:visit:)`` throws; ``WorkflowError`` as
+    ///   ``open(directory:configuration:workflows:)``.
+    package static func open(
+        store: any WorkflowStore, configuration: EngineConfiguration = EngineConfiguration(),
+        workflows: [any Workflow.Type] = []
+    ) async throws -> WorkflowEngine {
+        try configuration.validate()
+        return try await open(
+            store: store, configuration: configuration, workflows: workflows,
+            metrics: EngineMetrics(dimensions: configuration.metricsDimensions))
+    }
+
+    private static func open(
+        store: any WorkflowStore, configuration: EngineConfiguration, workflows: [any Workflow.Type],
+        metrics: EngineMetrics
+    ) async throws -> WorkflowEngine {
+        let registry = try makeRegistry(workflows)
         let sink = CommitSink()
-        logConfiguration = sink.installed(in: logConfiguration)
         let builder = ProjectionBuilder()
-        let log = try await Log.open(at: directory, configuration: logConfiguration) { record in
-            try builder.apply(record)
-        }
+        try await store.open(delivering: sink) { record in try builder.apply(record) }
         let projection = builder.take()
         let engine = WorkflowEngine(
-            directory: directory, configuration: configuration, log: log, registry: registry, projection: projection,
-            metrics: metrics)
+            directory: store.location, configuration: configuration, store: store, registry: registry,
+            projection: projection, metrics: metrics)
         sink.engine = engine
         engine.logger.info(
             "workflow engine opened",
             metadata: [
-                "directory": "\(directory)", "events": "\(projection.eventCount)",
-                "workflows": "\(projection.workflows.count)", "log": "\(log.recovery)",
+                "directory": "\(store.location)", "events": "\(projection.eventCount)",
+                "workflows": "\(projection.workflows.count)", "log": "\(store.openingReport)",
             ])
         return engine
     }
+
+    /// The log, when the engine's store is a log directory (tests read it directly).
+    var log: Log? { (store as? LogStore)?.log }
 
     static func makeRegistry(_ workflows: [any Workflow.Type]) throws -> [String: WorkflowRegistration] {
         var registry: [String: WorkflowRegistration] = [:]

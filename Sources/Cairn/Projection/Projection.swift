@@ -35,6 +35,19 @@ struct Projection {
         /// once, so it runs code at recovery after all.
         var receivingOn: String?
         var parentPosition: Position?
+        /// The positions between which every record concerning the workflow lies, sends to it from outside
+        /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``withWorkflow(_:_:)``.
+        var firstLSN = UInt64.max
+        var lastLSN: UInt64 = 0
+
+        /// The positions ``WorkflowEngine/history(of:)`` reads.
+        var historySpan: ClosedRange<LSN> { LSN(Swift.min(firstLSN, lastLSN))...LSN(lastLSN) }
+
+        /// Widens ``firstLSN`` ... ``lastLSN`` to `lsn` (min/max: a store may commit positions out of order).
+        mutating func covers(_ lsn: LSN) {
+            firstLSN = Swift.min(firstLSN, lsn.rawValue)
+            lastLSN = Swift.max(lastLSN, lsn.rawValue)
+        }
 
         /// The recorded operations by position, **decoded from ``records`` on every read**: read it once per run
         /// (making a ``WorkflowRun``, a replay, a tool's look at the state), never per event.
@@ -81,6 +94,8 @@ struct Projection {
     var keepsFinishedHistories = false
     /// Workflow names seen lately: a workflow's start reuses the string instead of making one per workflow.
     private var names = NameCache()
+    /// The first position of a send from outside to each ID that has no workflow (yet): its start widens its span.
+    private var earlySends: [String: UInt64] = [:]
 
     /// Applies one event the engine has just appended (`record` is what it wrote, `Event.record()`). Returns the
     /// keys whose waiters may now proceed (a message arrived, an event was set, a workflow finished).
@@ -102,14 +117,19 @@ struct Projection {
         switch event.kind {
         case .workflowStarted:
             let (existing, hash) = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[peek.workflowID]))
-            guard existing == nil else { return nil }
+            if let existing {
+                workflows[at: existing].covers(event.lsn)
+                return nil
+            }
             let id = event.workflowID
-            let workflow = Workflow(
+            var workflow = Workflow(
                 summary: WorkflowSummary(
                     id: id, name: names.string(peek.name, in: event.bytes), status: .pending, startedAt: peek.time,
                     updatedAt: peek.time, parentID: peek.target.map(event.string), failure: nil, parkReason: nil,
                     historyCount: 0),
                 input: event.payload, parentPosition: peek.parentPosition.flatMap(event.position))
+            workflow.covers(event.lsn)
+            if !earlySends.isEmpty, let sent = earlySends.removeValue(forKey: id) { workflow.covers(LSN(sent)) }
             workflows.insert(workflow, hash: hash)
             return .workflow(id)
         case .workflowCompleted, .workflowFailed:
@@ -141,6 +161,7 @@ struct Projection {
                 w.summary.parkReason = event.payloadText
             })
         case .workflowForked:
+            withWorkflow(event) { _ in }
             return nil
         case .recoveryAttempted:
             let epoch = stopEpoch
@@ -153,8 +174,13 @@ struct Projection {
             // Written by compaction for a finished workflow whose history it drops; a no-op while that history is
             // still in the log (compaction appends the summary before it drops anything).
             let decoded = event.decoded()
-            guard workflows[decoded.workflowID] == nil, let restored = WorkflowSummaryRecord(decoded) else { return nil }
+            guard workflows[decoded.workflowID] == nil, let restored = WorkflowSummaryRecord(decoded) else {
+                withWorkflow(event) { _ in }
+                return nil
+            }
             restore(restored)
+            // Records of its dropped history may remain before the summary (an active segment is not compacted).
+            withWorkflow(event) { w in w.covers(.first) }
             return .workflow(decoded.workflowID)
         case .engineStopped:
             // Every count starts afresh: a new epoch voids them all at once (one stop per restart, each once a loop
@@ -163,6 +189,9 @@ struct Projection {
             return nil
         case .messageSent:
             var wake: Wakeup?
+            if let target = peek.target, peek.position == nil {
+                coverSend(event, to: target)
+            }
             if let target = peek.target, !peek.flags.contains(.copied) {
                 let destination = event.string(target)
                 let key = Key(workflowID: destination, name: event.name)
@@ -219,7 +248,18 @@ struct Projection {
     private mutating func withWorkflow<R>(_ event: EventEnvelope, _ body: (inout Workflow) -> R) -> R? {
         guard let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[event.peek.workflowID])).index
         else { return nil }
+        workflows[at: index].covers(event.lsn)
         return body(&workflows[at: index])
+    }
+
+    /// Widens the span of the workflow a send from outside is addressed to, or remembers it for that workflow's start.
+    private mutating func coverSend(_ event: EventEnvelope, to target: Range<Int>) {
+        if let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[target])).index {
+            workflows[at: index].covers(event.lsn)
+        } else {
+            let id = event.string(target)
+            earlySends[id] = Swift.min(earlySends[id] ?? .max, event.lsn.rawValue)
+        }
     }
 
     /// Sets an unfinished workflow's status, then runs `also` on it; returns its ID.

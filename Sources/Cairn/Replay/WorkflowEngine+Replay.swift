@@ -67,7 +67,7 @@ extension WorkflowEngine {
             return builder.take()
         }
         let engine = WorkflowEngine(
-            directory: directory, configuration: configuration, log: nil, registry: registry, projection: projection)
+            directory: directory, configuration: configuration, store: nil, registry: registry, projection: projection)
         let chosen = projection.workflows.keys.filter { ids?.contains($0) ?? true }.sorted()
         // Workflows replay independently: a few at a time keeps every core busy.
         return await withTaskGroup(of: (Int, WorkflowReplay).self) { group in

@@ -136,6 +136,19 @@ package final class SegmentReader {
         }
     }
 
+    /// The first LSN of the frame at ``offset``, read from its header alone (nothing is decompressed or checked
+    /// beyond the header's own fields): lets a range read stop before a frame that starts past its range. Nil when
+    /// no valid frame header is there; ``next(limit:_:)`` then says why.
+    package func nextFrameFirstLSN(limit: Int64? = nil) throws(LogError) -> LSN? {
+        if let limit, offset >= limit { return nil }
+        guard try ensure(offset, FrameHeader.size) == FrameHeader.size else { return nil }
+        guard case .success(let frame) = FrameHeader.decode(
+            UnsafeRawPointer(window + Int(offset - windowStart)), maxRawLength: Self.maxRawLength),
+            !frame.isSeal
+        else { return nil }
+        return frame.firstLSN
+    }
+
     /// Reads the frame at ``offset``, calling `body` for each record, and advances past it; or reports where and
     /// why the frames end, leaving ``offset`` at that point.
     ///

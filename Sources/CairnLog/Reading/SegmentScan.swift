@@ -1,6 +1,11 @@
 /// The one loop every reader shares: walk segments in LSN order from a position, hand records at or after it to a
 /// body, and decide what the end of each segment means.
 ///
+/// A scan may be bounded above (`through`): segments whose base lies past the bound are never opened, and the scan
+/// stops at the first frame whose header starts past it, before that frame is read or decompressed. Frames before
+/// `from` in the first segment are still decompressed (a segment's frames form one LZ4 stream, each block may refer
+/// to the 64 KiB before it), but their records reach no body.
+///
 /// Segments are chosen by LSN, not by index, and a segment that vanished (a compaction finished meanwhile) makes the
 /// scan list the directory again and carry on from the same LSN: compaction keeps LSNs, so nothing is seen twice
 /// or skipped.
@@ -15,7 +20,7 @@ package struct SegmentScan {
     /// `segments` lists the segments and, for an open log, the committed end of the last (nil for a read-only
     /// reader, which then treats a bad tail of the last segment as a write in progress or a torn tail).
     package init(
-        from: LSN, in fileSystem: any FileSystem,
+        from: LSN, through: LSN? = nil, in fileSystem: any FileSystem,
         segments: () throws -> (segments: [SegmentDescriptor], activeEnd: Int64?),
         _ body: (LogRecordView) throws -> Bool
     ) throws {
@@ -26,6 +31,7 @@ package struct SegmentScan {
         var relisted = false
         while index < list.count && !stopped {
             let segment = list[index]
+            if let through, segment.base > through { break }
             let isLast = index == list.count - 1
             guard let reader = try SegmentReader.openIfPresent(path: segment.path, in: fileSystem) else {
                 // Compacted away since the listing: list again, once, and go on from the same LSN.
@@ -41,8 +47,16 @@ package struct SegmentScan {
             let limit = isLast ? activeEnd : nil
             var end = SegmentReader.End.endOfFile
             frames: while !stopped {
+                if let through, let first = try reader.nextFrameFirstLSN(limit: limit), first > through {
+                    stopped = true
+                    break frames
+                }
                 let step = try reader.next(limit: limit) { lsn, tag, bytes in
                     guard !stopped, lsn >= position else { return }
+                    if let through, lsn > through {
+                        stopped = true
+                        return
+                    }
                     position = lsn.next
                     lastLSN = lsn
                     recordsVisited += 1
@@ -95,6 +109,19 @@ extension Log {
     public func scan(from: LSN = .first, _ body: (LogRecordView) throws -> Bool) throws -> Int {
         let state = self.state
         return try SegmentScan(from: from, in: state.directory.fileSystem, segments: {
+            let s = state.snapshot
+            return (s.segments, s.activeEnd)
+        }, body).recordsVisited
+    }
+
+    /// Calls `body` for each committed record with an LSN in `range`, in order, until it returns false, reading
+    /// only what the range needs: segments wholly outside it are not opened, and frames that start past its end
+    /// are not read (see ``SegmentScan``). Blocking, as ``scan(from:_:)``.
+    /// - Returns: how many records the body saw.
+    @discardableResult
+    package func scan(_ range: ClosedRange<LSN>, _ body: (LogRecordView) throws -> Bool) throws -> Int {
+        let state = self.state
+        return try SegmentScan(from: range.lowerBound, through: range.upperBound, in: state.directory.fileSystem, segments: {
             let s = state.snapshot
             return (s.segments, s.activeEnd)
         }, body).recordsVisited

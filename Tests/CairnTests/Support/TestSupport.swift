@@ -177,6 +177,7 @@ final class LockedBox<Value: Sendable>: Sendable {
     private let value: Mutex<Value>
     init(_ value: Value) { self.value = Mutex(value) }
     func get() -> Value { value.withLock { $0 } }
+    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
     func set<K: Hashable, V>(_ key: K, _ v: V?) where Value == [K: V] { value.withLock { $0[key] = v } }
     subscript<K: Hashable, V>(key: K) -> V? where Value == [K: V] { value.withLock { $0[key] } }
 }

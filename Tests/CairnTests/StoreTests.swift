@@ -1,0 +1,190 @@
+import CairnLog
+import CairnTesting
+import Foundation
+import Testing
+
+@testable import Cairn
+
+/// Sleeps an hour (at once on a skipping ``TestClock``), then runs one step.
+private struct SleepsThenSteps: Workflow {
+    static let name = "test-store-sleeps"
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        try await context.sleep(for: .seconds(3_600))
+        return try await context.step("after") { input + 1 }
+    }
+}
+
+/// An engine running on `store`, with `run()` in a task of its own.
+private struct StoreEngine {
+    let engine: WorkflowEngine
+    let runner: Task<Void, any Error>
+
+    static func start(
+        _ store: any WorkflowStore, _ workflows: [any Workflow.Type], clock: (any WorkflowClock)? = nil
+    ) async throws -> StoreEngine {
+        let engine = try await WorkflowEngine.open(
+            store: store, configuration: testConfiguration(clock: clock), workflows: workflows)
+        return StoreEngine(engine: engine, runner: Task { try await engine.run() })
+    }
+
+    func shutdown() async throws {
+        try await within(.seconds(30), "the engine to shut down") {
+            await engine.shutdown()
+            try await runner.value
+        }
+    }
+
+    func crash() async throws {
+        try await within(.seconds(30), "the engine to stop after a crash") {
+            await engine._crash()
+            _ = await runner.result
+        }
+    }
+}
+
+/// The records of workflow `id` in a full scan of `entries`: the rule `history(of:)` keeps.
+private func fullScanHistory(_ entries: [LogEntry], of id: String) throws -> [HistoryRecord] {
+    try entries.compactMap { entry in
+        let event = try entry.payload.withUnsafeBytes { try Event(lsn: entry.lsn, tag: entry.tag, bytes: $0) }
+        let concerns = event.workflowID == id || (event.kind == .messageSent && event.target == id && event.position == nil)
+        return concerns ? HistoryRecord(lsn: entry.lsn, event: event) : nil
+    }
+}
+
+@Suite("The engine on a store in memory: it depends on the store protocol only")
+struct MemoryStoreEngineTests {
+    @Test("steps run, their outcomes are recorded once, and a restart on the same store resumes from them")
+    func stepsAndRestart() async throws {
+        let store = MemoryStore()
+        let probe = Probe()
+        probe.close("s1")
+        let first = try await StoreEngine.start(store, [CountedSteps.self])
+        _ = try await first.engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key, n: 3), id: "steps")
+        try await probe.waitForArrival("s1")
+        try await first.crash()
+        #expect(store.opens == 1)
+
+        probe.open("s1")
+        let second = try await StoreEngine.start(store, [CountedSteps.self])
+        let values = try await result(second.engine.handle(for: "steps", output: [Int].self))
+        #expect(values.count == 3)
+        #expect(probe.count("s0") == 1, "a recorded step is not run again after the restart")
+        #expect(probe.count("s1") == 2, "the step in progress at the crash runs again")
+        #expect(store.opens == 2)
+        let history = try await second.engine.history(of: "steps")
+        #expect(history.map(\.event.kind).filter { $0 == .stepCompleted }.count == 3)
+        #expect(history == (try fullScanHistory(store.records, of: "steps")))
+        try await second.shutdown()
+    }
+
+    @Test("messages sent from outside, before and after the start, are received in order once; history shows them")
+    func sendAndReceive() async throws {
+        let store = MemoryStore()
+        let probe = Probe()
+        let running = try await StoreEngine.start(store, [Consumer.self])
+        try await running.engine.send("early", to: "consumer", topic: "m")
+        _ = try await running.engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 2), id: "consumer")
+        try await running.engine.send("late", to: "consumer", topic: "m", idempotencyKey: "k")
+        try await running.engine.send("again", to: "consumer", topic: "m", idempotencyKey: "k")
+        let output = try await result(running.engine.handle(for: "consumer", output: Consumer.Output.self))
+        #expect(output.received == ["early", "late"])
+        #expect(output.leftOver == nil)
+        let history = try await running.engine.history(of: "consumer")
+        #expect(history.filter { $0.event.kind == .messageSent }.count == 3, "the three sends from outside")
+        #expect(history == (try fullScanHistory(store.records, of: "consumer")))
+        try await running.shutdown()
+
+        let reopened = try await StoreEngine.start(store, [Consumer.self])
+        #expect(reopened.engine.summary(of: "consumer")?.status == .completed)
+        #expect(try await reopened.engine.history(of: "consumer") == history)
+        try await reopened.shutdown()
+    }
+
+    @Test("a durable sleep is recorded and replayed from the store")
+    func sleep() async throws {
+        let store = MemoryStore()
+        let running = try await StoreEngine.start(store, [SleepsThenSteps.self], clock: TestClock())
+        let value = try await result(running.engine.start(SleepsThenSteps.self, input: 41, id: "sleeper"))
+        #expect(value == 42)
+        let kinds = try await running.engine.history(of: "sleeper").map(\.event.kind)
+        #expect(kinds == [.workflowStarted, .sleepStarted, .stepCompleted, .workflowCompleted])
+        let (live, rebuilt) = try await running.engine._projections()
+        #expect(live.summary(of: "sleeper")?.status == rebuilt.summary(of: "sleeper")?.status)
+        #expect(live.summary(of: "sleeper")?.historyCount == rebuilt.summary(of: "sleeper")?.historyCount)
+        try await running.shutdown()
+    }
+
+    @Test("a store that is open refuses a second engine; one that does not compact says so")
+    func refusals() async throws {
+        let store = MemoryStore()
+        let running = try await StoreEngine.start(store, [])
+        await #expect(throws: WorkflowError.self) {
+            _ = try await WorkflowEngine.open(store: store, configuration: testConfiguration())
+        }
+        await #expect(throws: WorkflowError.self) { _ = try await running.engine.compact(policy: CompactionPolicy()) }
+        try await running.shutdown()
+    }
+}
+
+@Suite("history(of:) reads the workflow's span of the log, not the whole log")
+struct HistoryIndexTests {
+    /// Many workflows over many segments, sends from outside before a start, after an end and repeated, a
+    /// compaction that summarises and drops: every workflow's history equals what a full scan finds, live and
+    /// after a restart (whose spans come from the rebuild).
+    @Test("history of each workflow equals the full-scan result, with many workflows and compaction")
+    func historyEqualsFullScan() async throws {
+        try await withDirectory("history-index") { dir in
+            var configuration = testConfiguration()
+            configuration.log.segmentSize = 64 << 10
+            let probe = Probe()
+            var ids: [String] = []
+            try await withEngine(dir, [Doubler.self, Consumer.self], configuration: configuration) { engine in
+                for round in 0..<4 {
+                    try await engine.send("early-\(round)", to: "consumer-\(round)", topic: "m")
+                    for i in 0..<100 {
+                        let id = "double-\(round)-\(i)"
+                        ids.append(id)
+                        // A random label (which does not compress) fills segments faster.
+                        let label = (0..<25).map { _ in UUID().uuidString }.joined()
+                        let input = ProbeInput(probe: probe.key, n: i, label: label)
+                        _ = try await result(engine.start(Doubler.self, input: input, id: id))
+                    }
+                    let consumer = "consumer-\(round)"
+                    ids.append(consumer)
+                    _ = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 2), id: consumer)
+                    try await engine.send("late", to: consumer, topic: "m", idempotencyKey: "k")
+                    try await engine.send("late", to: consumer, topic: "m", idempotencyKey: "k")
+                    _ = try await result(engine.handle(for: consumer, output: Consumer.Output.self))
+                    try await engine.send("after the end", to: consumer, topic: "m")
+                    try await engine.send("to nobody", to: "nobody-\(round)", topic: "m")
+                    if round == 1 {
+                        let report = try await engine.compact(policy: CompactionPolicy(keepLast: 120))
+                        #expect(report.summariesWritten > 0)
+                        #expect(!report.plan.dropped.isEmpty)
+                    }
+                }
+                try #require((engine.log?.state.snapshot.segments.count ?? 0) > 3)
+                try await expectHistoriesMatchFullScan(engine, ids)
+            }
+            // Reopened: the spans are rebuilt, summaries restored from their records.
+            try await withEngine(dir, [Doubler.self, Consumer.self], configuration: configuration) { engine in
+                try await expectHistoriesMatchFullScan(engine, ids)
+            }
+        }
+    }
+
+    private func expectHistoriesMatchFullScan(_ engine: WorkflowEngine, _ ids: [String]) async throws {
+        let entries = try await #require(engine.log).entries()
+        var checked = 0
+        for id in ids {
+            guard engine.summary(of: id) != nil else {
+                await #expect(throws: WorkflowError.self) { _ = try await engine.history(of: id) }
+                continue
+            }
+            let history = try await engine.history(of: id)
+            #expect(history == (try fullScanHistory(entries, of: id)), "history of \(id)")
+            checked += 1
+        }
+        #expect(checked > 100)
+    }
+}

@@ -1,0 +1,129 @@
+import CairnLog
+import Synchronization
+
+@testable import Cairn
+
+/// A ``WorkflowStore`` that keeps its records in memory: the engine's second store, which proves the engine
+/// depends on the store protocol only. Closing keeps the records, so an engine reopened on the same object
+/// recovers from them as from a log after a restart.
+///
+/// A batch gets its positions, is delivered to the sink and is acknowledged under one lock, so the delivery order
+/// is the order of the records, as the protocol asks. It does not compact.
+final class MemoryStore: WorkflowStore {
+    private struct State {
+        var records: [LogEntry] = []
+        var sink: CommitSink?
+        var isOpen = false
+        var opens = 0
+    }
+
+    private let state = Mutex(State())
+
+    let location = "memory"
+    var guarantees: StoreGuarantees { StoreGuarantees(positionsFollowCommitOrder: true) }
+    var ownership: StoreOwnership { .exclusive }
+    var openingReport: String { "\(records.count) records in memory" }
+
+    /// Every record appended so far.
+    var records: [LogEntry] { state.withLock { $0.records } }
+    /// How often the store was opened.
+    var opens: Int { state.withLock { $0.opens } }
+
+    func open(delivering sink: CommitSink, visit: @escaping @Sendable (LogRecordView) throws -> Void) async throws {
+        let records = try state.withLock { s throws(WorkflowError) -> [LogEntry] in
+            guard !s.isOpen else { throw WorkflowError(.invalidState, "the memory store is open already") }
+            s.isOpen = true
+            s.opens += 1
+            s.sink = sink
+            return s.records
+        }
+        for record in records {
+            try record.payload.withUnsafeBytes { try visit(LogRecordView(lsn: record.lsn, tag: record.tag, bytes: $0)) }
+        }
+    }
+
+    func append(_ records: [LogRecord], continuation: UnsafeContinuation<LSN, any Error>) {
+        let result = state.withLock { s -> Result<LSN, any Error> in
+            guard s.isOpen else { return .failure(LogError(.closed, "the memory store is closed", path: location)) }
+            guard !records.isEmpty else { return .failure(LogError(.emptyRecord, "no records", path: location)) }
+            let first = LSN(UInt64(s.records.count) + 1)
+            var lsn = first
+            for record in records {
+                s.records.append(LogEntry(lsn: lsn, tag: record.tag, payload: record.payload))
+                lsn = lsn.next
+            }
+            s.sink?.deliver(Batch(records: records, first: first))
+            return .success(LSN(UInt64(s.records.count)))
+        }
+        continuation.resume(with: result)
+    }
+
+    func failureStopsEngine(_ error: any Error) -> Bool { false }
+
+    func read<State: Sendable>(
+        _ range: ClosedRange<LSN>, into state: State, _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
+    ) async throws -> State {
+        var state = state
+        for record in records where range.contains(record.lsn) {
+            let more = try record.payload.withUnsafeBytes {
+                try body(&state, LogRecordView(lsn: record.lsn, tag: record.tag, bytes: $0))
+            }
+            if !more { break }
+        }
+        return state
+    }
+
+    func tail(from position: LSN) -> AsyncThrowingStream<LogEntry, any Error> {
+        let next = LockedBox(position)
+        return AsyncThrowingStream { [self] in
+            while true {
+                let want = next.get()
+                if let entry = records.first(where: { $0.lsn >= want }) {
+                    next.set(entry.lsn.next)
+                    return entry
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    func renewLease() async throws -> StoreOwnership { .exclusive }
+
+    func compactionScope() throws -> StoreCompactionScope {
+        throw WorkflowError(.misuse, "the memory store does not compact")
+    }
+
+    func compact(
+        through: LSN, interruptAfter: CompactionStep?, keeping keep: @escaping @Sendable (LogRecordView) -> Bool
+    ) async throws -> CompactionReport {
+        throw WorkflowError(.misuse, "the memory store does not compact")
+    }
+
+    func close() async throws {
+        state.withLock { s in
+            s.isOpen = false
+            s.sink = nil
+        }
+    }
+
+    func abandon() {
+        state.withLock { s in
+            s.isOpen = false
+            s.sink = nil
+        }
+    }
+
+    /// One appended batch, as the sink sees it.
+    private struct Batch: CommittedBatch {
+        var records: [LogRecord]
+        var first: LSN
+
+        func forEachRecord(_ body: (LogRecord, LSN) throws -> Void) rethrows {
+            var lsn = first
+            for record in records {
+                try body(record, lsn)
+                lsn = lsn.next
+            }
+        }
+    }
+}
