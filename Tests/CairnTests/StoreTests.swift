@@ -126,6 +126,36 @@ struct MemoryStoreEngineTests {
     }
 }
 
+@Suite("The log as a store")
+struct LogStoreTests {
+    @Test("its tail yields every record there, then each one committed after")
+    func tail() async throws {
+        try await withDirectory("store-tail") { dir in
+            try await withEngine(dir, [Doubler.self]) { engine in
+                let probe = Probe()
+                _ = try await result(engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 1), id: "a"))
+                let store = try #require(engine.store)
+                #expect(store.ownership == .exclusive)
+                #expect(try await store.renewLease() == .exclusive)
+                let written = try await #require(engine.log).entries()
+                let stream = store.tail(from: .first)
+                let seen = try await within(.seconds(30), "the tail to catch up") { () -> [LogEntry] in
+                    var iterator = stream.makeAsyncIterator()
+                    var seen: [LogEntry] = []
+                    while seen.count < written.count, let entry = try await iterator.next() { seen.append(entry) }
+                    try await engine.send("hello", to: "a")
+                    if let entry = try await iterator.next() { seen.append(entry) }
+                    return seen
+                }
+                #expect(Array(seen.prefix(written.count)) == written)
+                let sent = try #require(seen.last)
+                let event = try sent.payload.withUnsafeBytes { try Event(lsn: sent.lsn, tag: sent.tag, bytes: $0) }
+                #expect(event.kind == .messageSent && event.target == "a")
+            }
+        }
+    }
+}
+
 @Suite("history(of:) reads the workflow's span of the log, not the whole log")
 struct HistoryIndexTests {
     /// Many workflows over many segments, sends from outside before a start, after an end and repeated, a
