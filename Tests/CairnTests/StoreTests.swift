@@ -53,9 +53,11 @@ private func fullScanHistory(_ entries: [LogEntry], of id: String) throws -> [Hi
 
 @Suite("The engine on a store in memory: it depends on the store protocol only")
 struct MemoryStoreEngineTests {
-    @Test("steps run, their outcomes are recorded once, and a restart on the same store resumes from them")
-    func stepsAndRestart() async throws {
-        let store = MemoryStore()
+    @Test(
+        "steps run, their outcomes are recorded once, and a restart on the same store resumes from them",
+        arguments: [MemoryStore.Positions.increasing, .decreasing])
+    func stepsAndRestart(positions: MemoryStore.Positions) async throws {
+        let store = MemoryStore(positions: positions)
         let probe = Probe()
         probe.close("s1")
         let first = try await StoreEngine.start(store, [CountedSteps.self])
@@ -77,9 +79,11 @@ struct MemoryStoreEngineTests {
         try await second.shutdown()
     }
 
-    @Test("messages sent from outside, before and after the start, are received in order once; history shows them")
-    func sendAndReceive() async throws {
-        let store = MemoryStore()
+    @Test(
+        "messages sent from outside, before and after the start, are received in order once; history shows them",
+        arguments: [MemoryStore.Positions.increasing, .decreasing])
+    func sendAndReceive(positions: MemoryStore.Positions) async throws {
+        let store = MemoryStore(positions: positions)
         let probe = Probe()
         let running = try await StoreEngine.start(store, [Consumer.self])
         try await running.engine.send("early", to: "consumer", topic: "m")
@@ -100,9 +104,9 @@ struct MemoryStoreEngineTests {
         try await reopened.shutdown()
     }
 
-    @Test("a durable sleep is recorded and replayed from the store")
-    func sleep() async throws {
-        let store = MemoryStore()
+    @Test("a durable sleep is recorded and replayed from the store", arguments: [MemoryStore.Positions.increasing, .decreasing])
+    func sleep(positions: MemoryStore.Positions) async throws {
+        let store = MemoryStore(positions: positions)
         let running = try await StoreEngine.start(store, [SleepsThenSteps.self], clock: TestClock())
         let value = try await result(running.engine.start(SleepsThenSteps.self, input: 41, id: "sleeper"))
         #expect(value == 42)

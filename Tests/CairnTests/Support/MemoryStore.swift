@@ -9,18 +9,35 @@ import Synchronization
 ///
 /// A batch gets its positions, is delivered to the sink and is acknowledged under one lock, so the delivery order
 /// is the order of the records, as the protocol asks. It does not compact.
+///
+/// With ``Positions/decreasing`` each batch gets a block of positions below the previous batch's: consecutive
+/// within a batch, decreasing across batches — the worst a store whose commit order differs from its sequence
+/// order can do — to show that the engine relies on no order of positions across batches.
 final class MemoryStore: WorkflowStore {
+    enum Positions: Sendable, CustomStringConvertible {
+        case increasing, decreasing
+        var description: String { self == .increasing ? "increasing" : "decreasing" }
+    }
+
     private struct State {
         var records: [LogEntry] = []
         var sink: CommitSink?
         var isOpen = false
         var opens = 0
+        /// The last position handed out (decreasing: the lowest).
+        var last: UInt64
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+    private let positions: Positions
+
+    init(positions: Positions = .increasing) {
+        self.positions = positions
+        state = Mutex(State(last: positions == .increasing ? 0 : 1 << 40))
+    }
 
     let location = "memory"
-    var guarantees: StoreGuarantees { StoreGuarantees(positionsFollowCommitOrder: true) }
+    var guarantees: StoreGuarantees { StoreGuarantees(positionsFollowCommitOrder: positions == .increasing) }
     var ownership: StoreOwnership { .exclusive }
     var openingReport: String { "\(records.count) records in memory" }
 
@@ -46,14 +63,23 @@ final class MemoryStore: WorkflowStore {
         let result = state.withLock { s -> Result<LSN, any Error> in
             guard s.isOpen else { return .failure(LogError(.closed, "the memory store is closed", path: location)) }
             guard !records.isEmpty else { return .failure(LogError(.emptyRecord, "no records", path: location)) }
-            let first = LSN(UInt64(s.records.count) + 1)
-            var lsn = first
+            let count = UInt64(records.count)
+            let first: UInt64
+            switch positions {
+            case .increasing:
+                first = s.last + 1
+                s.last += count
+            case .decreasing:
+                first = s.last - count
+                s.last = first
+            }
+            var lsn = LSN(first)
             for record in records {
                 s.records.append(LogEntry(lsn: lsn, tag: record.tag, payload: record.payload))
                 lsn = lsn.next
             }
-            s.sink?.deliver(Batch(records: records, first: first))
-            return .success(LSN(UInt64(s.records.count)))
+            s.sink?.deliver(Batch(records: records, first: LSN(first)))
+            return .success(LSN(first + count - 1))
         }
         continuation.resume(with: result)
     }
