@@ -248,8 +248,12 @@ struct Projection {
     private mutating func withWorkflow<R>(_ event: EventEnvelope, _ body: (inout Workflow) -> R) -> R? {
         guard let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[event.peek.workflowID])).index
         else { return nil }
-        workflows[at: index].covers(event.lsn)
-        return body(&workflows[at: index])
+        let lsn = event.lsn
+        func covering(_ w: inout Workflow) -> R {
+            w.covers(lsn)
+            return body(&w)
+        }
+        return covering(&workflows[at: index])
     }
 
     /// Widens the span of the workflow a send from outside is addressed to, or remembers it for that workflow's start.
