@@ -44,7 +44,7 @@ extension WorkflowEngine {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
         guard let store else { return [] }
-        return try await store.read(span, into: [HistoryRecord]()) { records, record in
+        return try await store.records(of: id, within: span, into: [HistoryRecord]()) { records, record in
             let envelope = try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
             if Self.concerns(envelope, workflow: id) {
                 records.append(HistoryRecord(lsn: record.lsn, event: envelope.decoded()))

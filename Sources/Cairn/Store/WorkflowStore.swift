@@ -4,7 +4,7 @@ package import CairnLog
 ///
 /// The engine rebuilds its projection from what ``open(delivering:visit:)`` reads, appends each commit with
 /// ``append(_:continuation:)``, applies what the store reports committed (``CommitSink``), reads a workflow's
-/// records back for ``WorkflowEngine/history(of:)`` (``read(_:into:_:)``), compacts, and closes. ``LogStore`` (the
+/// records back for ``WorkflowEngine/history(of:)`` (``records(of:within:into:_:)``), compacts, and closes. ``LogStore`` (the
 /// segmented log in a directory) is the embedded default; a PostgreSQL store, shared by several executor
 /// processes, is to be another implementation of this protocol, not a change to the engine. <doc:Storage> has the
 /// whole picture.
@@ -82,6 +82,18 @@ package protocol WorkflowStore: AnyObject, Sendable {
         _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State
 
+    /// Reads the records of workflow `id` (for ``WorkflowEngine/history(of:)``, and for a replay of a workflow
+    /// whose history the engine does not hold), in the authoritative order, folding them into `state`.
+    ///
+    /// `span` holds every position of the workflow's records (the engine keeps it per workflow). The engine
+    /// filters what it is given with its own rule of which records concern a workflow, so a store may hand it
+    /// more — the log reads `span`, other workflows' records included (the default) — but never fewer. A store
+    /// indexed by workflow (PostgreSQL) reads by `id` instead, plus the messages sent to it.
+    func records<State: Sendable>(
+        of id: String, within span: ClosedRange<LSN>, into state: State,
+        _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
+    ) async throws -> State
+
     /// Every record from `position` on, then each new one as it is committed (by this process or, in a shared
     /// store, by others), until the task is cancelled.
     func tail(from position: LSN) -> AsyncThrowingStream<LogEntry, any Error>
@@ -106,6 +118,16 @@ package protocol WorkflowStore: AnyObject, Sendable {
 
     /// Releases the store at once without a final sync, as a crash would leave it (tests).
     func abandon()
+}
+
+extension WorkflowStore {
+    /// Reads `span` (``read(_:into:_:)``): right for any store, best for one ordered by position.
+    package func records<State: Sendable>(
+        of id: String, within span: ClosedRange<LSN>, into state: State,
+        _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
+    ) async throws -> State {
+        try await read(span, into: state, body)
+    }
 }
 
 /// What a store promises beyond the rules of ``WorkflowStore``.
