@@ -207,6 +207,30 @@ struct HistoryIndexTests {
         }
     }
 
+    @Test("history of one workflow opens only the segments its span covers")
+    func historyOpensOnlyItsSegments() async throws {
+        let disk = SimulatedFileSystem()
+        var configuration = testConfiguration()
+        configuration.log.segmentSize = 64 << 10
+        configuration.log._fileSystem = disk
+        let probe = Probe()
+        try await withEngine("/srv/cairn/history", [Doubler.self], configuration: configuration) { engine in
+            for i in 0..<400 {
+                let label = (0..<25).map { _ in UUID().uuidString }.joined()
+                _ = try await result(engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: i, label: label), id: "w\(i)"))
+            }
+            let segments = try #require(engine.log).state.snapshot.segments
+            try #require(segments.count >= 5)
+            for id in ["w0", "w200", "w399"] {
+                let opensBefore = disk.callCounts[.open, default: 0]
+                let history = try await engine.history(of: id)
+                let opened = disk.callCounts[.open, default: 0] - opensBefore
+                #expect(history.map(\.event.kind) == [.workflowStarted, .stepCompleted, .workflowCompleted])
+                #expect(opened >= 1 && opened <= 2, "history of \(id) opened \(opened) of \(segments.count) segments")
+            }
+        }
+    }
+
     private func expectHistoriesMatchFullScan(_ engine: WorkflowEngine, _ ids: [String]) async throws {
         let entries = try await #require(engine.log).entries()
         var checked = 0
