@@ -1,8 +1,8 @@
 public import CairnLog
 
 /// The envelope: a compact, versioned, hand-written binary encoding of an ``Event``, laid out as below (the log
-/// record's payload; the log format itself is in CairnLog's format article). ``EnvelopeField`` is this table in
-/// code; the writer below and ``EnvelopePeek`` (the one parser) follow it.
+/// record's payload; the log format itself is in CairnLog's format article). `EnvelopeField` is this table in
+/// code; the writer below and `EnvelopePeek` (the one parser) follow it.
 ///
 /// ```
 /// u8      envelope version (1)
@@ -24,7 +24,7 @@ public import CairnLog
 /// ```
 /// A varint is unsigned LEB128 of at most 10 bytes whose value fits 64 bits (`Int64` fields as their bit
 /// pattern). The event's kind is the log record's tag; what each field means for a kind is in its
-/// ``EventKind/Declaration``. Decoding never touches the payload beyond slicing it.
+/// `EventKind.Declaration`. Decoding never touches the payload beyond slicing it.
 extension Event {
     /// The envelope version this code writes and the newest it reads.
     public static let envelopeVersion: UInt8 = 1
@@ -34,7 +34,7 @@ extension Event {
         LogRecord(tag: kind.rawValue, payload: encoded())
     }
 
-    /// The envelope bytes, fields in ``EnvelopeField`` order.
+    /// The envelope bytes, fields in `EnvelopeField` order.
     public func encoded() -> [UInt8] {
         // Every string counted, so the bytes are allocated once.
         let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
@@ -70,9 +70,9 @@ extension Event {
         try self.init(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
     }
 
-    /// Decodes an envelope from a record's parts: ``EnvelopePeek``'s walk, then strings and arrays made of the
+    /// Decodes an envelope from a record's parts: `EnvelopePeek`'s walk, then strings and arrays made of the
     /// fields it located.
-    /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN, with the peek's reason.
+    /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN, with the peek's reason (the same for every reader).
     public init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
         let peek: EnvelopePeek
         do {

@@ -1,8 +1,8 @@
 /// Every kind of event the engine writes, one per operation; its raw value is the log record's tag.
 ///
-/// Each kind is declared once, in ``declaration`` below (see ``EventKind/Declaration``): its names, the envelope
-/// fields it carries and what they mean, what replay matches it with, what its payload holds and how the CLI shows
-/// it. How the projection applies it is the projection's.
+/// Each kind is declared once, in `declaration` below (see `EventKind.Declaration` and <doc:EventKinds>): its
+/// names, the envelope fields it carries and what they mean, what replay matches it with, what its payload holds
+/// and how the CLI shows it. How the projection applies it is the projection's.
 public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// A workflow was started: its name, input and (for a child) parent.
     case workflowStarted = 1
