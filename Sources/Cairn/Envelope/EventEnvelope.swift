@@ -27,7 +27,7 @@ struct EventEnvelope {
     }
 
     /// The envelope of a record the engine has just written (`Event.record()`), which cannot be malformed unless
-    /// the encoder and this check disagree — a bug, which `ProjectionTests` guards against; not bad input.
+    /// the encoder and this check disagree — a bug, which `EnvelopeAgreementTests` guards against; not bad input.
     init(written record: LogRecord, lsn: LSN, bytes: UnsafeRawBufferPointer) {
         do {
             try self.init(lsn: lsn, tag: record.tag, bytes: bytes)
