@@ -27,18 +27,29 @@ struct EnvelopeCursor {
 
     /// An unsigned LEB128 varint: at most 10 bytes, and the 10th may only hold the 64th bit.
     @inline(__always) mutating func varint() -> UInt64? {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
+        guard offset < count else { return nil }
+        let first = base!.load(fromByteOffset: offset, as: UInt8.self)
+        offset += 1
+        if first < 0x80 { return UInt64(first) }  // most are: lengths, depths, indices, the presence bits
+        var result = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
         while offset < count {
             let v = base!.load(fromByteOffset: offset, as: UInt8.self)
             offset += 1
-            if shift == 63 && v > 1 {
-                failure = v >= 0x80 ? "a varint is too long" : "a varint overflows 64 bits"
+            result |= UInt64(v & 0x7F) << shift
+            if v < 0x80 {
+                // Checked on the last byte only, off the loop: the 10th byte may hold the 64th bit and no more.
+                guard shift < 63 || v <= 1 else {
+                    failure = "a varint overflows 64 bits"
+                    return nil
+                }
+                return result
+            }
+            shift += 7
+            if shift >= 64 {
+                failure = "a varint is too long"
                 return nil
             }
-            result |= UInt64(v & 0x7F) << shift
-            if v < 0x80 { return result }
-            shift += 7
         }
         return nil
     }
