@@ -1,4 +1,4 @@
-public import CairnLog
+package import CairnLog
 
 /// The envelope: a compact, versioned, hand-written binary encoding of an ``Event``, laid out as below (the log
 /// record's payload; the log format itself is in CairnLog's format article).
@@ -24,15 +24,15 @@ public import CairnLog
 /// The event's kind is the log record's tag. Decoding never touches the payload beyond slicing it.
 extension Event {
     /// The envelope version this code writes and the newest it reads.
-    public static let envelopeVersion: UInt8 = 1
+    package static let envelopeVersion: UInt8 = 1
 
     /// The log record for this event.
-    public func record() -> LogRecord {
+    package func record() -> LogRecord {
         LogRecord(tag: kind.rawValue, payload: encoded())
     }
 
     /// The envelope bytes.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var presence: UInt64 = 0
         if position != nil { presence |= 1 << 0 }
         if callSite != nil { presence |= 1 << 1 }
@@ -74,12 +74,12 @@ extension Event {
     /// Decodes an envelope read from the log.
     /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN when the bytes are not an envelope this
     ///   version understands.
-    public init(record: LogRecordView) throws {
+    package init(record: LogRecordView) throws {
         try self.init(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
     }
 
     /// Decodes an envelope from a record's parts.
-    public init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
+    package init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
         let record = (lsn: lsn, tag: tag, bytes: bytes)
         guard let kind = EventKind(rawValue: record.tag) else {
             throw WorkflowError(
