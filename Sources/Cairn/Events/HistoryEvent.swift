@@ -154,7 +154,7 @@ public struct HistoryEvent: Sendable, Hashable {
 extension HistoryEvent.Details {
     /// The details of `event`; throws when a field its kind always records is missing (a foreign or damaged
     /// record whose envelope still decodes).
-    init(_ event: Event, lsn: LSN) throws {
+    package init(_ event: Event, lsn: LSN) throws {
         func require<T>(_ value: T?, _ field: String) throws -> T {
             guard let value else {
                 throw WorkflowError(
