@@ -126,7 +126,7 @@ package final class File: @unchecked Sendable {
     /// `fdatasync` (`F_FULLFSYNC` on Darwin): the file's data and the metadata needed to read it back are durable.
     package func syncData() throws(LogError) {
         do { try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.syncData(descriptor) } } catch {
-            throw .system("fdatasync", path: path, errno: error.code)
+            throw .system(Platform.syncDataCall, path: path, errno: error.code)
         }
     }
 

@@ -8,10 +8,12 @@ import Darwin
 
 /// The system calls whose name, type or meaning differs between Linux and Darwin, each written once per platform.
 ///
-/// Everything in Cairn that is not plain POSIX goes through here; the POSIX calls that read the same on both
-/// (`pread`, `pwrite`, `ftruncate`, `fstat`, `mkdir`, `access`, `fcntl(F_GETFL)`, `getpid`, the `errno` constants)
-/// stay at their callers. `Tools/portability-check.sh` (run by `Tools/test.sh`) fails when a Linux-only call or an
-/// `import Glibc` without its Darwin branch appears anywhere else.
+/// Every call of the libraries that is not plain POSIX goes through here; the POSIX calls that read the same on
+/// both (`pread`, `pwrite`, `ftruncate`, `fstat`, `mkdir`, `access`, `fcntl(F_GETFL)`, `getpid`, the `errno`
+/// constants) stay at their callers, and the tools' and tests' own few differences (`getrusage`, a
+/// pseudo-terminal) sit in complete `#if` branches beside their use. `Tools/portability-check.sh` (run by
+/// `Tools/test.sh`) fails when a Linux-only call outside a `#if canImport(Glibc)` branch, or an `import Glibc`
+/// without its Darwin branch, appears anywhere.
 ///
 /// Linux is built and tested here; the Darwin branches are written against the Darwin headers and compile by
 /// construction, but no test runs them (see the README's requirements).
@@ -95,6 +97,13 @@ package enum Platform {
     }
 
     // MARK: Durability
+
+    /// The name of the call ``syncData(_:)`` makes, for error messages.
+    #if canImport(Glibc)
+    package static let syncDataCall = "fdatasync"
+    #elseif canImport(Darwin)
+    package static let syncDataCall = "fcntl(F_FULLFSYNC)"
+    #endif
 
     /// Makes the file's data, and the metadata needed to read it back, durable.
     ///
