@@ -1,4 +1,5 @@
 import Cairn
+import CairnLog
 
 #if canImport(Glibc)
 import Glibc
@@ -166,7 +167,7 @@ struct Output {
         buffer.withUnsafeBytes { b in
             var done = 0
             while done < b.count {
-                let n = Glibc.write(1, b.baseAddress! + done, b.count - done)
+                let n = Platform.write(1, UnsafeRawBufferPointer(rebasing: b[done...]))
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 && errno == EPIPE { exit(141) }  // the reader went away (`cairn export | head`)
                 if n <= 0 {
@@ -192,7 +193,7 @@ func printErrorRaw(_ text: String, control: String = "") {
     var bytes = Array(control.utf8)
     var text = text
     text.withUTF8 { TerminalText.append($0, to: &bytes, keepingStyles: false) }
-    bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress!, $0.count) }
+    bytes.withUnsafeBytes { _ = Platform.write(2, $0) }
 }
 
 /// An aligned table for people: a header row, then rows; columns padded to their widest cell.

@@ -1,5 +1,5 @@
 import Synchronization
-public import CairnLog
+import CairnLog
 
 extension WorkflowEngine {
     /// What the engine knows about workflow `id`, or nil if there is none.
@@ -33,9 +33,15 @@ extension WorkflowEngine {
     }
 
     /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
-    /// time, payload bytes) and its lifecycle. Reads the log, so it works for finished workflows too (until a
-    /// compaction drops their history).
-    public func history(of id: String) async throws -> [HistoryRecord] {
+    /// time, the details of each kind, the payload bytes) and its lifecycle, as read-only ``HistoryEvent``s. Reads
+    /// the log, so it works for finished workflows too (until a compaction replaces their history by a summary).
+    /// - Throws: ``WorkflowError`` — `.notFound` for an unknown ID, `.undecodableEvent` for a damaged record.
+    public func history(of id: String) async throws -> [HistoryEvent] {
+        try await historyRecords(of: id).map(HistoryEvent.init)
+    }
+
+    /// ``history(of:)`` as the recorded events themselves, for the tools and tests of this package.
+    package func historyRecords(of id: String) async throws -> [HistoryRecord] {
         guard summary(of: id) != nil else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
@@ -50,12 +56,4 @@ extension WorkflowEngine {
         }
         return records
     }
-}
-
-/// One event of a workflow's history, with the LSN it has in the log.
-public struct HistoryRecord: Sendable, Hashable {
-    /// Where the event is in the log.
-    public var lsn: LSN
-    /// The event.
-    public var event: Event
 }

@@ -1,4 +1,4 @@
-public import CairnLog
+package import CairnLog
 
 /// The envelope: a compact, versioned, hand-written binary encoding of an ``Event``, laid out as below (the log
 /// record's payload; the log format itself is in CairnLog's format article). `EnvelopeField` is this table in
@@ -27,15 +27,15 @@ public import CairnLog
 /// `EventKind.Declaration`. Decoding never touches the payload beyond slicing it.
 extension Event {
     /// The envelope version this code writes and the newest it reads.
-    public static let envelopeVersion: UInt8 = 1
+    package static let envelopeVersion: UInt8 = 1
 
     /// The log record for this event.
-    public func record() -> LogRecord {
+    package func record() -> LogRecord {
         LogRecord(tag: kind.rawValue, payload: encoded())
     }
 
     /// The envelope bytes, fields in `EnvelopeField` order.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         // Every string counted, so the bytes are allocated once.
         let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
             + (errorType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
@@ -66,14 +66,14 @@ extension Event {
     /// Decodes an envelope read from the log.
     /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN when the bytes are not an envelope this
     ///   version understands.
-    public init(record: LogRecordView) throws {
+    package init(record: LogRecordView) throws {
         try self.init(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
     }
 
     /// Decodes an envelope from a record's parts: `EnvelopePeek`'s walk, then strings and arrays made of the
     /// fields it located.
     /// - Throws: ``WorkflowError`` `.undecodableEvent` naming the LSN, with the peek's reason (the same for every reader).
-    public init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
+    package init(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) throws {
         let peek: EnvelopePeek
         do {
             peek = try EnvelopePeek(tag: tag, bytes: bytes)
