@@ -45,17 +45,18 @@ import Testing
         #expect(result.workflows == 2)  // a, and b's summary
     }
 
-    /// Payloads go into JSON as they are only when they are UTF-8 JSON: bytes Foundation would read as UTF-16, or
-    /// with a byte-order mark, become a string, and other bytes base64; times are UTC with milliseconds, rounded down.
+    /// Payloads go into JSON as they are only when they are RFC 8259 JSON in UTF-8: bytes Foundation would read as
+    /// UTF-16, with a byte-order mark or a trailing comma become a string, and other bytes base64; times are UTC with
+    /// milliseconds, rounded down.
     @Test func exportFormatsPayloadsAndTimes() async throws {
         let path = temporaryDirectory()
         defer { removeDirectory(path) }
         let log = try await Log.open(at: path)
         let payloads: [[UInt8]] = [
             Array("{\"a\":[1,2.5e3,\"x\"]}".utf8), Array("1\0".utf8), [0xEF, 0xBB, 0xBF] + Array("{}".utf8), [0xFF, 0x00, 0x80],
-            Array("01".utf8), Array("\"t\"".utf8),
+            Array("01".utf8), Array("\"t\"".utf8), Array("[1,]".utf8),
         ]
-        let times: [Int64] = [1_738_332_309_123_999_999, -1, 0, 5, 6, 7]
+        let times: [Int64] = [1_738_332_309_123_999_999, -1, 0, 5, 6, 7, 8]
         var events: [Event] = []
         for (i, payload) in payloads.enumerated() {
             events.append(Event(kind: .workflowStarted, workflowID: "w\(i)", name: "n", time: times[i], payload: payload))
@@ -72,6 +73,7 @@ import Testing
         #expect((lines[3]["payload"] as? [String: Any])?["base64"] as? String == "/wCA")
         #expect(lines[4]["payload"] as? String == "01")
         #expect(lines[5]["payload"] as? String == "t")
+        #expect(lines[6]["payload"] as? String == "[1,]")  // a trailing comma is not JSON (Foundation's parser takes it)
         #expect(lines[0]["time"] as? String == "2025-01-31T14:05:09.123Z")
         #expect(lines[1]["time"] as? String == "1969-12-31T23:59:59.999Z")
         #expect(lines[2]["time"] as? String == "1970-01-01T00:00:00.000Z")

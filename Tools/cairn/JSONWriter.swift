@@ -1,4 +1,7 @@
-/// Builds JSON text by hand: fast enough for millions of events, and the bytes of JSON payloads go in as they are.
+/// Builds JSON text by hand: the bytes of JSON payloads go in as they are, and `export` streams millions of events
+/// through it. Measured in one run on the development VM against building each event as a dictionary for
+/// `JSONSerialization.data(withJSONObject:)`: 4.8 µs per event here, 176 µs there (with the payload parsed back
+/// into objects, which that needs).
 struct JSONWriter {
     var bytes: [UInt8] = []
     private var needsComma: [Bool] = [false]
