@@ -3,7 +3,8 @@ import CairnLog
 
 /// The CLI's workloads: `verify`, `list` and `compact` on a generated log of n workflows (``WorkflowLog``), each
 /// timing the library code the `cairn` command runs (the command only formats what it returns). The files are in
-/// the page cache, as when a log was just written.
+/// the page cache, as when a log was just written. `cpu_s` is the process's CPU time during the timed call: on a
+/// shared machine it varies less than the wall time (`verify` reads two segments at once, so it may exceed it).
 ///
 /// `verify` and `list` read the same log, made once per run and n; `compact` rewrites a log of its own.
 enum CLIBenchmarks {
@@ -19,14 +20,17 @@ enum CLIBenchmarks {
     static func verify(_ context: BenchContext) async throws {
         let (directory, written) = try await sharedLog(context)
         let start = Stopwatch.now()
+        let cpuStart = CPUClock.now()
         let result = try await LogVerification.run(directory: directory, lockHolder: nil)
         let seconds = Stopwatch.now() - start
+        let cpu = CPUClock.now() - cpuStart
         guard result.isClean, result.records == written.events, result.workflows == written.workflows else {
             throw BenchError(
                 "verify: wrote \(written.events) events of \(written.workflows) workflows; verify read \(result.records) "
                     + "of \(result.workflows) with \(result.findings.count) problems: \(result.findings.first?.message ?? "")")
         }
         var line = eventsLine(context, "verify", events: result.records, seconds: seconds, written: written)
+        line["cpu_s"] = .number(cpu)
         line["segments"] = .int(result.segments)
         line["stored_mb"] = .number(Double(result.bytes) / 1e6, places: 1)
         line["target_per_sec"] = .number(verifyTarget, places: 0)
@@ -36,15 +40,18 @@ enum CLIBenchmarks {
     static func list(_ context: BenchContext) async throws {
         let (directory, written) = try await sharedLog(context)
         let start = Stopwatch.now()
+        let cpuStart = CPUClock.now()
         let index = try WorkflowIndex(
             reading: try LogReader(directory: directory), expectedWorkflows: expectedWorkflows(directory))
         let (newest, matched) = index.newest(limit: 100) { _, _, _ in true }
         let seconds = Stopwatch.now() - start
+        let cpu = CPUClock.now() - cpuStart
         guard matched == written.workflows, newest.count == min(100, matched) else {
             throw BenchError("list: wrote \(written.workflows) workflows, the index has \(matched)")
         }
         var line = context.line("list", seconds: seconds)
         line["unit"] = "workflows/s"
+        line["cpu_s"] = .number(cpu)
         line["events"] = .int(written.events)
         line["unfinished"] = .int(written.unfinished)
         line["fill_s"] = .number(written.seconds)
@@ -60,10 +67,12 @@ enum CLIBenchmarks {
         // Half the finished workflows dropped, the other half summarized: every path of the rewrite taken.
         let policy = CompactionPolicy(keepLast: (written.workflows - written.unfinished) / 2)
         let start = Stopwatch.now()
+        let cpuStart = CPUClock.now()
         let (report, planner) = try await OfflineCompaction.run(
             directory: directory, policy: policy, now: 1_800_000_000_000_000_000,
             expectedWorkflows: expectedWorkflows(directory))
         let seconds = Stopwatch.now() - start
+        let cpu = CPUClock.now() - cpuStart
         // A log that fits in one segment has nothing sealed to compact (small n).
         let compacted = report.plan.through == nil || (report.summariesWritten > 0 && !report.plan.dropped.isEmpty)
         guard report.plan.records == written.events, compacted else {
@@ -72,6 +81,7 @@ enum CLIBenchmarks {
                     + "\(report.summariesWritten), dropped \(report.plan.dropped.count)")
         }
         var line = eventsLine(context, "compact", events: report.plan.records, seconds: seconds, written: written)
+        line["cpu_s"] = .number(cpu)
         line["sealed_segments"] = .int(report.plan.sealedSegments)
         line["sealed_records"] = .int(report.plan.sealedRecords)
         line["summaries"] = .int(report.summariesWritten)
