@@ -19,13 +19,17 @@ package struct LogVerification: Sendable {
     package private(set) var notes: [String] = []
     /// Segments read (superseded ones aside).
     package private(set) var segments = 0
+    /// Frames read and verified.
     package private(set) var frames = 0
+    /// Records read.
     package private(set) var records = 0
     /// Bytes of the segment files read.
     package private(set) var bytes: Int64 = 0
     /// Workflows started or summarized.
     package private(set) var workflows = 0
+    /// The LSN of the first record read, if any.
     package private(set) var firstLSN: LSN?
+    /// The LSN of the last record read, if any.
     package private(set) var lastLSN: LSN?
 
     /// Whether the log is clean.

@@ -35,11 +35,15 @@ package struct LogVerifier: Sendable {
         package var findings: [Finding] = []
         /// What is not a problem but worth saying (a write in progress).
         package var notes: [String] = []
+        /// Valid frames read.
         package var frames = 0
+        /// Records in them.
         package var records = 0
         /// Bytes of the segment file.
         package var bytes: Int64 = 0
+        /// The LSN of its first record, if any.
         package var firstLSN: LSN?
+        /// The LSN of its last valid record, if any.
         package var lastLSN: LSN?
         /// The base its seal names for the next segment, if it ends in one.
         package var sealedNextBase: LSN?
