@@ -16,27 +16,31 @@ package enum OfflineCompaction {
     ///   - stopAfter: a test hook: stop at this step as a crash would, throwing ``WorkflowCompaction/Interrupted``
     ///     with the log left open (the caller exits).
     ///   - progress: counts the records the rewrite examines.
-    ///   - reading: called with the number of records read so far, every 65,536, while the open reads.
+    ///   - reading: called with the number of records read so far, every 65,536, while the open reads (on the
+    ///     open's thread).
     /// - Returns: the report, and the planner whose tables a tool about to exit may leave unfreed.
     /// - Throws: ``LogError`` (the log cannot be opened: locked, damaged), ``SegmentsChanged``, or what the
     ///   compaction throws.
     package static func run(
         directory: String, policy: CompactionPolicy, now: Int64, expectedWorkflows: Int,
         stopAfter: WorkflowCompaction.Stop? = nil, progress: CompactionProgress? = nil,
-        reading: @escaping (Int) -> Void = { _ in }
+        reading: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> (report: WorkflowCompactionReport, planner: CompactionPlanner) {
         let through = WorkflowCompaction.sealedBoundary(try LogDirectory(path: directory).catalog().segments)
         let feed = PlanFeed(CompactionPlanner(through: through, expectedWorkflows: expectedWorkflows))
         feed.start()
         let log: Log
         do {
-            var read = 0
             var configuration = LogConfiguration()
             configuration.preallocationStep = 0  // no zero fill: the sizes reported are the data's
-            log = try Log.openBlocking(at: directory, configuration: configuration) { record in
-                feed.add(record)
-                read += 1
-                if read & 0xFFFF == 0 { reading(read) }
+            // The open reads and verifies every segment: on a thread of its own, never on the cooperative pool.
+            log = try await DedicatedThread.run(name: "cairn-compact-open") { [configuration] in
+                var read = 0
+                return try Log.openBlocking(at: directory, configuration: configuration) { record in
+                    feed.add(record)
+                    read += 1
+                    if read & 0xFFFF == 0 { reading(read) }
+                }
             }
         } catch {
             _ = try? feed.finish()

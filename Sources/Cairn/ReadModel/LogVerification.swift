@@ -39,12 +39,15 @@ package struct LogVerification: Sendable {
     /// tail of the last segment is then a write in progress, not a torn tail.
     /// - Throws: ``LogError`` when the directory cannot be listed; every problem after that is a finding.
     package static func run(directory: String, lockHolder: Int32?) async throws -> LogVerification {
-        let verifier = try LogVerifier(directory: LogDirectory(path: directory), lockHolder: lockHolder)
+        // Every file is read on dedicated threads, never on the cooperative pool.
+        let (verifier, estimate) = try await DedicatedThread.run(name: "cairn-verify") {
+            let verifier = try LogVerifier(directory: LogDirectory(path: directory), lockHolder: lockHolder)
+            return (verifier, verifier.segments.reduce(Int64(0)) { $0 + fileSize($1.path) } / 256)
+        }
         var result = LogVerification()
         for finding in verifier.headerFindings { result.add(finding) }
         result.notes = verifier.notes
         result.segments = verifier.segments.count
-        let estimate = verifier.segments.reduce(Int64(0)) { $0 + fileSize($1.path) } / 256
         var workflows = WorkflowChecks(expected: Int(min(estimate, 50_000_000)))
         var sequence = LogVerifier.Sequence()
         /// Listed findings whose message is to begin with their workflow's ID, read back once the pass is over.
@@ -77,13 +80,19 @@ package struct LogVerification: Sendable {
         result.workflows = workflows.started.count
         // The listed findings that name a workflow: read the IDs back, one pass per segment concerned (at most
         // `maxListed` are listed, so this costs little however many there are).
-        for (segment, needs) in Dictionary(grouping: needIDs, by: \.segment) {
-            let lsns = Set(needs.compactMap { result.findings[$0.finding].lsn })
-            let ids = workflowIDs(path: segments[segment].path, lsns: lsns)
-            for need in needs {
-                let id = result.findings[need.finding].lsn.flatMap { ids[$0] } ?? "?"
-                result.findings[need.finding].message = "workflow '\(id)' \(result.findings[need.finding].message)"
-            }
+        let wanted = Dictionary(grouping: needIDs, by: \.segment).mapValues { needs in
+            Set(needs.compactMap { result.findings[$0.finding].lsn })
+        }
+        let found = await withCheckedContinuation { continuation in
+            DedicatedThread.start(name: "cairn-verify") {
+                var ids: [Int: [LSN: String]] = [:]
+                for (segment, lsns) in wanted { ids[segment] = workflowIDs(path: segments[segment].path, lsns: lsns) }
+                continuation.resume(returning: ids)
+            }.detach()
+        }
+        for need in needIDs {
+            let id = result.findings[need.finding].lsn.flatMap { found[need.segment]?[$0] } ?? "?"
+            result.findings[need.finding].message = "workflow '\(id)' \(result.findings[need.finding].message)"
         }
         return result
     }
