@@ -1,5 +1,6 @@
 import Cairn
 import CairnLog
+import Foundation
 
 /// How one event is shown: a table row for people, a JSON object for scripts (`show`, `tail`, `export`).
 enum EventFormat {
@@ -57,7 +58,7 @@ enum EventFormat {
             w.string(string)
         } else {
             w.beginObject()
-            w.field("base64", base64(bytes))
+            w.field("base64", Data(bytes).base64EncodedString())
             w.endObject()
         }
     }
@@ -159,23 +160,5 @@ enum EventFormat {
             .init(title: "TIME (UTC)"), .init(title: "PAYLOAD"),
         ]
         return columns
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
-            i += 3
-        }
-        if i < bytes.count {
-            let rest = bytes.count - i
-            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], rest == 2 ? table[Int(n >> 6 & 63)] : 0x3D, 0x3D]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
