@@ -181,6 +181,7 @@ import Testing
 
 /// Runs `cairn` with its standard output on a pseudo-terminal; returns what it wrote there.
 func onATerminal(_ arguments: [String], environment: [String: String]) throws -> String {
+    #if canImport(Glibc)
     // A Linux pseudo-terminal pair: unlock the master, then open the slave it names (what posix_openpt,
     // unlockpt and ptsname do, which Glibc does not show Swift).
     let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
@@ -194,6 +195,14 @@ func onATerminal(_ arguments: [String], environment: [String: String]) throws ->
     let getNumber: UInt = 0x8004_5430
     try #require(ioctl(master, setLock, &unlock) == 0 && ioctl(master, getNumber, &number) == 0)
     let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+    #elseif canImport(Darwin)
+    let master = posix_openpt(O_RDWR | O_NOCTTY)
+    try #require(master >= 0)
+    defer { close(master) }
+    try #require(grantpt(master) == 0 && unlockpt(master) == 0)
+    let slaveName = try #require(ptsname(master))
+    let slave = open(String(cString: slaveName), O_RDWR | O_NOCTTY)
+    #endif
     try #require(slave >= 0)
     let process = Process()
     process.executableURL = cairnBinary

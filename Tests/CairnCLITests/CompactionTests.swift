@@ -5,6 +5,8 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `cairn compact` and `WorkflowEngine.compact(policy:)`: what stays, what goes, and that a rebuilt projection

@@ -38,7 +38,7 @@ final class TestHost: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Platform.kill(process.processIdentifier, SIGKILL) }
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -71,7 +71,7 @@ final class TestHost: @unchecked Sendable {
     }
 
     func kill(_ signal: Int32 = SIGKILL) {
-        _ = Glibc.kill(process.processIdentifier, signal)
+        Platform.kill(process.processIdentifier, signal)
     }
 
     /// Waits for the child to exit; returns its exit status. Its output is complete afterwards.

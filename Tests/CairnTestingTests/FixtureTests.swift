@@ -142,6 +142,14 @@ import Testing
         #expect(engine.summary(of: "steps-1")?.status == .completed)
         #expect(engine.summary(of: "failure-1")?.status == .failed)
         #expect(engine.summary(of: "unfinished-1")?.status == .cancelled)
+        // Every recorded history reads as the public view (every kind's fields present as its details need).
+        var viewed: Set<EventKind> = []
+        for summary in engine.list() {
+            let history = try await engine.history(of: summary.id)
+            #expect(history.first?.kind == .workflowStarted || history.first?.kind == .messageSent, "\(summary.id)")
+            viewed.formUnion(history.map(\.kind))
+        }
+        #expect(viewed.isSuperset(of: kinds.subtracting([.engineStopped])))
         await engine.shutdown()
     }
 }

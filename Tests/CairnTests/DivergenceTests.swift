@@ -243,6 +243,7 @@ struct DivergenceTests {
             #expect(logs.all.contains { $0.level == .error && $0.message.contains("diverged") && $0.metadata["workflow"] == "script" })
             let history = try await second.engine.history(of: "script")
             #expect(history.last?.event.kind == .workflowParked)
+            #expect(history.last?.details == .parked(reason: .diverged, message: reason, attempts: nil), "the history view types the park")
             try await second.shutdown()
 
             // Still parked after a restart; resumed with the original code, it replays and finishes.

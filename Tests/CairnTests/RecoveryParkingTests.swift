@@ -32,6 +32,8 @@ struct RecoveryParkingTests {
             try await waitForStatus(last.engine, "crashy", .parked)
             let summary = try #require(last.engine.summary(of: "crashy"))
             #expect(summary.parkReason?.contains("recovery was attempted 2 times") == true, "\(summary.parkReason ?? "")")
+            let parked = try await last.engine.history(of: "crashy").last
+            #expect(parked?.details == .parked(reason: .recoveryExhausted, message: summary.parkReason ?? "", attempts: 2))
             #expect(probe.arrivals("s0") == 3, "a parked workflow is not run")
             #expect(logs.all.contains { $0.level == .error && $0.metadata["workflow"] == "crashy" })
             #expect(code(await caught { _ = try await last.engine.handle(for: "crashy", output: [Int].self).result() }) == .parked)

@@ -113,8 +113,7 @@ struct BlockingWork: Workflow {
 
 /// The calling thread's name, as the kernel knows it.
 func currentThreadName() -> String {
-    let text = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
-    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    Platform.currentThreadName()
 }
 
 /// Calls a workflow operation from inside a step's body.

@@ -73,7 +73,7 @@ struct MemoryStoreEngineTests {
         #expect(probe.count("s0") == 1, "a recorded step is not run again after the restart")
         #expect(probe.count("s1") == 2, "the step in progress at the crash runs again")
         #expect(store.opens == 2)
-        let history = try await second.engine.history(of: "steps")
+        let history = try await second.engine.historyRecords(of: "steps")
         #expect(history.map(\.event.kind).filter { $0 == .stepCompleted }.count == 3)
         #expect(history == (try fullScanHistory(store.records, of: "steps")))
         try await second.shutdown()
@@ -93,14 +93,14 @@ struct MemoryStoreEngineTests {
         let output = try await result(running.engine.handle(for: "consumer", output: Consumer.Output.self))
         #expect(output.received == ["early", "late"])
         #expect(output.leftOver == nil)
-        let history = try await running.engine.history(of: "consumer")
+        let history = try await running.engine.historyRecords(of: "consumer")
         #expect(history.filter { $0.event.kind == .messageSent }.count == 3, "the three sends from outside")
         #expect(history == (try fullScanHistory(store.records, of: "consumer")))
         try await running.shutdown()
 
         let reopened = try await StoreEngine.start(store, [Consumer.self])
         #expect(reopened.engine.summary(of: "consumer")?.status == .completed)
-        #expect(try await reopened.engine.history(of: "consumer") == history)
+        #expect(try await reopened.engine.historyRecords(of: "consumer") == history)
         try await reopened.shutdown()
     }
 
@@ -110,7 +110,7 @@ struct MemoryStoreEngineTests {
         let running = try await StoreEngine.start(store, [SleepsThenSteps.self], clock: TestClock())
         let value = try await result(running.engine.start(SleepsThenSteps.self, input: 41, id: "sleeper"))
         #expect(value == 42)
-        let kinds = try await running.engine.history(of: "sleeper").map(\.event.kind)
+        let kinds = try await running.engine.historyRecords(of: "sleeper").map(\.event.kind)
         #expect(kinds == [.workflowStarted, .sleepStarted, .stepCompleted, .workflowCompleted])
         let (live, rebuilt) = try await running.engine._projections()
         #expect(live.summary(of: "sleeper")?.status == rebuilt.summary(of: "sleeper")?.status)
@@ -223,7 +223,7 @@ struct HistoryIndexTests {
             try #require(segments.count >= 5)
             for id in ["w0", "w200", "w399"] {
                 let opensBefore = disk.callCounts[.open, default: 0]
-                let history = try await engine.history(of: id)
+                let history = try await engine.historyRecords(of: id)
                 let opened = disk.callCounts[.open, default: 0] - opensBefore
                 #expect(history.map(\.event.kind) == [.workflowStarted, .stepCompleted, .workflowCompleted])
                 #expect(opened >= 1 && opened <= 2, "history of \(id) opened \(opened) of \(segments.count) segments")
@@ -236,10 +236,10 @@ struct HistoryIndexTests {
         var checked = 0
         for id in ids {
             guard engine.summary(of: id) != nil else {
-                await #expect(throws: WorkflowError.self) { _ = try await engine.history(of: id) }
+                await #expect(throws: WorkflowError.self) { _ = try await engine.historyRecords(of: id) }
                 continue
             }
-            let history = try await engine.history(of: id)
+            let history = try await engine.historyRecords(of: id)
             #expect(history == (try fullScanHistory(entries, of: id)), "history of \(id)")
             checked += 1
         }

@@ -1,3 +1,5 @@
+import CairnLog
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,7 +58,7 @@ enum Floor {
         for i in 0..<context.n {
             try writeAll(fd, chunk, at: i << 20, path: path)
         }
-        guard fdatasync(fd) == 0 else { throw BenchError.system("fdatasync", path) }
+        do { try Platform.syncData(fd) } catch { throw BenchError.system("fdatasync", path) }
         var line = context.line("floor-write", seconds: Stopwatch.now() - start)
         line["unit"] = "MiB/s"
         line["dir"] = .string(context.directory)
@@ -79,7 +81,7 @@ enum Floor {
         for i in 0..<n {
             let t = Stopwatch.now()
             try writeAll(fd, record, at: i * recordSize, path: path)
-            guard fdatasync(fd) == 0 else { throw BenchError.system("fdatasync", path) }
+            do { try Platform.syncData(fd) } catch { throw BenchError.system("fdatasync", path) }
             latencies.append(Stopwatch.now() - t)
         }
         return (Stopwatch.now() - start, latencies.sorted())

@@ -137,9 +137,11 @@ enum RecoveryBench {
 
     /// This executable's path (the child is the same binary).
     private static func executablePath() -> String {
+        #if canImport(Glibc)
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         if count > 0 { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        #endif
         return CommandLine.arguments[0]
     }
 

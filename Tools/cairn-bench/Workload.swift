@@ -72,6 +72,18 @@ extension Workload {
             name: "replay", defaultN: 20_000,
             summary: "record n workflows of 10 steps, then replay them all in strict mode; recorded operations/s",
             run: ReplayBench.run),
+        Workload(
+            name: "verify", defaultN: 1_000_000,
+            summary: "cairn verify's checks of a log of n workflows (about 5.6 events each); events/s",
+            run: CLIBenchmarks.verify),
+        Workload(
+            name: "list", defaultN: 1_000_000,
+            summary: "cairn list's index of a log of n workflows, newest 100; seconds, workflows/s",
+            run: CLIBenchmarks.list),
+        Workload(
+            name: "compact", defaultN: 1_000_000,
+            summary: "cairn compact of a log of n workflows (half the finished dropped, half summarized); events/s",
+            run: CLIBenchmarks.compact),
     ]
 
     /// Names that stand for several workloads (or groups).
@@ -81,7 +93,8 @@ extension Workload {
             "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep", "projection-rebuild",
             "replay",
         ],
-        "all": ["all-log", "all-engine"],
+        "all-cli": ["verify", "list", "compact"],
+        "all": ["all-log", "all-engine", "all-cli"],
     ]
 
     /// The workloads a `--workload` value names: a comma list of workload and group names. A workload named twice

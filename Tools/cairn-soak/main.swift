@@ -177,7 +177,7 @@ final class Life {
     }
 
     func kill() {
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Platform.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }

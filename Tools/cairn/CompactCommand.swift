@@ -59,10 +59,10 @@ struct CompactCommand: AsyncParsableCommand {
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             let segments = try access.catalog().segments
-            let through = WorkflowCompaction.sealedBoundary(segments)
-            var planner = CompactionPlanner(through: through, expectedWorkflows: access.expectedWorkflows)
             let now = nowNanoseconds()
             if dryRun {
+                var planner = CompactionPlanner(
+                    through: WorkflowCompaction.sealedBoundary(segments), expectedWorkflows: access.expectedWorkflows)
                 let size = WorkflowCompaction.sizes(segments)
                 try access.scan { record in
                     try planner.add(record)
@@ -83,56 +83,26 @@ struct CompactCommand: AsyncParsableCommand {
             let progress = CompactionProgress()
             let display = ProgressDisplay(enabled: !quiet)
             display.start(progress)
-            let log: Log
-            let feed = PlanFeed(planner)
-            feed.start()
+            let result: (report: WorkflowCompactionReport, planner: CompactionPlanner)
             do {
-                var read = 0
-                var configuration = LogConfiguration()
-                configuration.preallocationStep = 0  // no zero fill: the sizes reported are the data's
-                log = try Log.openBlocking(at: directory, configuration: configuration) { record in
-                    feed.add(record)
-                    read += 1
-                    if read & 0xFFFF == 0 { display.reading(read) }
-                }
-            } catch {
-                _ = try? feed.finish()
-                await display.stop()
-                throw error
-            }
-            do {
-                planner = try feed.finish()
-            } catch {
-                try? await log.close()
-                await display.stop()
-                throw error
-            }
-            guard WorkflowCompaction.sealedBoundary(log.state.snapshot.segments) == through else {
-                try await log.close()
-                await display.stop()
-                throw CLIError("the log's segments changed while it was opened; run the compaction again")
-            }
-            let report: WorkflowCompactionReport
-            do {
-                report = try await WorkflowCompaction.run(
-                    log: log, planner: planner, policy: policy, now: now, stopAfter: crashAfter?.stop, progress: progress
-                ) { events in
-                    _ = try await log.append(contentsOf: events.map { $0.record() })
-                }.report
+                result = try await OfflineCompaction.run(
+                    directory: directory, policy: policy, now: now, expectedWorkflows: access.expectedWorkflows,
+                    stopAfter: crashAfter?.stop, progress: progress, reading: display.reading)
             } catch let interrupted as WorkflowCompaction.Interrupted {
                 // Test hook: stop as a crash would (no close, no sync beyond what the step did).
                 await display.stop()
                 printError("cairn: \(interrupted)")
                 _exit(70)
+            } catch let changed as OfflineCompaction.SegmentsChanged {
+                await display.stop()
+                throw CLIError("\(changed)")
             } catch {
                 await display.stop()
-                try? await log.close()
                 throw error
             }
-            try await log.close()
             await display.stop()
-            printPlan(report.plan, report: report)
-            exitWithoutTeardown(planner)
+            printPlan(result.report.plan, report: result.report)
+            exitWithoutTeardown(result.planner)
         }
     }
 

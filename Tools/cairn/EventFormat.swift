@@ -1,21 +1,19 @@
 import Cairn
 import CairnLog
+import Foundation
 
 /// How one event is shown: a table row for people, a JSON object for scripts (`show`, `tail`, `export`).
 enum EventFormat {
-    /// Whether the payload of this event is text (an error message, a park reason) rather than a codec's bytes.
+    /// Whether the payload of this event is text (an error message, a park reason) rather than a codec's bytes, as
+    /// its kind declares.
     static func payloadIsText(_ event: Event) -> Bool {
-        switch event.kind {
-        case .stepFailed, .workflowFailed, .workflowParked: true
-        case .childCompleted: event.errorType != nil
-        default: false
-        }
+        event.kind.declaration.payloadIsText(hasErrorType: event.errorType != nil)
     }
 
     /// The payload in one short line: JSON as it is (the default codec writes compact JSON), text in quotes,
     /// anything else as hex.
     static func preview(_ event: Event, max: Int = 60) -> String {
-        if event.kind == .workflowSummary, let summary = WorkflowSummaryRecord(event) {
+        if event.kind.declaration.payload == .summary, let summary = WorkflowSummaryRecord(event) {
             let result = preview(bytes: summary.result, text: summary.failure != nil, max: max - 12)
             return "\(summary.status): \(result)"
         }
@@ -35,32 +33,17 @@ enum EventFormat {
         return Format.truncate("0x" + hex + (bytes.count > max / 2 ? "…" : ""), max) + " (\(bytes.count) bytes)"
     }
 
-    /// The kind's stable name for scripts: the ``EventKind`` case name.
-    static func caseName(_ kind: EventKind) -> String {
-        switch kind {
-        case .workflowStarted: "workflowStarted"
-        case .stepCompleted: "stepCompleted"
-        case .stepFailed: "stepFailed"
-        case .sleepStarted: "sleepStarted"
-        case .messageSent: "messageSent"
-        case .messageReceived: "messageReceived"
-        case .receiveStarted: "receiveStarted"
-        case .eventSet: "eventSet"
-        case .eventRead: "eventRead"
-        case .childStarted: "childStarted"
-        case .childCompleted: "childCompleted"
-        case .valueRecorded: "valueRecorded"
-        case .patchMarker: "patchMarker"
-        case .workflowCompleted: "workflowCompleted"
-        case .workflowFailed: "workflowFailed"
-        case .workflowCancelled: "workflowCancelled"
-        case .workflowResumed: "workflowResumed"
-        case .workflowForked: "workflowForked"
-        case .workflowParked: "workflowParked"
-        case .branchStarted: "branchStarted"
-        case .recoveryAttempted: "recoveryAttempted"
-        case .engineStopped: "engineStopped"
-        case .workflowSummary: "workflowSummary"
+    /// The kind's stable name for scripts: the ``EventKind`` case name, as its declaration states it.
+    static func caseName(_ kind: EventKind) -> String { kind.declaration.caseName }
+
+    /// The colour of a kind's declared tone.
+    static func style(_ tone: EventKind.Declaration.Tone) -> Style? {
+        switch tone {
+        case .failure: .red
+        case .success: .green
+        case .attention: .magenta
+        case .lifecycle: .cyan
+        case .plain: nil
         }
     }
 
@@ -75,7 +58,7 @@ enum EventFormat {
             w.string(string)
         } else {
             w.beginObject()
-            w.field("base64", base64(bytes))
+            w.field("base64", Data(bytes).base64EncodedString())
             w.endObject()
         }
     }
@@ -106,7 +89,7 @@ enum EventFormat {
         if let parent = event.parentPosition { w.field("parentPosition", parent.description) }
         if let key = event.idempotencyKey { w.field("idempotencyKey", key) }
         if !event.flags.isEmpty { w.field("flags", Int(event.flags.rawValue)) }
-        if event.kind == .workflowSummary, let summary = WorkflowSummaryRecord(event) {
+        if event.kind.declaration.payload == .summary, let summary = WorkflowSummaryRecord(event) {
             w.key("summary")
             w.beginObject()
             w.field("status", summary.status.rawValue)
@@ -138,21 +121,14 @@ enum EventFormat {
     ) -> [(text: String, style: Style?)] {
         var cells: [(text: String, style: Style?)] = [(String(lsn.rawValue), .dim)]
         if workflowColumn { cells.append((Format.truncate(event.workflowID, 36), nil)) }
-        let kindStyle: Style? =
-            switch event.kind {
-            case .stepFailed, .workflowFailed: .red
-            case .workflowCompleted: .green
-            case .workflowParked: .magenta
-            case .workflowStarted, .workflowSummary: .cyan
-            default: nil
-            }
+        let kindStyle = style(event.kind.declaration.tone)
         cells.append((event.position?.description ?? "-", nil))
         cells.append((event.kind.displayName, kindStyle))
         cells.append((Format.truncate(event.name, 32), nil))
         cells.append((event.callSite.map { Format.truncate($0.description, 40) } ?? "-", .dim))
         cells.append((Format.time(event.time), nil))
         var payload = preview(event, max: previewWidth)
-        if let errorType = event.errorType, event.kind != .workflowSummary { payload = errorType + ": " + payload }
+        if let errorType = event.errorType, event.kind.declaration.payload != .summary { payload = errorType + ": " + payload }
         cells.append((payload, nil))
         return cells
     }
@@ -184,23 +160,5 @@ enum EventFormat {
             .init(title: "TIME (UTC)"), .init(title: "PAYLOAD"),
         ]
         return columns
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
-            i += 3
-        }
-        if i < bytes.count {
-            let rest = bytes.count - i
-            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], rest == 2 ? table[Int(n >> 6 & 63)] : 0x3D, 0x3D]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cairn
 import CairnLog
+import Foundation
 
 /// `cairn inspect DIR`: segments, sizes, LSN range, frames, compression ratio, workflows by status.
 struct InspectCommand: AsyncParsableCommand {
@@ -105,7 +106,7 @@ struct InspectCommand: AsyncParsableCommand {
                     row("LSN range", "empty")
                 }
                 row("Records", "\(Format.count(report.recordCount)) in \(Format.count(report.frameCount)) frames")
-                row("Compression", "\(Format.bytes(Int64(report.rawBytes))) raw → \(Format.bytes(Int64(report.storedBytes))) stored, ratio \(String(format2: ratio))")
+                row("Compression", "\(Format.bytes(Int64(report.rawBytes))) raw → \(Format.bytes(Int64(report.storedBytes))) stored, ratio \(String(format: "%.2f", ratio))")
                 var parts: [String] = []
                 for status in WorkflowStatus.allCases where (counts[status] ?? 0) > 0 {
                     parts.append(Style.status(status).apply("\(status) \(Format.count(counts[status]!))"))
@@ -136,12 +137,6 @@ func fileSize(_ path: String) -> Int64 {
 
 extension String {
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-
-    init(format2 value: Double) {
-        let hundredths = Int((value * 100).rounded())
-        let frac = hundredths % 100
-        self = "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
-    }
 }
 
 #if canImport(Glibc)

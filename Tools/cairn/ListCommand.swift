@@ -47,11 +47,7 @@ struct ListCommand: AsyncParsableCommand {
         let directory = options.directory
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
-            var index = WorkflowIndex(expectedWorkflows: access.expectedWorkflows)
-            try access.scan { record in
-                try index.apply(record)
-                return true
-            }
+            let index = try WorkflowIndex(reading: access.reader, expectedWorkflows: access.expectedWorkflows)
             let statuses = Set(status.map(\.status))
             let name = self.name
             let since = self.since?.nanoseconds

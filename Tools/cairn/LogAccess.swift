@@ -49,11 +49,20 @@ struct LogAccess {
 
 /// Finds who holds an `flock` on a file without taking (or racing for) the lock.
 enum LockProbe {
+    /// The kernel's table of locks: `/proc/locks` on Linux; nil where there is none (Darwin cannot tell).
+    private static func openLockTable() -> UnsafeMutablePointer<FILE>? {
+        #if canImport(Glibc)
+        fopen("/proc/locks", "r")
+        #else
+        nil
+        #endif
+    }
+
     /// `nil` when the file has no lock, or the platform cannot tell.
     static func holder(of path: String) -> Int32? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        guard let file = fopen("/proc/locks", "r") else { return nil }
+        guard let file = openLockTable() else { return nil }
         defer { fclose(file) }
         let inode = UInt64(st.st_ino)
         var line: UnsafeMutablePointer<CChar>?

@@ -1,12 +1,6 @@
 package import CairnLog
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The compaction of a workflow log, shared by ``WorkflowEngine/compact(policy:)`` (a running service) and
 /// `cairn compact` (a log nobody has open).
 ///

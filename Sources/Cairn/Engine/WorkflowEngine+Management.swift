@@ -45,7 +45,7 @@ extension WorkflowEngine {
         let input = state.withLock { $0.projection.workflows[id]?.input } ?? []
         let now = clock.now()
         var copied: [Event] = []
-        for record in try await history(of: id) {
+        for record in try await historyRecords(of: id) {
             guard record.event.kind.isOperation, let p = record.event.position, let top = p.first, top < position else { continue }
             var event = record.event
             event.workflowID = newID

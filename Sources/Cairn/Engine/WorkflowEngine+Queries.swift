@@ -1,5 +1,5 @@
 import Synchronization
-public import CairnLog
+import CairnLog
 
 extension WorkflowEngine {
     /// What the engine knows about workflow `id`, or nil if there is none.
@@ -33,12 +33,18 @@ extension WorkflowEngine {
     }
 
     /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
-    /// time, payload bytes) and its lifecycle. Reads the log, so it works for finished workflows too (until a
-    /// compaction drops their history).
+    /// time, the details of each kind, the payload bytes) and its lifecycle, as read-only ``HistoryEvent``s. Reads
+    /// the log, so it works for finished workflows too (until a compaction replaces their history by a summary).
     ///
     /// Reads only the part of the store between the workflow's first and last record (the projection keeps that
     /// span for every workflow, sends to it from outside included), not the whole log.
-    public func history(of id: String) async throws -> [HistoryRecord] {
+    /// - Throws: ``WorkflowError`` — `.notFound` for an unknown ID, `.undecodableEvent` for a damaged record.
+    public func history(of id: String) async throws -> [HistoryEvent] {
+        try await historyRecords(of: id).map(HistoryEvent.init)
+    }
+
+    /// ``history(of:)`` as the recorded events themselves, for the tools and tests of this package.
+    package func historyRecords(of id: String) async throws -> [HistoryRecord] {
         let span = state.withLock { s in s.projection.workflows.index(forKey: id).map { s.projection.workflows[at: $0].historySpan } }
         guard let span else {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
@@ -61,12 +67,4 @@ extension WorkflowEngine {
         guard envelope.kind == .messageSent, peek.position == nil, let target = peek.target else { return false }
         return EnvelopePeek.equals(target, in: envelope.bytes, id)
     }
-}
-
-/// One event of a workflow's history, with the LSN it has in the log.
-public struct HistoryRecord: Sendable, Hashable {
-    /// Where the event is in the log.
-    public var lsn: LSN
-    /// The event.
-    public var event: Event
 }

@@ -5,34 +5,42 @@ import Glibc
 import Darwin
 #endif
 
-/// A look at an event envelope without decoding it: checks its structure as ``Event/init(lsn:tag:bytes:)`` does,
-/// but allocates nothing, and says where the workflow ID, the target and the payload lie.
+/// A look at an event envelope without decoding it: checks its structure, allocates nothing, and says where each
+/// field lies.
 ///
-/// The projection's rebuild (through ``EventEnvelope``), compaction's planner, `cairn verify` and `cairn show` run
-/// it on every record; a full decode (strings, a payload copy) is kept for the records they actually need. It must
-/// refuse exactly what the full decode refuses: a record the projection accepted at open is decoded later, when a
-/// replay needs it.
+/// The envelope's one parser. The projection's rebuild (through ``EventEnvelope``), compaction's planner,
+/// `cairn verify` and `cairn show` run it on every record; ``Event/init(lsn:tag:bytes:)`` is this walk plus making
+/// strings and arrays of what it located, so the two accept and refuse the same envelopes by construction. The walk
+/// follows ``EnvelopeField``'s order, one step per field.
 package struct EnvelopePeek {
     /// The event's kind (the record's tag).
     package let kind: EventKind
     /// The kind-specific flags.
     package private(set) var flags: Event.Flags = []
+    /// The presence bits: which optional fields the envelope holds (see ``EnvelopeField/presenceBit``).
+    package private(set) var presence: UInt16 = 0
     /// The event's time, nanoseconds since 1970.
     package private(set) var time: Int64 = 0
     private var numberValue: UInt64 = 0
-    private var hasNumber = false
     private var deadlineValue: Int64 = 0
-    private var hasDeadline = false
     // Where the fields lie, 8 bytes each (a record is at most 64 MiB): the projection's rebuild copies a peek a few
-    // times per event, and with `Range<Int>?` fields it was 250 bytes.
+    // times per event, so it stays small.
     private var workflowIDSpan = Span.absent
-    private var targetSpan = Span.absent
     private var positionSpan = Span.absent
     private var nameSpan = Span.absent
+    private var callSiteSpan = Span.absent
+    private var digestSpan = Span.absent
+    private var targetSpan = Span.absent
     private var errorTypeSpan = Span.absent
     private var parentPositionSpan = Span.absent
     private var idempotencyKeySpan = Span.absent
     private var payloadSpan = Span.absent
+
+    /// Whether the envelope holds `field` (always true for a field every envelope has).
+    @inline(__always) package func has(_ field: EnvelopeField) -> Bool {
+        guard let bit = field.presenceBit else { return true }
+        return UInt64(presence) & bit != 0
+    }
 
     /// The bytes of the workflow ID.
     package var workflowID: Range<Int> { workflowIDSpan.range }
@@ -45,12 +53,16 @@ package struct EnvelopePeek {
     package var hasPosition: Bool { positionSpan.isPresent }
     /// The bytes of the name.
     package var name: Range<Int> { nameSpan.range }
+    /// The bytes of the call site (file as a string, then the line), when the event has one.
+    package var callSite: Range<Int>? { callSiteSpan.optional }
+    /// The 8 bytes of the digest, when the event has one.
+    package var digest: Range<Int>? { digestSpan.optional }
     /// The bytes of the error type, when the event has one.
     package var errorType: Range<Int>? { errorTypeSpan.optional }
     /// The event's number (a received message's ID, ...), when it has one.
-    package var number: UInt64? { hasNumber ? numberValue : nil }
+    package var number: UInt64? { has(.number) ? numberValue : nil }
     /// A sleep's wake time, a wait's deadline (nanoseconds since 1970).
-    package var deadline: Int64? { hasDeadline ? deadlineValue : nil }
+    package var deadline: Int64? { has(.deadline) ? deadlineValue : nil }
     /// The bytes of the parent position (its depth and indices), when the event has one (a child's start).
     package var parentPosition: Range<Int>? { parentPositionSpan.optional }
     /// The bytes of the idempotency key, when the event carries one.
@@ -79,7 +91,7 @@ package struct EnvelopePeek {
         var optional: Range<Int>? { isPresent ? Int(lower)..<Int(upper) : nil }
     }
 
-    /// Why an envelope could not be read.
+    /// Why an envelope could not be read; ``description`` is what ``Event/init(lsn:tag:bytes:)`` reports.
     package struct Malformed: Error, CustomStringConvertible {
         package var description: String
     }
@@ -87,144 +99,107 @@ package struct EnvelopePeek {
     /// Reads the envelope of a record.
     /// - Throws: ``Malformed`` with the reason, when the tag or the envelope is not one this Cairn reads.
     package init(tag: UInt8, bytes b: UnsafeRawBufferPointer) throws(Malformed) {
-        guard let kind = EventKind(rawValue: tag) else { throw Malformed(description: "unknown event kind \(tag)") }
+        guard let kind = EventKind(rawValue: tag) else {
+            throw Malformed(description: "unknown event kind \(tag): written by a newer Cairn? Upgrade Cairn")
+        }
         self.kind = kind
         guard b.count <= Int(UInt32.max) else { throw Malformed(description: "the \(kind) event's envelope is too large") }
-        var failure: String?
-        guard walk(b, failure: &failure) else {
-            throw Malformed(description: "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")")
-        }
+        if let refusal = walk(b) { throw Malformed(description: refusal) }
     }
 
-    /// Reads bytes without bounds-check traps: every read says whether it fit.
-    private struct Cursor {
-        let base: UnsafeRawPointer?
-        let count: Int
-        var offset = 0
-        var failure: String?
-
-        @inline(__always) mutating func byte() -> UInt8? {
-            guard offset < count else { return nil }
-            defer { offset += 1 }
-            return base!.load(fromByteOffset: offset, as: UInt8.self)
-        }
-
-        @inline(__always) mutating func varint() -> UInt64? {
-            var result: UInt64 = 0
-            var shift: UInt64 = 0
-            while offset < count {
-                let v = base!.load(fromByteOffset: offset, as: UInt8.self)
-                offset += 1
-                result |= UInt64(v & 0x7F) << shift
-                if v < 0x80 { return result }
-                shift += 7
-                if shift >= 64 {
-                    failure = "a varint is too long"
-                    return nil
-                }
-            }
-            return nil
-        }
-
-        @inline(__always) mutating func string() -> Range<Int>? {
-            guard let n = varint() else { return nil }
-            guard n <= UInt64(count - offset) else {
-                failure = "a string runs past its end"
-                return nil
-            }
-            defer { offset += Int(n) }
-            return offset..<offset + Int(n)
-        }
-
-        @inline(__always) mutating func position() -> Bool {
-            guard let depth = varint() else { return false }
-            guard depth <= 64 else {
-                failure = "a position is \(depth) levels deep"
-                return false
-            }
-            for _ in 0..<depth {
-                guard let index = varint() else { return false }
-                guard index <= UInt64(UInt32.max) else {
-                    failure = "a position index overflows"
-                    return false
-                }
-            }
-            return true
-        }
-    }
-
-    /// Reads the envelope's layout into `self`; false (with the cursor's failure) when it is malformed.
-    private mutating func walk(_ b: UnsafeRawBufferPointer, failure: UnsafeMutablePointer<String?>) -> Bool {
-        var c = Cursor(base: b.baseAddress, count: b.count)
-        defer { failure.pointee = c.failure }
-        guard let version = c.byte() else { return false }
+    /// Reads the envelope's layout into `self`, one step per ``EnvelopeField`` in its order; the reason when it is
+    /// not an envelope this Cairn reads.
+    private mutating func walk(_ b: UnsafeRawBufferPointer) -> String? {
+        var c = EnvelopeCursor(b)
+        guard let version = c.byte() else { return Self.malformed(kind, c.failure) }
         guard version >= 1, version <= Event.envelopeVersion else {
-            c.failure = "envelope version \(version) is not one this Cairn reads"
-            return false
+            return "the \(kind) event's envelope version \(version) is not one this Cairn reads (1 to \(Event.envelopeVersion)): written by a newer Cairn? Upgrade Cairn"
         }
-        guard let presence = c.varint() else { return false }
-        guard presence >> 10 == 0 else {
-            c.failure = "it has fields this Cairn does not know"
-            return false
+        guard let presence = c.varint() else { return Self.malformed(kind, c.failure) }
+        guard presence & ~EnvelopeField.knownPresence == 0 else {
+            return "the \(kind) event has fields this Cairn does not know: written by a newer Cairn? Upgrade Cairn"
         }
-        guard let workflowID = c.string() else { return false }
+        self.presence = UInt16(presence)
+        // .workflowID
+        guard let workflowID = c.string() else { return Self.malformed(kind, c.failure) }
         workflowIDSpan = Span(workflowID)
-        if presence & 1 != 0 {
+        if presence & EnvelopeField.position.bit != 0 {
             let start = c.offset
-            guard c.position() else { return false }
+            guard c.skipPosition() else { return Self.malformed(kind, c.failure) }
             positionSpan = Span(start..<c.offset)
         }
-        guard let name = c.string() else { return false }
+        // .name
+        guard let name = c.string() else { return Self.malformed(kind, c.failure) }
         nameSpan = Span(name)
-        if presence & (1 << 1) != 0 {
-            guard c.string() != nil, let line = c.varint() else { return false }
-            guard line <= UInt64(Int.max) else {
-                c.failure = "a line number overflows"
-                return false
-            }
+        if presence & EnvelopeField.callSite.bit != 0 {
+            let start = c.offset
+            guard c.string() != nil, c.line() != nil else { return Self.malformed(kind, c.failure) }
+            callSiteSpan = Span(start..<c.offset)
         }
-        guard let time = c.varint() else { return false }
+        // .time
+        guard let time = c.varint() else { return Self.malformed(kind, c.failure) }
         self.time = Int64(bitPattern: time)
-        if presence & (1 << 2) != 0 {
-            guard c.offset + 8 <= c.count else {
-                c.failure = "it ends inside a digest"
-                return false
-            }
-            c.offset += 8
+        if presence & EnvelopeField.digest.bit != 0 {
+            let start = c.offset
+            guard c.skip(8, "a digest") else { return Self.malformed(kind, c.failure) }
+            digestSpan = Span(start..<c.offset)
         }
-        if presence & (1 << 3) != 0 {
-            guard let target = c.string() else { return false }
+        if presence & EnvelopeField.target.bit != 0 {
+            guard let target = c.string() else { return Self.malformed(kind, c.failure) }
             targetSpan = Span(target)
         }
-        if presence & (1 << 4) != 0 {
-            guard let deadline = c.varint() else { return false }
+        if presence & EnvelopeField.deadline.bit != 0 {
+            guard let deadline = c.varint() else { return Self.malformed(kind, c.failure) }
             deadlineValue = Int64(bitPattern: deadline)
-            hasDeadline = true
         }
-        if presence & (1 << 5) != 0 {
-            guard let number = c.varint() else { return false }
+        if presence & EnvelopeField.number.bit != 0 {
+            guard let number = c.varint() else { return Self.malformed(kind, c.failure) }
             numberValue = number
-            hasNumber = true
         }
-        if presence & (1 << 6) != 0 {
-            guard let errorType = c.string() else { return false }
+        if presence & EnvelopeField.errorType.bit != 0 {
+            guard let errorType = c.string() else { return Self.malformed(kind, c.failure) }
             errorTypeSpan = Span(errorType)
         }
-        if presence & (1 << 7) != 0 {
+        if presence & EnvelopeField.parentPosition.bit != 0 {
             let start = c.offset
-            guard c.position() else { return false }
+            guard c.skipPosition() else { return Self.malformed(kind, c.failure) }
             parentPositionSpan = Span(start..<c.offset)
         }
-        if presence & (1 << 8) != 0 {
-            guard let flags = c.byte() else { return false }
+        if presence & EnvelopeField.flags.bit != 0 {
+            guard let flags = c.byte() else { return Self.malformed(kind, c.failure) }
             self.flags = Event.Flags(rawValue: flags)
         }
-        if presence & (1 << 9) != 0 {
-            guard let key = c.string() else { return false }
+        if presence & EnvelopeField.idempotencyKey.bit != 0 {
+            guard let key = c.string() else { return Self.malformed(kind, c.failure) }
             idempotencyKeySpan = Span(key)
         }
+        // .payload
         payloadSpan = Span(c.offset..<b.count)
-        return true
+        return nil
+    }
+
+    private static func malformed(_ kind: EventKind, _ failure: String?) -> String {
+        "the \(kind) event's envelope is malformed: \(failure ?? "it ends early")"
+    }
+
+    /// The position at `range` (``position`` or ``parentPosition``) of the envelope the peek read; nil only if
+    /// `range` is not one the peek located.
+    package static func position(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> Position? {
+        var c = EnvelopeCursor(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        return c.position()
+    }
+
+    /// The call site at `range` (``callSite``) of the envelope the peek read.
+    package static func callSite(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> CallSite? {
+        var c = EnvelopeCursor(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        guard let file = c.string(), let line = c.line() else { return nil }
+        return CallSite(file: string(file.shifted(by: range.lowerBound), in: bytes), line: line)
+    }
+
+    /// The digest at `range` (``digest``) of the envelope the peek read.
+    package static func digest(_ range: Range<Int>, in bytes: UnsafeRawBufferPointer) -> UInt64? {
+        var c = EnvelopeCursor(UnsafeRawBufferPointer(rebasing: bytes[range]))
+        return c.u64()
     }
 
     /// A 128-bit hash of the bytes at `range` (two independent 64-bit hashes): for sets of workflow IDs where a
@@ -250,12 +225,14 @@ package struct EnvelopePeek {
         return h
     }
 
-    /// Only where the workflow ID lies (the third field), without checking the rest: compaction's predicate, which
+    /// Only where the workflow ID lies (the first field), without checking the rest: compaction's predicate, which
     /// runs on records the planning pass has already checked. Nil when the bytes do not even hold that.
     @inline(__always)
     package static func workflowID(in b: UnsafeRawBufferPointer) -> Range<Int>? {
-        var c = Cursor(base: b.baseAddress, count: b.count)
-        guard let version = c.byte(), version >= 1, version <= Event.envelopeVersion, c.varint() != nil else { return nil }
+        var c = EnvelopeCursor(b)
+        guard let version = c.byte(), version >= 1, version <= Event.envelopeVersion, let presence = c.varint(),
+            presence & ~EnvelopeField.knownPresence == 0
+        else { return nil }
         return c.string()
     }
 
@@ -280,4 +257,8 @@ package struct EnvelopePeek {
             u.count == 0 || memcmp(bytes.baseAddress! + range.lowerBound, u.baseAddress!, u.count) == 0
         }
     }
+}
+
+extension Range<Int> {
+    fileprivate func shifted(by n: Int) -> Range<Int> { lowerBound + n..<upperBound + n }
 }

@@ -3,8 +3,8 @@ import CairnLog
 /// One event as the log holds it — a record's envelope, checked but not decoded — which is what
 /// ``Projection/apply(_:)`` reads, at start-up and for every append alike.
 ///
-/// Checking is ``EnvelopePeek``'s walk: it refuses exactly the envelopes ``Event/init(lsn:tag:bytes:)`` refuses,
-/// but allocates nothing. The projection then makes strings and byte arrays only of what it keeps (a workflow's
+/// Checking is ``EnvelopePeek``'s walk, the envelope's one parser (``Event/init(lsn:tag:bytes:)`` is the same walk
+/// plus materialisation), which allocates nothing. The projection then makes strings and byte arrays only of what it keeps (a workflow's
 /// ID and name at its start, an input, an output, a message), and stores an operation's bytes as they are
 /// (``HistoryRecords``). Valid only while `bytes` is.
 struct EventEnvelope {
@@ -22,14 +22,12 @@ struct EventEnvelope {
         do {
             peek = try EnvelopePeek(tag: tag, bytes: bytes)
         } catch {
-            // Rare: let the full decode say what is wrong, in its own words.
-            _ = try Event(lsn: lsn, tag: tag, bytes: bytes)
             throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
         }
     }
 
     /// The envelope of a record the engine has just written (`Event.record()`), which cannot be malformed unless
-    /// the encoder and this check disagree — a bug, which `ProjectionTests` guards against; not bad input.
+    /// the encoder and this check disagree — a bug, which `EnvelopeAgreementTests` guards against; not bad input.
     init(written record: LogRecord, lsn: LSN, bytes: UnsafeRawBufferPointer) {
         do {
             try self.init(lsn: lsn, tag: record.tag, bytes: bytes)
@@ -49,8 +47,7 @@ struct EventEnvelope {
 
     /// The position at `range` of the envelope (``EnvelopePeek/position`` or ``EnvelopePeek/parentPosition``).
     func position(_ range: Range<Int>) -> Position? {
-        var reader = EnvelopeReader(UnsafeRawBufferPointer(rebasing: bytes[range]))
-        return try? reader.position()
+        EnvelopePeek.position(range, in: bytes)
     }
 
     /// A copy of the payload.
@@ -60,16 +57,14 @@ struct EventEnvelope {
     var payloadText: String { string(peek.payload) }
 
     /// The whole event, decoded (for the rare kinds the projection needs all of).
-    func decoded() -> Event { Self.decode(lsn: lsn, tag: kind.rawValue, bytes: bytes) }
+    func decoded() -> Event { Event(peek, bytes: bytes) }
 
     /// Decodes an envelope that was checked before (by ``init(lsn:tag:bytes:)``, or written by ``Event/encoded()``).
     static func decode(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer) -> Event {
         do {
             return try Event(lsn: lsn, tag: tag, bytes: bytes)
         } catch {
-            // EnvelopePeek and Event's decoder accept the same envelopes (ProjectionTests.checkAgreesWithDecode
-            // holds them to it), and these bytes passed the peek: reaching this is a bug in one of the two, not bad
-            // input.
+            // The decoder is the peek's walk, and these bytes passed it: only bytes changed since would reach this.
             preconditionFailure("an envelope the projection checked does not decode (LSN \(lsn)): \(error)")
         }
     }

@@ -1,7 +1,8 @@
 /// Every kind of event the engine writes, one per operation; its raw value is the log record's tag.
 ///
-/// One table, one name per kind: how the projection applies a kind (``Projection``), how replay matches it
-/// (``OperationKind``), and how the CLI shows it (``EventKind/displayName``) are all keyed on this enum.
+/// Each kind is declared once, in `declaration` below (see `EventKind.Declaration` and <doc:EventKinds>): its
+/// names, the envelope fields it carries and what they mean, what replay matches it with, what its payload holds
+/// and how the CLI shows it. How the projection applies it is the projection's.
 public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// A workflow was started: its name, input and (for a child) parent.
     case workflowStarted = 1
@@ -52,46 +53,187 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case workflowSummary = 23
 
     /// The name shown by the CLI and in determinism reports.
-    public var displayName: String {
-        switch self {
-        case .workflowStarted: "workflow started"
-        case .stepCompleted: "step completed"
-        case .stepFailed: "step failed"
-        case .sleepStarted: "sleep"
-        case .messageSent: "send"
-        case .messageReceived: "receive"
-        case .receiveStarted: "receive waiting"
-        case .eventSet: "set event"
-        case .eventRead: "read event"
-        case .childStarted: "child started"
-        case .childCompleted: "child result"
-        case .valueRecorded: "recorded value"
-        case .patchMarker: "patch"
-        case .workflowCompleted: "workflow completed"
-        case .workflowFailed: "workflow failed"
-        case .workflowCancelled: "workflow cancelled"
-        case .workflowResumed: "workflow resumed"
-        case .workflowForked: "workflow forked"
-        case .workflowParked: "workflow parked"
-        case .branchStarted: "branch"
-        case .recoveryAttempted: "recovery attempt"
-        case .engineStopped: "engine stopped"
-        case .workflowSummary: "workflow summary"
-        }
-    }
+    public var displayName: String { declaration.displayName }
 
     public var description: String { displayName }
 
     /// Whether this event is an operation of the workflow's code, at a position in its history (as opposed to a
     /// lifecycle event written by the engine). A send from outside the engine is an operation kind without a
     /// position.
-    public var isOperation: Bool {
+    public var isOperation: Bool { declaration.role == .operation }
+
+    // MARK: Declarations
+
+    /// This kind's declaration (see ``Declaration``).
+    package var declaration: Declaration { Self.declarations[Int(rawValue) - 1] }
+
+    /// Every kind's declaration, by raw value (they run from 1 without gaps), made once.
+    private static let declarations: [Declaration] = allCases.map(\.declare)
+
+    /// Each kind's declaration, one entry per kind: everything about the kind but the projection's state change.
+    /// A new kind gets its entry here (and its tests: see the "Adding an event kind" article).
+    fileprivate var declare: Declaration {
         switch self {
-        case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
-            .workflowForked, .workflowParked, .recoveryAttempted, .engineStopped, .workflowSummary:
-            false
-        default:
-            true
+        case .workflowStarted:
+            .lifecycle(
+                "workflowStarted", "workflow started", name: "the workflow's registered name",
+                fields: [
+                    .optional(.target, "a child's parent workflow"),
+                    .optional(.parentPosition, "a child's start: the parent's position that started it"),
+                ],
+                payload: .value("the workflow's input"), tone: .lifecycle)
+        case .stepCompleted:
+            .operation(
+                "stepCompleted", "step completed", name: "the step's name", replay: .step,
+                fields: [.optional(.digest, "the step's explicit input, compared in strict mode")],
+                payload: .value("the step's output"))
+        case .stepFailed:
+            .operation(
+                "stepFailed", "step failed", name: "the step's name", replay: .step,
+                fields: [
+                    .optional(.digest, "the step's explicit input, compared in strict mode"),
+                    .required(.errorType, "the Swift type of the error the last attempt threw"),
+                ],
+                payload: .text("the error's message"), tone: .failure)
+        case .sleepStarted:
+            .operation(
+                "sleepStarted", "sleep", name: "\"sleep\"", replay: .sleep, numberIsDuration: true,
+                fields: [
+                    .required(.deadline, "the wake time"),
+                    .required(.number, "the duration in nanoseconds, compared in strict mode"),
+                ],
+                payload: .none)
+        case .messageSent:
+            .operation(
+                "messageSent", "send", name: "the topic", replay: .send, targetIsDestination: true,
+                optionalPosition: true,
+                fields: [
+                    .required(.target, "the destination workflow"),
+                    .optional(.idempotencyKey, "a send from outside the engine: the key that makes it happen once"),
+                ],
+                payload: .value("the message"))
+        case .messageReceived:
+            .operation(
+                "messageReceived", "receive", name: "the topic", replay: .receive,
+                fields: [.optional(.number, "the message taken: the LSN of its send (absent when timed out)")],
+                flags: .timedOut, payload: .value("the message (empty when timed out)"))
+        case .receiveStarted:
+            .operation(
+                "receiveStarted", "receive waiting", name: "the topic, or the key of a read event", replay: .receive,
+                withTarget: .readEvent, numberIsDuration: true,
+                fields: [
+                    .optional(.target, "an event read's owner (a receive has none)"),
+                    .optional(.deadline, "when the wait times out"),
+                    .optional(.number, "the timeout in nanoseconds, compared in strict mode"),
+                ],
+                payload: .none)
+        case .eventSet:
+            .operation("eventSet", "set event", name: "the key", replay: .setEvent, payload: .value("the value"))
+        case .eventRead:
+            .operation(
+                "eventRead", "read event", name: "the key", replay: .readEvent, targetIsDestination: true,
+                fields: [.required(.target, "the workflow whose event was read")],
+                flags: .timedOut, payload: .value("the value (empty when timed out)"))
+        case .childStarted:
+            .operation(
+                "childStarted", "child started", name: "the child's workflow name", replay: .startChild,
+                fields: [
+                    .optional(.digest, "the child's input, compared in strict mode"),
+                    .required(.target, "the child's ID"),
+                ],
+                payload: .none)
+        case .childCompleted:
+            .operation(
+                "childCompleted", "child result", name: "the child's ID", replay: .childResult,
+                fields: [
+                    .required(.target, "the child's ID"),
+                    .optional(.errorType, "a failed child: its error's Swift type"),
+                ],
+                payload: .valueOrErrorText("the child's output, or its error's message"))
+        case .valueRecorded:
+            .operation(
+                "valueRecorded", "recorded value", name: "what was recorded (now, uuid, random, a record's name)",
+                replay: .recordValue, payload: .value("the value"))
+        case .patchMarker:
+            .operation(
+                "patchMarker", "patch", name: "the patch ID", replay: .patch, flags: .deprecated, payload: .none)
+        case .workflowCompleted:
+            .lifecycle(
+                "workflowCompleted", "workflow completed", name: "the workflow's name",
+                payload: .value("the workflow's output"), tone: .success)
+        case .workflowFailed:
+            .lifecycle(
+                "workflowFailed", "workflow failed", name: "the workflow's name",
+                fields: [.required(.errorType, "the Swift type of the error its body threw")],
+                payload: .text("the error's message"), tone: .failure)
+        case .workflowCancelled:
+            .lifecycle("workflowCancelled", "workflow cancelled", name: "the workflow's name")
+        case .workflowResumed:
+            .lifecycle("workflowResumed", "workflow resumed", name: "the workflow's name")
+        case .workflowForked:
+            .lifecycle(
+                "workflowForked", "workflow forked", name: "the workflow's name",
+                fields: [
+                    .required(.target, "the workflow it was forked from"),
+                    .required(.number, "the top-level position its copied history ends before"),
+                ])
+        case .workflowParked:
+            .lifecycle(
+                "workflowParked", "workflow parked", name: "the workflow's name",
+                fields: [.optional(.number, "out of recovery attempts: how many were made")],
+                flags: [.diverged, .unknownWorkflow, .recoveryExhausted], payload: .text("why it was parked"),
+                tone: .attention)
+        case .branchStarted:
+            .operation("branchStarted", "branch", name: "the parallel call's label", replay: .parallel, payload: .none)
+        case .recoveryAttempted:
+            .lifecycle("recoveryAttempted", "recovery attempt", name: "the workflow's name")
+        case .engineStopped:
+            .lifecycle("engineStopped", "engine stopped", name: "empty (the workflow ID is empty too)")
+        case .workflowSummary:
+            .lifecycle(
+                "workflowSummary", "workflow summary", name: "the workflow's name",
+                fields: [
+                    .optional(.target, "a child's parent workflow"),
+                    .required(.number, "the start time (ns since 1970, as its bit pattern); `time` is the finish"),
+                    .optional(.errorType, "a failed workflow: its error's Swift type"),
+                    .optional(.parentPosition, "a child: the parent's position that started it"),
+                ],
+                payload: .summary, tone: .lifecycle)
         }
+    }
+}
+
+extension EventKind.Declaration {
+    /// An operation's declaration: its position and call site are required (optional for `optionalPosition`, a
+    /// kind also written from outside a workflow), and it may carry ``Event/Flags/copied`` (a fork's copy).
+    fileprivate static func operation(
+        _ caseName: String, _ displayName: String, name: String, replay: OperationKind,
+        withTarget: OperationKind? = nil, numberIsDuration: Bool = false, targetIsDestination: Bool = false,
+        optionalPosition: Bool = false, fields: [Field] = [], flags: Event.Flags = [],
+        payload: Payload, tone: Tone = .plain
+    ) -> Self {
+        let place: [Field] =
+            optionalPosition
+            ? [
+                .optional(.position, "its place in the workflow's history (absent for a send from outside)"),
+                .optional(.callSite, "where the code called it (absent for a send from outside)"),
+            ]
+            : [.required(.position, "its place in the workflow's history"), .required(.callSite, "where the code called it")]
+        return Self(
+            caseName: caseName, displayName: displayName, role: .operation, name: name, fields: place + fields,
+            flags: flags.union(.copied), payload: payload, replay: Replay(
+                operation: replay, withTarget: withTarget, numberIsDuration: numberIsDuration,
+                targetIsDestination: targetIsDestination),
+            tone: tone)
+    }
+
+    /// A lifecycle event's declaration: no position, no call site.
+    fileprivate static func lifecycle(
+        _ caseName: String, _ displayName: String, name: String, fields: [Field] = [], flags: Event.Flags = [],
+        payload: Payload = .none, tone: Tone = .plain
+    ) -> Self {
+        Self(
+            caseName: caseName, displayName: displayName, role: .lifecycle, name: name, fields: fields, flags: flags,
+            payload: payload, replay: nil, tone: tone)
     }
 }

@@ -2,12 +2,6 @@ import CairnLog
 import Dispatch
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Threads of their own for step bodies that block (synchronous I/O, CPU-heavy work, C libraries), so they never
 /// occupy Swift's cooperative pool. Threads start on demand, up to a limit; work beyond it queues. A thread idle for
 /// its idle timeout (10 s) exits, so an engine that is done with blocking work (or shut down) leaves no threads behind.
@@ -118,7 +112,7 @@ final class BlockingPool: Sendable {
     }
 
     private func work() {
-        nameCurrentThread("cairn-blocking")
+        Platform.nameCurrentThread("cairn-blocking")
         while true {
             let job = state.withLock { s -> (@Sendable () -> Void)? in
                 if s.queue.isEmpty {
@@ -148,17 +142,4 @@ final class BlockingPool: Sendable {
             }
         }
     }
-}
-
-/// Names the calling thread, so that a debugger, `top -H` or a test can tell the pool's threads from the
-/// cooperative pool's. (Glibc's `pthread_setname_np` is not visible to Swift; its `/proc` file is what it writes.)
-private func nameCurrentThread(_ name: String) {
-    #if canImport(Glibc)
-    let fd = open("/proc/thread-self/comm", O_WRONLY)
-    guard fd >= 0 else { return }
-    _ = name.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, min(15, $0.count - 1)) }
-    close(fd)
-    #elseif canImport(Darwin)
-    _ = pthread_setname_np(name)
-    #endif
 }

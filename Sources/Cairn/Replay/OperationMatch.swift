@@ -1,26 +1,17 @@
 /// The operations workflow code can make, and how each is compared with the recorded event at its position.
 ///
-/// One table: for each operation, the event kinds that may stand at its position, and the fields compared in
-/// ``DeterminismMode/structure`` and ``DeterminismMode/strict`` mode.
-enum OperationKind: String, Sendable {
+/// Which event kinds record an operation is the kinds' business: each ``EventKind/Declaration`` names the
+/// operation replay matches it with. This type holds what belongs to the operation itself: which of its fields are
+/// compared in ``DeterminismMode/structure`` and ``DeterminismMode/strict`` mode.
+package enum OperationKind: String, Sendable, CaseIterable {
     case step, sleep, send, receive, setEvent = "set-event", readEvent = "read-event", startChild = "start-child",
         childResult = "child-result", recordValue = "record-value", patch, parallel
 
-    /// Event kinds that may stand at this operation's position.
+    /// Event kinds that may stand at this operation's position: those whose declaration names it.
     var recordedKinds: Set<EventKind> {
-        switch self {
-        case .step: [.stepCompleted, .stepFailed]
-        case .sleep: [.sleepStarted]
-        case .send: [.messageSent]
-        case .receive: [.messageReceived, .receiveStarted]
-        case .setEvent: [.eventSet]
-        case .readEvent: [.eventRead, .receiveStarted]
-        case .startChild: [.childStarted]
-        case .childResult: [.childCompleted]
-        case .recordValue: [.valueRecorded]
-        case .patch: [.patchMarker]
-        case .parallel: [.branchStarted]
-        }
+        Set(EventKind.allCases.filter { kind in
+            kind.declaration.replay.map { $0.operation == self || $0.withTarget == self } ?? false
+        })
     }
 
     /// Whether the operation's name is part of its identity (compared in structure mode). For the others the
@@ -32,29 +23,14 @@ enum OperationKind: String, Sendable {
         }
     }
 
-    /// The operation an event records. A wait's start is shared by receive and read-event; a read-event's names
-    /// the workflow it reads from.
+    /// The operation an event records (see ``EventKind/Declaration/replay``); nil for a lifecycle event.
     static func of(_ event: Event) -> OperationKind? {
-        if event.kind == .receiveStarted && event.target != nil { return .readEvent }
-        return of(event.kind)
+        event.kind.declaration.replay?.operation(hasTarget: event.target != nil)
     }
 
     /// The operation kind an event kind records, for reports.
     static func of(_ kind: EventKind) -> OperationKind? {
-        switch kind {
-        case .stepCompleted, .stepFailed: .step
-        case .sleepStarted: .sleep
-        case .messageSent: .send
-        case .messageReceived, .receiveStarted: .receive
-        case .eventSet: .setEvent
-        case .eventRead: .readEvent
-        case .childStarted: .startChild
-        case .childCompleted: .childResult
-        case .valueRecorded: .recordValue
-        case .patchMarker: .patch
-        case .branchStarted: .parallel
-        default: nil
-        }
+        kind.declaration.replay?.operation
     }
 }
 
@@ -76,7 +52,7 @@ struct AttemptedOperation: Sendable {
 
     /// Compares with the event recorded at this position; nil when they match.
     func mismatch(with recorded: Event, mode: DeterminismMode) -> String? {
-        guard kind.recordedKinds.contains(recorded.kind), OperationKind.of(recorded) == kind else {
+        guard OperationKind.of(recorded) == kind else {
             let was = OperationKind.of(recorded)?.rawValue ?? recorded.kind.displayName
             return "the operation kind changed (\(was) became \(kind.rawValue))"
         }
@@ -102,7 +78,7 @@ struct AttemptedOperation: Sendable {
         if let target, recorded.target != target {
             return "the \(kind.rawValue)'s destination changed ('\(recorded.target ?? "")' became '\(target)')"
         }
-        if let duration, let recordedDuration = recorded.number, kind == .sleep || recorded.kind == .receiveStarted,
+        if let duration, let recordedDuration = recorded.number, recorded.kind.declaration.replay?.numberIsDuration == true,
             duration != recordedDuration
         {
             return "the \(kind.rawValue)'s duration changed (\(formatNanoseconds(recordedDuration)) became \(formatNanoseconds(duration)))"
@@ -114,8 +90,9 @@ struct AttemptedOperation: Sendable {
 /// The description of a recorded event, in the same terms as an attempted operation.
 func describe(_ event: Event) -> OperationDescription {
     let kind = OperationKind.of(event)
-    let duration: UInt64? = (event.kind == .sleepStarted || event.kind == .receiveStarted) ? event.number : nil
-    let target: String? = event.kind == .messageSent || event.kind == .eventRead ? event.target : nil
+    let replay = event.kind.declaration.replay
+    let duration: UInt64? = replay?.numberIsDuration == true ? event.number : nil
+    let target: String? = replay?.targetIsDestination == true ? event.target : nil
     return OperationDescription(
         kind: kind?.rawValue ?? event.kind.displayName, name: event.name,
         details: details(digest: event.digest, target: target, duration: duration), callSite: event.callSite)

@@ -123,14 +123,14 @@ package final class File: @unchecked Sendable {
         return bytes
     }
 
-    /// `fdatasync`: the file's data and the metadata needed to read it back are durable.
+    /// `fdatasync` (`F_FULLFSYNC` on Darwin): the file's data and the metadata needed to read it back are durable.
     package func syncData() throws(LogError) {
         do { try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.syncData(descriptor) } } catch {
-            throw .system("fdatasync", path: path, errno: error.code)
+            throw .system(Platform.syncDataCall, path: path, errno: error.code)
         }
     }
 
-    /// `fsync`: data and all metadata (size included) are durable.
+    /// `fsync` (`F_FULLFSYNC` on Darwin): data and all metadata (size included) are durable.
     package func sync() throws(LogError) {
         do { try fileSystem.retryingInterrupts { () throws(Errno) in try fileSystem.sync(descriptor) } } catch {
             throw .system("fsync", path: path, errno: error.code)
@@ -177,10 +177,10 @@ package final class File: @unchecked Sendable {
 extension LogError {
     /// An error for a failed system call, from the current `errno`.
     package static func system(
-        _ call: String, path: String, offset: Int64? = nil, errno code: Int32 = Glibc.errno,
+        _ call: String, path: String, offset: Int64? = nil, errno code: Int32 = Platform.errno,
         file: String = #fileID, line: Int = #line
     ) -> LogError {
-        let reason = String(cString: strerror(code))
+        let reason = Platform.describe(errno: code)
         switch code {
         case EACCES, EPERM:
             return LogError(

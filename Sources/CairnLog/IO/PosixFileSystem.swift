@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The real file system: each ``FileSystem`` operation is the system call of the same name, nothing more.
+/// The real file system: each ``FileSystem`` operation is the system call of the same name, nothing more (through
+/// ``Platform`` where Linux and Darwin differ: `fdatasync` is `F_FULLFSYNC` on Darwin).
 ///
 /// A struct without stored properties, so an `any FileSystem` holding it needs no allocation and each call costs
 /// one witness-table dispatch on top of the system call.
@@ -12,12 +13,10 @@ package struct PosixFileSystem: FileSystem {
     package init() {}
 
     package func open(_ path: String, flags: Int32, mode: UInt32) throws(Errno) -> Int32 {
-        let fd = Glibc.open(path, flags | O_CLOEXEC, mode_t(mode))
-        guard fd >= 0 else { throw Errno(errno) }
-        return fd
+        try Platform.open(path, flags: flags, mode: mode)
     }
 
-    package func close(_ handle: Int32) { _ = Glibc.close(handle) }
+    package func close(_ handle: Int32) { Platform.close(handle) }
 
     package func read(_ handle: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(Errno) -> Int {
         let n = pread(handle, buffer.baseAddress!, buffer.count, off_t(offset))
@@ -32,15 +31,11 @@ package struct PosixFileSystem: FileSystem {
     }
 
     package func syncData(_ handle: Int32) throws(Errno) {
-        #if canImport(Glibc)
-        guard fdatasync(handle) == 0 else { throw Errno(errno) }
-        #else
-        guard fsync(handle) == 0 else { throw Errno(errno) }
-        #endif
+        try Platform.syncData(handle)
     }
 
     package func sync(_ handle: Int32) throws(Errno) {
-        guard fsync(handle) == 0 else { throw Errno(errno) }
+        try Platform.sync(handle)
     }
 
     package func truncate(_ handle: Int32, to length: Int64) throws(Errno) {
@@ -50,19 +45,19 @@ package struct PosixFileSystem: FileSystem {
     package func status(_ handle: Int32) throws(Errno) -> FileStatus {
         var st = stat()
         guard fstat(handle, &st) == 0 else { throw Errno(errno) }
-        return FileStatus(st)
+        return Platform.fileStatus(st)
     }
 
     package func status(atPath path: String) throws(Errno) -> FileStatus {
         var st = stat()
         guard stat(path, &st) == 0 else { throw Errno(errno) }
-        return FileStatus(st)
+        return Platform.fileStatus(st)
     }
 
     package func linkStatus(atPath path: String) throws(Errno) -> FileStatus {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw Errno(errno) }
-        return FileStatus(st)
+        return Platform.fileStatus(st)
     }
 
     package func clearNonBlocking(_ handle: Int32) {
@@ -71,11 +66,11 @@ package struct PosixFileSystem: FileSystem {
     }
 
     package func rename(_ from: String, to: String) throws(Errno) {
-        guard Glibc.rename(from, to) == 0 else { throw Errno(errno) }
+        try Platform.rename(from, to: to)
     }
 
     package func unlink(_ path: String) throws(Errno) {
-        guard Glibc.unlink(path) == 0 else { throw Errno(errno) }
+        try Platform.unlink(path)
     }
 
     package func makeDirectory(_ path: String, mode: UInt32) throws(Errno) {
@@ -83,51 +78,16 @@ package struct PosixFileSystem: FileSystem {
     }
 
     package func list(_ path: String) throws(Errno) -> [String] {
-        guard let dir = opendir(path) else { throw Errno(errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while true {
-            // readdir returns NULL both at the end and on an error; only errno tells them apart. A listing cut
-            // short by an error would look like a log with segments missing.
-            errno = 0
-            guard let entry = readdir(dir) else {
-                let code = errno
-                if code != 0 { throw Errno(code) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try Platform.listDirectory(path)
     }
 
     package func lockExclusive(_ handle: Int32) throws(Errno) {
-        guard flock(handle, LOCK_EX | LOCK_NB) == 0 else { throw Errno(errno) }
+        try Platform.lockExclusive(handle)
     }
 
-    package func unlock(_ handle: Int32) { _ = flock(handle, LOCK_UN) }
+    package func unlock(_ handle: Int32) { Platform.unlock(handle) }
 
     package func checkAccess(_ path: String, write: Bool) -> Errno? {
         access(path, write ? (R_OK | W_OK | X_OK) : (R_OK | X_OK)) == 0 ? nil : Errno(errno)
-    }
-}
-
-extension FileStatus {
-    init(_ st: stat) {
-        let type = st.st_mode & S_IFMT
-        let kind: Kind =
-            switch type {
-            case S_IFREG: .regular
-            case S_IFDIR: .directory
-            case S_IFLNK: .symbolicLink
-            case S_IFIFO: .fifo
-            case S_IFSOCK: .socket
-            default: .other
-            }
-        self.init(
-            kind: kind, size: Int64(st.st_size),
-            device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 }

@@ -83,13 +83,9 @@ final class TailState: @unchecked Sendable {
                 rereadAfterSeal = true
                 continue
             }
-            guard try end == .endOfFile || reader.endsInTornSeal(end) else {
-                // The writer seals a segment (cutting its zero fill) before it creates the next one, so a sealed
-                // segment that does not end cleanly has been damaged.
-                throw LogError(
-                    .corruptSegment,
-                    "sealed segment \(segment.name) is damaged at this offset (\(end.explanation))",
-                    path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
+            // The writer seals a segment (cutting its zero fill) before it creates the next one: judged as sealed.
+            if let error = try SegmentVerdict(reader: reader, end: end, segment: segment, isLast: false).error {
+                throw error
             }
             self.reader = nil
             self.segment = nil

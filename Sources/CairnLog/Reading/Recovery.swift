@@ -7,7 +7,8 @@ import Darwin
 /// Opening a log directory: verify every frame of every segment, decide what a bad tail means, and (when allowed
 /// to write) repair what a crash can leave behind.
 ///
-/// The rules (also in the LogFormat article):
+/// The rules (also in the LogFormat article); what a segment's end means is judged by ``SegmentVerdict``, which
+/// `cairn verify` reports in the same words:
 /// - Temporary files (`.seg.tmp`, `.seg.compact`) are unfinished work: removed.
 /// - A segment whose base is below an earlier compaction output's *replaces-until* LSN was already replaced by it:
 ///   removed, which finishes that compaction.
@@ -70,32 +71,12 @@ package struct Recovery {
                     break scan
                 }
             }
-            if !isLast {
-                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
-                    throw LogError(
-                        .corruptSegment,
-                        "sealed segment \(segment.name) is damaged at this offset (\(end.explanation)); restore it from a backup, or run `cairn verify` for details",
-                        path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
-                }
-            } else {
-                // A valid frame beyond the damage that *starts* a commit proves the damaged one's commit was
-                // synced (the writer starts a commit only after the previous sync): acknowledged data is damaged.
-                // One that continues a commit (index > 0) belongs to the same torn, unacknowledged write.
-                switch try reader.tailVerdict(end) {
-                case .clean:
-                    break
-                case .damaged(let valid):
-                    throw LogError(
-                        .corruptSegment,
-                        "segment \(segment.name) is damaged at this offset (\(end.explanation)) but a later commit's frame follows at offset \(valid): acknowledged records lie beyond the damage, so it is not a torn write; nothing was cut",
-                        path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
-                case .torn(let reason):
-                    let size = try reader.file.size()
-                    report.truncatedTail = RecoveryReport.TruncatedTail(
-                        file: segment.name, offset: reader.offset, droppedBytes: size - reader.offset, reason: reason)
-                }
-                try segment.checkIsLast(sealedNextBase: reader.sealedNextBase)
-            }
+            // One judgement for the open, readers and `cairn verify` (SegmentVerdict): damage stops the open, a torn
+            // tail of the last segment is cut once every segment is verified.
+            let verdict = try SegmentVerdict(reader: reader, end: end, segment: segment, isLast: isLast)
+            if let error = verdict.error { throw error }
+            if let tail = verdict.truncatedTail { report.truncatedTail = tail }
+            if isLast { try segment.checkIsLast(sealedNextBase: reader.sealedNextBase) }
             report.frameCount += reader.frameCount
             report.recordCount += reader.recordCount
             report.rawBytes += reader.rawBytes
@@ -136,15 +117,5 @@ package struct Recovery {
         var first: LSN?
         _ = try? probe.next { lsn, _, _ in if first == nil { first = lsn } }
         return first
-    }
-}
-
-extension SegmentReader.End {
-    package var explanation: String {
-        switch self {
-        case .endOfFile: "end of file"
-        case .zeroes: "zero bytes where a frame should start"
-        case .invalid(let reason): reason
-        }
     }
 }

@@ -71,20 +71,22 @@ package struct SegmentScan {
             // A compaction output stands for every record below its replaces-until LSN: the segments it replaced
             // may still be listed (a listing taken before the compaction finished), but are not to be read.
             if reader.header.replacesUntil > position.rawValue { position = LSN(reader.header.replacesUntil) }
-            switch (isLast, end) {
-            case (_, .endOfFile):
-                break
-            case (false, _) where try reader.endsInTornSeal(end):
-                break
-            case (true, .zeroes) where activeEnd == nil:
-                break
-            case (true, .invalid(let reason)) where activeEnd == nil:
-                tail = (segment.name, reader.offset, reason)
-            default:
-                throw LogError(
-                    .corruptSegment,
-                    "segment \(segment.name) is damaged at this offset (\(end.explanation)); run `cairn verify` for details",
-                    path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
+            if isLast {
+                // The last segment of a log being written is judged by where it stands: an open log's committed end
+                // is known (any stop before it is damage); a read-only reader cannot tell a write in progress from a
+                // torn tail, so it reports one and stops there (only the writer's open may search past it and cut).
+                switch end {
+                case .endOfFile: break
+                case .zeroes where activeEnd == nil: break
+                case .invalid(let reason) where activeEnd == nil: tail = (segment.name, reader.offset, reason)
+                default:
+                    throw LogError(
+                        .corruptSegment,
+                        "segment \(segment.name) is damaged at this offset (\(end.explanation)); run `cairn verify` for details",
+                        path: segment.path, offset: reader.offset, lsn: reader.lastLSN)
+                }
+            } else if let error = try SegmentVerdict(reader: reader, end: end, segment: segment, isLast: false).error {
+                throw error
             }
             index = max(index + 1, Self.index(in: list, containing: position))
         }

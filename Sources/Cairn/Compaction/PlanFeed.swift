@@ -1,4 +1,3 @@
-import Cairn
 import CairnLog
 import Dispatch
 import Synchronization
