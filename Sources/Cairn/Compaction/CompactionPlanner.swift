@@ -53,11 +53,11 @@ package struct CompactionPlanner: Sendable {
         do { peek = try EnvelopePeek(tag: tag, bytes: bytes) } catch {
             throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
         }
-        try index.apply(lsn: lsn, tag: tag, bytes: bytes, peek)
+        index.apply(EventEnvelope(lsn: lsn, bytes: bytes, checked: peek))
         if peek.kind == .messageSent && sealed {
             sends.append(Send(
-                lsn: lsn, sender: peek.workflowID.isEmpty ? nil : EnvelopePeek.hash(peek.workflowID, in: bytes),
-                destination: peek.target.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
+                lsn: lsn, sender: peek.owner.map { EnvelopePeek.hash($0, in: bytes) },
+                destination: peek.addressee.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
                 hasIdempotencyKey: peek.hasIdempotencyKey))
         }
     }

@@ -39,15 +39,16 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
     /// The summary of a finished workflow, from the index compaction plans with (details included): a failed
     /// workflow's error, a completed one's output, and its events' latest values in key order.
     init(_ entry: WorkflowIndex.Entry) {
-        workflowID = entry.id
-        name = entry.name
-        status = entry.status
-        startedAt = entry.startedAt
-        finishedAt = entry.updatedAt
-        parentID = entry.parentID
+        let summary = entry.summary
+        workflowID = summary.id
+        name = summary.name
+        status = summary.status
+        startedAt = summary.startedAt
+        finishedAt = summary.updatedAt
+        parentID = summary.parentID
         parentPosition = entry.parentPosition
-        failure = entry.status == .failed ? (entry.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
-        output = entry.status == .completed ? (entry.output ?? []) : []
+        failure = summary.status == .failed ? (summary.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
+        output = summary.status == .completed ? (entry.output ?? []) : []
         input = entry.input
         events = entry.events.sorted { $0.key < $1.key }
     }
@@ -108,17 +109,6 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
 }
 
 extension Projection {
-    /// Recreates a finished workflow from its summary record (see ``WorkflowSummaryRecord``).
-    mutating func restore(_ s: WorkflowSummaryRecord) {
-        workflows[s.workflowID] = Workflow(
-            summary: WorkflowSummary(
-                id: s.workflowID, name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt,
-                parentID: s.parentID, failure: s.failure, parkReason: nil, historyCount: 0),
-            input: s.input, output: s.status == .completed ? s.output : nil, recoveryAttempts: 0,
-            parentPosition: s.parentPosition)
-        for e in s.events { events[Key(workflowID: s.workflowID, name: e.key)] = e.value }
-    }
-
     /// Forgets workflows a compaction dropped: their state, their events' values, their inboxes and the
     /// idempotency keys of messages sent to them.
     mutating func forget(_ ids: Set<String>) {
