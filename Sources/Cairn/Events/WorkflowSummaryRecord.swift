@@ -34,6 +34,31 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
     package struct EventValue: Sendable, Hashable {
         package var key: String
         package var value: [UInt8]
+
+        /// An event's key and latest value.
+        package init(key: String, value: [UInt8]) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// A summary with these fields (`failure` for a failed workflow, `output` for a completed one).
+    package init(
+        workflowID: String, name: String, status: WorkflowStatus, startedAt: Int64, finishedAt: Int64,
+        parentID: String?, parentPosition: Position?, failure: WorkflowFailure?, output: [UInt8], input: [UInt8],
+        events: [EventValue]
+    ) {
+        self.workflowID = workflowID
+        self.name = name
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.parentID = parentID
+        self.parentPosition = parentPosition
+        self.failure = failure
+        self.output = output
+        self.input = input
+        self.events = events
     }
 
     /// The summary of a finished workflow, from the index compaction plans with (details included): a failed
