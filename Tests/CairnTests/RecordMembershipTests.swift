@@ -53,6 +53,9 @@ import Testing
             #expect(peek.owner.map { EnvelopePeek.string($0, in: bytes) } == c.owner)
             #expect(peek.addressee.map { EnvelopePeek.string($0, in: bytes) } == c.addressee)
             #expect(peek.isOwnRecord == c.ownRecord)
+            let (owner, sentTo) = peek.concernedWorkflows
+            let listed = Set([owner, sentTo].compactMap { $0.map { EnvelopePeek.string($0, in: bytes) } })
+            #expect(listed == c.concerns, "\(c) is listed in the histories of \(listed.sorted())")
             for id in ["a", "b", "c"] {
                 let expected = c.concerns.contains(id)
                 #expect(peek.concerns(Array(id.utf8), in: bytes) == expected, "\(c) concerns \(id)")

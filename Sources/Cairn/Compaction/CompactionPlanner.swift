@@ -1,7 +1,7 @@
 package import CairnLog
 
 /// Builds a ``CompactionPlan`` from one pass over a log: every workflow's summary, input, output and event values
-/// (a ``WorkflowIndex`` with details, which follows the projection's rules), where each workflow's records lie,
+/// (a ``WorkflowIndex`` with details, which applies the ``WorkflowLifecycle`` rules), where each workflow's records lie,
 /// which messages are undelivered, and which messages the sealed segments hold.
 ///
 /// Needs no lock: the engine feeds it from a scan of its own log, `cairn compact` from the pass that opens the log,

@@ -23,6 +23,13 @@ extension EnvelopePeek {
     /// rules for messages, and the workflow's summary record, accounted apart.
     package var isOwnRecord: Bool { addressee == nil && kind != .workflowSummary && kind != .engineStopped }
 
+    /// The workflows whose history lists this record, for an index of histories by workflow: its owner, and for a
+    /// message sent from outside any workflow, the workflow it is addressed to. ``concerns(_:in:)`` is true exactly
+    /// for these.
+    package var concernedWorkflows: (owner: Range<Int>?, sentTo: Range<Int>?) {
+        (owner, isSentFromOutside ? target : nil)
+    }
+
     /// Whether the record is one of workflow `id`'s own (`id` as UTF-8 bytes).
     package func isOwn(of id: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
         Self.equals(workflowID, in: bytes, id)
