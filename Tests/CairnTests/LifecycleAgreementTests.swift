@@ -23,45 +23,13 @@ import Testing
     }
 
     /// Feeds every record of the log at `directory` to a projection and to indexes of each kind, checking after
-    /// each record that they agree; returns how many workflows there were.
+    /// each record that they agree on every summary and on the undelivered messages; records an issue for the first
+    /// disagreement and returns how many workflows there were.
     @discardableResult
     static func checkAgreement(_ directory: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int {
-        var projection = LogProjection()
-        var index = WorkflowIndex()
-        var detailed = WorkflowIndex(details: true)
-        var mailbox = WorkflowIndex(mailbox: true)
-        var disagreements = 0
-        _ = try LogReader(directory: directory).scan { record in
-            try projection.apply(record)
-            try index.apply(record)
-            try detailed.apply(record)
-            try mailbox.apply(record)
-            var expected: [String: WorkflowSummary] = [:]
-            projection.forEachSummary { s in
-                var s = s
-                s.historyCount = 0
-                expected[s.id] = s
-            }
-            for (name, candidate) in [("index", index), ("detailed index", detailed), ("mailbox index", mailbox)] {
-                var got: [String: WorkflowSummary] = [:]
-                candidate.forEach { got[$0.id] = $0 }
-                if got != expected {
-                    disagreements += 1
-                    Issue.record(
-                        "\(directory) LSN \(record.lsn): the \(name) says \(got.values.sorted { $0.id < $1.id }), the projection \(expected.values.sorted { $0.id < $1.id })",
-                        sourceLocation: sourceLocation)
-                }
-            }
-            for (name, candidate) in [("detailed index", detailed), ("mailbox index", mailbox)]
-            where candidate.undeliveredCount != projection.undeliveredMessages {
-                disagreements += 1
-                Issue.record(
-                    "\(directory) LSN \(record.lsn): the \(name) has \(candidate.undeliveredCount) undelivered messages, the projection \(projection.undeliveredMessages)",
-                    sourceLocation: sourceLocation)
-            }
-            return disagreements < 5
-        }
-        return projection.workflowCount
+        let (workflows, disagreement) = try LifecycleAgreement.check(directory)
+        if let disagreement { Issue.record("\(directory): \(disagreement)", sourceLocation: sourceLocation) }
+        return workflows
     }
 
     @Test func indexAndProjectionAgreeOnEveryFixture() throws {
@@ -148,5 +116,48 @@ import Testing
             try await log.close()
             try Self.checkAgreement(directory)
         }
+    }
+}
+
+/// The check behind ``LifecycleAgreementTests``, also run on the log of every model-simulation episode.
+enum LifecycleAgreement {
+    /// Applies every record of the log at `directory` to a ``LogProjection`` and to a plain, a detailed and a
+    /// mailbox ``WorkflowIndex``; after each record compares every summary and the count of undelivered messages.
+    /// Returns how many workflows there were and the first disagreement, if any.
+    static func check(_ directory: String) throws -> (workflows: Int, disagreement: String?) {
+        var projection = LogProjection()
+        var index = WorkflowIndex()
+        var detailed = WorkflowIndex(details: true)
+        var mailbox = WorkflowIndex(mailbox: true)
+        var disagreement: String?
+        _ = try LogReader(directory: directory).scan { record in
+            try projection.apply(record)
+            try index.apply(record)
+            try detailed.apply(record)
+            try mailbox.apply(record)
+            var expected: [String: WorkflowSummary] = [:]
+            projection.forEachSummary { s in
+                var s = s
+                s.historyCount = 0
+                expected[s.id] = s
+            }
+            for (name, candidate) in [("index", index), ("detailed index", detailed), ("mailbox index", mailbox)] {
+                var got: [String: WorkflowSummary] = [:]
+                candidate.forEach { got[$0.id] = $0 }
+                if got != expected {
+                    let ids = Set(got.keys).union(expected.keys).filter { got[$0] != expected[$0] }.sorted()
+                    let detail = ids.map { "\($0): \(got[$0].map(String.init(describing:)) ?? "missing") vs \(expected[$0].map(String.init(describing:)) ?? "missing")" }
+                    disagreement = "after LSN \(record.lsn) the \(name) and the projection differ: \(detail.joined(separator: "; "))"
+                    return false
+                }
+            }
+            for (name, candidate) in [("detailed index", detailed), ("mailbox index", mailbox)]
+            where candidate.undeliveredCount != projection.undeliveredMessages {
+                disagreement = "after LSN \(record.lsn) the \(name) has \(candidate.undeliveredCount) undelivered messages, the projection \(projection.undeliveredMessages)"
+                return false
+            }
+            return true
+        }
+        return (projection.workflowCount, disagreement)
     }
 }
