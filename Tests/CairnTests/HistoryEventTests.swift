@@ -232,7 +232,7 @@ struct HistoryEventTests {
 
     @Test("park reasons come from the event's flags")
     func parkReasons() throws {
-        let cases: [(Event.Flags, HistoryEvent.ParkReason)] = [
+        let cases: [(Event.Flags, ParkReason)] = [
             (.diverged, .diverged), (.unknownWorkflow, .unknownWorkflow), (.recoveryExhausted, .recoveryExhausted), ([], .undecodableValue),
         ]
         for (flags, reason) in cases {

@@ -43,9 +43,7 @@ struct ShowCommand: AsyncParsableCommand {
                     _ = try Event(record: record)
                     return true
                 }
-                let own = EnvelopePeek.equals(peek.workflowID, in: record.bytes, wanted)
-                let toIt = peek.kind == .messageSent && !peek.hasPosition && peek.target.map { EnvelopePeek.equals($0, in: record.bytes, wanted) } == true
-                guard own || toIt else { return true }
+                guard peek.concerns(wanted, in: record.bytes) else { return true }
                 events.append((record.lsn, try Event(record: record)))
                 try projection.apply(record)
                 return true

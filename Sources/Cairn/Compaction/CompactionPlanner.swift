@@ -1,7 +1,7 @@
 package import CairnLog
 
 /// Builds a ``CompactionPlan`` from one pass over a log: every workflow's summary, input, output and event values
-/// (a ``WorkflowIndex`` with details, which follows the projection's rules), where each workflow's records lie,
+/// (a ``WorkflowIndex`` with details, which applies the ``WorkflowLifecycle`` rules), where each workflow's records lie,
 /// which messages are undelivered, and which messages the sealed segments hold.
 ///
 /// Needs no lock: the engine feeds it from a scan of its own log, `cairn compact` from the pass that opens the log,
@@ -53,11 +53,11 @@ package struct CompactionPlanner: Sendable {
         do { peek = try EnvelopePeek(tag: tag, bytes: bytes) } catch {
             throw WorkflowError(.undecodableEvent, error.description, lsn: lsn)
         }
-        try index.apply(lsn: lsn, tag: tag, bytes: bytes, peek)
+        index.apply(EventEnvelope(lsn: lsn, bytes: bytes, checked: peek))
         if peek.kind == .messageSent && sealed {
             sends.append(Send(
-                lsn: lsn, sender: peek.workflowID.isEmpty ? nil : EnvelopePeek.hash(peek.workflowID, in: bytes),
-                destination: peek.target.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
+                lsn: lsn, sender: peek.owner.map { EnvelopePeek.hash($0, in: bytes) },
+                destination: peek.addressee.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
                 hasIdempotencyKey: peek.hasIdempotencyKey))
         }
     }

@@ -120,7 +120,7 @@ extension WorkflowEngine {
             logger.warning("workflow parked", metadata: ["workflow": "\(id)", "reason": "\(reason)"])
             metrics.parked.increment()
             return .park(Event(
-                kind: .workflowParked, workflowID: id, name: name, time: clock.now(), flags: .unknownWorkflow,
+                kind: .workflowParked, workflowID: id, name: name, time: clock.now(), flags: ParkReason.unknownWorkflow.flags,
                 payload: Array(reason.utf8)))
         }
         // Made before the lock is taken; used when the workflow has no history (a new one, the usual case).
@@ -198,13 +198,14 @@ extension WorkflowEngine {
             logger.error("workflow diverged from its history; parked", metadata: ["workflow": "\(id)", "report": "\(report)"])
             metrics.parked.increment()
             events.append(Event(
-                kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: .diverged,
+                kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: ParkReason.diverged.flags,
                 payload: Array(recordableReason(report.description).utf8)))
         case .undecodable(let error):
             logger.error("a recorded value no longer decodes; workflow parked", metadata: ["workflow": "\(id)", "reason": "\(error.message)"])
             metrics.parked.increment()
             events.append(Event(
-                kind: .workflowParked, workflowID: id, name: run.name, time: now, payload: Array(recordableReason(error.message).utf8)))
+                kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: ParkReason.undecodableValue.flags,
+                payload: Array(recordableReason(error.message).utf8)))
         case .cancelled, .suspended, .frontier:
             break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start
         case nil:

@@ -50,21 +50,13 @@ extension WorkflowEngine {
             throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
         }
         guard let store else { return [] }
+        let utf8 = Array(id.utf8)
         return try await store.records(of: id, within: span, into: [HistoryRecord]()) { records, record in
             let envelope = try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
-            if Self.concerns(envelope, workflow: id) {
+            if envelope.peek.concerns(utf8, in: envelope.bytes) {
                 records.append(HistoryRecord(lsn: record.lsn, event: envelope.decoded()))
             }
             return true
         }
-    }
-
-    /// Whether a record belongs to workflow `id`'s history: its own events, and the messages sent to it from
-    /// outside any workflow (a send from another workflow is in the sender's history).
-    static func concerns(_ envelope: EventEnvelope, workflow id: String) -> Bool {
-        let peek = envelope.peek
-        if EnvelopePeek.equals(peek.workflowID, in: envelope.bytes, id) { return true }
-        guard envelope.kind == .messageSent, peek.position == nil, let target = peek.target else { return false }
-        return EnvelopePeek.equals(target, in: envelope.bytes, id)
     }
 }

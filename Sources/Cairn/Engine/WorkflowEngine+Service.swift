@@ -99,9 +99,7 @@ extension WorkflowEngine {
             let startedHere = s.startedHere ?? []
             s.startedHere = nil
             for (id, w) in s.projection.workflows where !startedHere.contains(id) {
-                if w.summary.status == .parked, registry[w.summary.name] != nil,
-                    w.summary.parkReason?.contains("is not registered") == true
-                {
+                if w.summary.status == .parked, w.summary.parkedBecause == .unknownWorkflow, registry[w.summary.name] != nil {
                     unpark.append(Event(kind: .workflowResumed, workflowID: id, name: w.summary.name, time: now))
                     resume.append(id)
                     continue
@@ -112,7 +110,7 @@ extension WorkflowEngine {
                     let reason = "recovery was attempted \(attempts) times without progress (did the process crash while running it?); fix the cause, then resume it"
                     park.append(Event(
                         kind: .workflowParked, workflowID: id, name: w.summary.name, time: now,
-                        number: UInt64(attempts), flags: .recoveryExhausted, payload: Array(reason.utf8)))
+                        number: UInt64(attempts), flags: ParkReason.recoveryExhausted.flags, payload: Array(reason.utf8)))
                     continue
                 }
                 resume.append(id)

@@ -137,18 +137,6 @@ public struct HistoryEvent: Sendable, Hashable {
         /// ``EventKind/workflowSummary``: a finished workflow whose history compaction replaced by this summary.
         case summary(status: WorkflowStatus, startedAt: Date, failure: WorkflowFailure?)
     }
-
-    /// Why a workflow was parked.
-    public enum ParkReason: String, Sendable, Hashable, CaseIterable {
-        /// Its code no longer matches its history; the message is the determinism report.
-        case diverged
-        /// Its workflow is not registered in the process that recovered it.
-        case unknownWorkflow
-        /// Its recovery was attempted too often without progress.
-        case recoveryExhausted
-        /// A recorded value no longer decodes as the type the code asks for.
-        case undecodableValue
-    }
 }
 
 extension HistoryEvent.Details {
@@ -219,12 +207,8 @@ extension HistoryEvent.Details {
             }
             self = .forked(source: try require(event.target, "source workflow"), before: position)
         case .workflowParked:
-            let reason: HistoryEvent.ParkReason =
-                event.flags.contains(.diverged) ? .diverged
-                : event.flags.contains(.unknownWorkflow) ? .unknownWorkflow
-                : event.flags.contains(.recoveryExhausted) ? .recoveryExhausted : .undecodableValue
             self = .parked(
-                reason: reason, message: String(decoding: event.payload, as: UTF8.self),
+                reason: ParkReason(flags: event.flags), message: String(decoding: event.payload, as: UTF8.self),
                 attempts: event.number.map { Int(clamping: $0) })
         case .recoveryAttempted:
             self = .recoveryAttempted

@@ -34,20 +34,46 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
     package struct EventValue: Sendable, Hashable {
         package var key: String
         package var value: [UInt8]
+
+        /// An event's key and latest value.
+        package init(key: String, value: [UInt8]) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// A summary with these fields (`failure` for a failed workflow, `output` for a completed one).
+    package init(
+        workflowID: String, name: String, status: WorkflowStatus, startedAt: Int64, finishedAt: Int64,
+        parentID: String?, parentPosition: Position?, failure: WorkflowFailure?, output: [UInt8], input: [UInt8],
+        events: [EventValue]
+    ) {
+        self.workflowID = workflowID
+        self.name = name
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.parentID = parentID
+        self.parentPosition = parentPosition
+        self.failure = failure
+        self.output = output
+        self.input = input
+        self.events = events
     }
 
     /// The summary of a finished workflow, from the index compaction plans with (details included): a failed
     /// workflow's error, a completed one's output, and its events' latest values in key order.
     init(_ entry: WorkflowIndex.Entry) {
-        workflowID = entry.id
-        name = entry.name
-        status = entry.status
-        startedAt = entry.startedAt
-        finishedAt = entry.updatedAt
-        parentID = entry.parentID
+        let summary = entry.summary
+        workflowID = summary.id
+        name = summary.name
+        status = summary.status
+        startedAt = summary.startedAt
+        finishedAt = summary.updatedAt
+        parentID = summary.parentID
         parentPosition = entry.parentPosition
-        failure = entry.status == .failed ? (entry.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
-        output = entry.status == .completed ? (entry.output ?? []) : []
+        failure = summary.status == .failed ? (summary.failure ?? WorkflowFailure(errorType: "Error", message: "")) : nil
+        output = summary.status == .completed ? (entry.output ?? []) : []
         input = entry.input
         events = entry.events.sorted { $0.key < $1.key }
     }
@@ -108,17 +134,6 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
 }
 
 extension Projection {
-    /// Recreates a finished workflow from its summary record (see ``WorkflowSummaryRecord``).
-    mutating func restore(_ s: WorkflowSummaryRecord) {
-        workflows[s.workflowID] = Workflow(
-            summary: WorkflowSummary(
-                id: s.workflowID, name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt,
-                parentID: s.parentID, failure: s.failure, parkReason: nil, historyCount: 0),
-            input: s.input, output: s.status == .completed ? s.output : nil, recoveryAttempts: 0,
-            parentPosition: s.parentPosition)
-        for e in s.events { events[Key(workflowID: s.workflowID, name: e.key)] = e.value }
-    }
-
     /// Forgets workflows a compaction dropped: their state, their events' values, their inboxes and the
     /// idempotency keys of messages sent to them.
     mutating func forget(_ ids: Set<String>) {

@@ -6,6 +6,8 @@ import DequeModule
 ///
 /// ``apply(_:)`` is the one place where an event changes state, whether it was read at start-up or just appended
 /// (``apply(_:lsn:)`` with the record the engine wrote), so the two can never disagree: both read the same bytes.
+/// The rules are ``WorkflowLifecycle``'s, which the ``WorkflowIndex`` applies too; the projection carries them out
+/// on what it keeps (`Projection+LifecycleStore.swift`).
 /// It reads envelopes in place (``EventEnvelope``), never a payload: strings and byte arrays are made only of what
 /// the projection keeps. An unfinished workflow's history stays as its records' bytes (``HistoryRecords``) until a
 /// run or a tool reads it; a finished one's is dropped (kept only with ``keepsFinishedHistories``).
@@ -36,7 +38,7 @@ struct Projection {
         var receivingOn: String?
         var parentPosition: Position?
         /// The positions between which every record concerning the workflow lies, sends to it from outside
-        /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``withWorkflow(_:_:)``.
+        /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``apply(_:)``.
         var firstLSN = UInt64.max
         var lastLSN: UInt64 = 0
 
@@ -93,7 +95,7 @@ struct Projection {
     /// Keep the histories of finished workflows too (the determinism checker replays them; the engine does not).
     var keepsFinishedHistories = false
     /// Workflow names seen lately: a workflow's start reuses the string instead of making one per workflow.
-    private var names = NameCache()
+    var names = NameCache()
     /// The first position of a send from outside to each ID that has no workflow (yet): its start widens its span.
     private var earlySends: [String: UInt64] = [:]
 
@@ -113,119 +115,41 @@ struct Projection {
     mutating func apply(_ event: EventEnvelope) -> Wakeup? {
         eventCount += 1
         lastLSN = event.lsn
-        let peek = event.peek
-        switch event.kind {
-        case .workflowStarted:
-            let (existing, hash) = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[peek.workflowID]))
-            if let existing {
-                workflows[at: existing].covers(event.lsn)
-                return nil
+        let (slot, wakeup) = WorkflowLifecycle.reduce(event, into: &self)
+        if let slot { cover(slot, event) }
+        if event.peek.isSentFromOutside, let target = event.peek.target { coverSend(event, to: target) }
+        return wakeup
+    }
+
+    /// Widens the span of the workflow at `slot` to a record of its own (one access to the workflow, no lookup).
+    private mutating func cover(_ slot: Int, _ event: EventEnvelope) {
+        let kind = event.kind
+        var earlier: LSN?
+        if (kind == .workflowStarted || kind == .workflowSummary) && workflows[at: slot].lastLSN == 0 {
+            // Just inserted. Restored from a summary: records of its dropped history may remain before it (an active
+            // segment is not compacted). Started: sends from outside may have come first.
+            if kind == .workflowSummary {
+                earlier = .first
+            } else if !earlySends.isEmpty, let sent = earlySends.removeValue(forKey: workflows[at: slot].summary.id) {
+                earlier = LSN(sent)
             }
-            let id = event.workflowID
-            var workflow = Workflow(
-                summary: WorkflowSummary(
-                    id: id, name: names.string(peek.name, in: event.bytes), status: .pending, startedAt: peek.time,
-                    updatedAt: peek.time, parentID: peek.target.map(event.string), failure: nil, parkReason: nil,
-                    historyCount: 0),
-                input: event.payload, parentPosition: peek.parentPosition.flatMap(event.position))
-            workflow.covers(event.lsn)
-            if !earlySends.isEmpty, let sent = earlySends.removeValue(forKey: id) { workflow.covers(LSN(sent)) }
-            workflows.insert(workflow, hash: hash)
-            return .workflow(id)
-        case .workflowCompleted, .workflowFailed:
-            let keepsHistory = keepsFinishedHistories
-            return withWorkflow(event) { w in
-                w.summary.status = event.kind == .workflowCompleted ? .completed : .failed
-                w.summary.updatedAt = peek.time
-                if !keepsHistory {
-                    w.records = HistoryRecords()
-                    w.summary.historyCount = 0
-                }
-                if event.kind == .workflowCompleted {
-                    w.output = event.payload
-                } else {
-                    w.summary.failure = WorkflowFailure(
-                        errorType: peek.errorType.map(event.string) ?? "Error", message: event.payloadText)
-                }
-                return .workflow(w.summary.id)
-            } ?? nil
-        case .workflowCancelled:
-            return .workflow(setStatus(event, .cancelled))
-        case .workflowResumed:
-            return .workflow(setStatus(event, .pending) { w in
-                w.summary.parkReason = nil
-                w.recoveryAttempts = 0
-            })
-        case .workflowParked:
-            return .workflow(setStatus(event, peek.flags.contains(.diverged) ? .diverged : .parked) { w in
-                w.summary.parkReason = event.payloadText
-            })
-        case .workflowForked:
-            withWorkflow(event) { _ in }
-            return nil
-        case .recoveryAttempted:
-            let epoch = stopEpoch
-            withWorkflow(event) { w in
-                if w.attemptsEpoch != epoch { (w.recoveryAttempts, w.attemptsEpoch) = (0, epoch) }
-                w.recoveryAttempts &+= 1
-            }
-            return nil
-        case .workflowSummary:
-            // Written by compaction for a finished workflow whose history it drops; a no-op while that history is
-            // still in the log (compaction appends the summary before it drops anything).
-            let decoded = event.decoded()
-            guard workflows[decoded.workflowID] == nil, let restored = WorkflowSummaryRecord(decoded) else {
-                withWorkflow(event) { _ in }
-                return nil
-            }
-            restore(restored)
-            // Records of its dropped history may remain before the summary (an active segment is not compacted).
-            withWorkflow(event) { w in w.covers(.first) }
-            return .workflow(decoded.workflowID)
-        case .engineStopped:
-            // Every count starts afresh: a new epoch voids them all at once (one stop per restart, each once a loop
-            // over every workflow, made opening cost restarts × workflows).
-            stopEpoch &+= 1
-            return nil
-        case .messageSent:
-            var wake: Wakeup?
-            if let target = peek.target, peek.position == nil {
-                coverSend(event, to: target)
-            }
-            if let target = peek.target, !peek.flags.contains(.copied) {
-                let destination = event.string(target)
-                let key = Key(workflowID: destination, name: event.name)
-                if let idempotencyKey = peek.idempotencyKey {
-                    let seen = Key(workflowID: destination, name: event.string(idempotencyKey))
-                    // A repeated send is not delivered, nor recorded in its sender's history.
-                    guard idempotencyKeys.insert(seen).inserted else { return nil }
-                }
-                inboxes[key, default: []].append(Message(id: event.lsn.rawValue, payload: event.payload))
-                wake = .key(key)
-            }
-            record(event)
-            return wake
-        case .messageReceived:
-            if !peek.flags.contains(.timedOut), let messageID = peek.number {
-                let key = Key(workflowID: event.workflowID, name: event.name)
-                if let inbox = inboxes.index(forKey: key),
-                    let index = inboxes.values[inbox].firstIndex(where: { $0.id == messageID })
-                {
-                    inboxes.values[inbox].remove(at: index)
-                    if inboxes.values[inbox].isEmpty { inboxes.remove(at: inbox) }
-                }
-            }
-            record(event)
-        case .eventSet:
-            let key = Key(workflowID: event.workflowID, name: event.name)
-            events[key] = event.payload
-            record(event)
-            return .key(key)
-        case .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .eventRead, .childStarted,
-            .childCompleted, .valueRecorded, .patchMarker, .branchStarted:
-            record(event)
         }
-        return nil
+        let lsn = event.lsn
+        func covering(_ w: inout Workflow) {
+            w.covers(lsn)
+            if let earlier { w.covers(earlier) }
+        }
+        covering(&workflows[at: slot])
+    }
+
+    /// Widens the span of the workflow a send from outside is addressed to, or remembers it for that workflow's start.
+    private mutating func coverSend(_ event: EventEnvelope, to target: Range<Int>) {
+        if let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[target])).index {
+            workflows[at: index].covers(event.lsn)
+        } else {
+            let id = event.string(target)
+            earlySends[id] = Swift.min(earlySends[id] ?? .max, event.lsn.rawValue)
+        }
     }
 
     /// Recovery attempts counted against `workflow` since it last made progress or the engine last stopped cleanly.
@@ -239,67 +163,10 @@ struct Projection {
         case workflow(String)
     }
 
-    /// Mutates the workflow an event belongs to in place, if it exists.
-    ///
-    /// Always go through here (or `workflows[at: index]`): reading `workflows[id]!` copies the workflow, and a
-    /// write while that copy lives copies its whole history — per event, which made rebuilding a projection
-    /// quadratic in history length.
-    @discardableResult
-    private mutating func withWorkflow<R>(_ event: EventEnvelope, _ body: (inout Workflow) -> R) -> R? {
-        guard let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[event.peek.workflowID])).index
-        else { return nil }
-        let lsn = event.lsn
-        func covering(_ w: inout Workflow) -> R {
-            w.covers(lsn)
-            return body(&w)
-        }
-        return covering(&workflows[at: index])
-    }
-
-    /// Widens the span of the workflow a send from outside is addressed to, or remembers it for that workflow's start.
-    private mutating func coverSend(_ event: EventEnvelope, to target: Range<Int>) {
-        if let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[target])).index {
-            workflows[at: index].covers(event.lsn)
-        } else {
-            let id = event.string(target)
-            earlySends[id] = Swift.min(earlySends[id] ?? .max, event.lsn.rawValue)
-        }
-    }
-
-    /// Sets an unfinished workflow's status, then runs `also` on it; returns its ID.
-    private mutating func setStatus(
-        _ event: EventEnvelope, _ status: WorkflowStatus, also: (inout Workflow) -> Void = { _ in }
-    ) -> String {
-        let time = event.peek.time
-        return withWorkflow(event) { w in
-            if !w.summary.status.isFinished {
-                w.summary.status = status
-                w.summary.updatedAt = time
-            }
-            also(&w)
-            return w.summary.id
-        } ?? event.workflowID
-    }
-
-    /// Adds an operation to its workflow's history (unfinished workflows only; sends from outside have no
-    /// position and no history).
-    private mutating func record(_ event: EventEnvelope) {
-        guard event.peek.position != nil else { return }
-        let keepsHistory = keepsFinishedHistories
-        let (waitingUntil, receivingOn) = Self.wait(event)
-        withWorkflow(event) { w in
-            guard keepsHistory || !w.summary.status.isFinished else { return }
-            w.recoveryAttempts = 0
-            w.waitingUntil = waitingUntil
-            w.receivingOn = receivingOn
-            if w.records.append(event) { w.summary.historyCount += 1 }
-        }
-    }
-
     /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a receive
     /// without a timeout) and, for a receive, its topic; `Int64.min` for any other operation. A wait inside a
     /// parallel branch does not count: other branches may be running code.
-    private static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
+    static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
         guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return (.min, nil) }
         let peek = event.peek
         guard let position = peek.position.flatMap(event.position), position.depth == 1 else { return (.min, nil) }
@@ -311,7 +178,7 @@ struct Projection {
 }
 
 /// The last few distinct strings made from envelope bytes, so that the same bytes give the same (shared) string.
-private struct NameCache {
+struct NameCache {
     private var entries: [String] = []
     private var next = 0
 

@@ -39,8 +39,10 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var parentID: String?
     /// For a failed workflow: what its body threw.
     public var failure: WorkflowFailure?
-    /// For a parked or diverged workflow: why (a determinism report, an unknown name, …).
+    /// For a parked or diverged workflow: why, in words (a determinism report, an unknown name, …).
     public var parkReason: String?
+    /// For a parked or diverged workflow: why, as a value to decide on (``parkReason`` is the text to show).
+    public var parkedBecause: ParkReason?
     /// The number of recorded operations kept for replay (0 once finished: finished workflows keep no history).
     public var historyCount: Int
 }

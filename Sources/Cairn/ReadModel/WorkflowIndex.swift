@@ -3,24 +3,20 @@ package import CairnLog
 /// Every workflow's summary, rebuilt from lifecycle events only, with nothing else kept: `cairn list` on millions
 /// of workflows.
 ///
-/// It follows ``Projection/apply(_:)``'s rules for the summary exactly (a test compares the two on recorded
-/// logs), but keeps no inputs, outputs, histories or inboxes, and decodes payloads only where the summary shows
-/// them (a failure's message, a park reason). ``LogProjection`` is the full projection.
+/// It applies records with the same ``WorkflowLifecycle`` rules as the engine's ``Projection`` (as a
+/// ``WorkflowLifecycleStore``), but keeps no inputs, outputs, histories or inboxes — messages only by ID,
+/// idempotency keys and event keys only by hash — and decodes payloads only where the summary shows them (a
+/// failure's message, a park reason). ``LogProjection`` is the full projection.
 package struct WorkflowIndex: Sendable {
     struct Entry: Sendable {
-        var id: String
-        var name: String
-        var status: WorkflowStatus
-        var startedAt: Int64
-        var updatedAt: Int64
-        var parentID: String?
-        var failure: WorkflowFailure?
-        var parkReason: String?
+        /// The summary (``WorkflowSummary/historyCount`` stays 0: histories are not kept).
+        var summary: WorkflowSummary
         /// What compaction planning needs besides the summary (empty unless ``WorkflowIndex/details``).
         var input: [UInt8] = []
         var output: [UInt8]?
         var parentPosition: Position?
-        /// The workflow's own records: all but its summary and the messages it sent to a destination.
+        /// The workflow's own records (``EnvelopePeek/isOwnRecord``): all but its summary and the messages it sent
+        /// to a destination.
         var lastOwnLSN = LSN(0)
         var ownRecords = 0
         var ownBytes = 0
@@ -28,6 +24,12 @@ package struct WorkflowIndex: Sendable {
         var summaryBytes = 0
         /// The latest value of each of its events, by key (details only).
         var events: [WorkflowSummaryRecord.EventValue] = []
+
+        var id: String { summary.id }
+        var name: String { summary.name }
+        var status: WorkflowStatus { summary.status }
+        var updatedAt: Int64 { summary.updatedAt }
+        var parentID: String? { summary.parentID }
     }
 
     /// Whether inputs, outputs, event values, undelivered messages and where each workflow's records lie are
@@ -64,142 +66,37 @@ package struct WorkflowIndex: Sendable {
     /// The entry of workflow `id`.
     func entry(_ id: String) -> Entry? { positions[IDHash(id)].map { entries[$0] } }
 
-    /// Applies a record; without ``details``, records that cannot change a summary are skipped undecoded.
+    /// Applies a record; without ``details``, records that cannot change what the index keeps are skipped
+    /// undecoded.
     /// - Throws: ``WorkflowError`` `.undecodableEvent` for a record that cannot be decoded.
     package mutating func apply(_ record: LogRecordView) throws {
         guard let kind = EventKind(rawValue: record.tag) else {
             throw WorkflowError(.undecodableEvent, "unknown event kind \(record.tag): written by a newer Cairn?", lsn: record.lsn)
         }
         if !details {
-            switch kind {
-            case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
-                .workflowParked, .workflowSummary:
-                break
-            case .messageSent, .messageReceived, .eventSet:
-                guard mailbox else { return }
-            default:
-                return
-            }
+            guard WorkflowLifecycle.changesSummary(kind) || (mailbox && WorkflowLifecycle.changesMailbox(kind)) else { return }
         }
         let peek: EnvelopePeek
         do { peek = try EnvelopePeek(tag: record.tag, bytes: record.bytes) } catch {
             throw WorkflowError(.undecodableEvent, error.description, lsn: record.lsn)
         }
-        try apply(lsn: record.lsn, tag: record.tag, bytes: record.bytes, peek)
+        apply(EventEnvelope(lsn: record.lsn, bytes: record.bytes, checked: peek))
     }
 
-    /// Applies a record already peeked at.
-    mutating func apply(lsn: LSN, tag: UInt8, bytes: UnsafeRawBufferPointer, _ peek: EnvelopePeek) throws {
-        let kind = peek.kind
-        func text(_ range: Range<Int>) -> String { EnvelopePeek.string(range, in: bytes) }
-        let key = EnvelopePeek.hash(peek.workflowID, in: bytes)
-        let time = peek.time
-        switch kind {
-        case .workflowStarted:
-            if positions[key] == nil {
-                var entry = Entry(
-                    id: text(peek.workflowID), name: text(peek.name), status: .pending, startedAt: time, updatedAt: time, parentID: peek.target.map(text))
-                if details {
-                    let event = try Event(lsn: lsn, tag: tag, bytes: bytes)
-                    entry.input = event.payload
-                    entry.parentPosition = event.parentPosition
-                }
-                positions.insert(key, index: entries.count)
-                entries.append(entry)
-            }
-        case .workflowSummary:
-            let event = try Event(lsn: lsn, tag: tag, bytes: bytes)
-            if positions[key] == nil, let s = WorkflowSummaryRecord(event) {
-                positions.insert(key, index: entries.count)
-                entries.append(Entry(
-                    id: s.workflowID, name: s.name, status: s.status, startedAt: s.startedAt, updatedAt: s.finishedAt, parentID: s.parentID,
-                    failure: s.failure, input: details ? s.input : [], output: details && s.status == .completed ? s.output : nil,
-                    parentPosition: s.parentPosition, events: details ? s.events : []))
-            }
-            if details, let i = positions[key] {
-                entries[i].summaryLSN = lsn
-                entries[i].summaryBytes = bytes.count
-            }
-            return
-        case .engineStopped:
-            return
-        case .messageSent where peek.target != nil:
-            // As the projection: a send copied into a forked history was delivered to the original already, and a
-            // repeated idempotency key is ignored; neither ever reaches an inbox.
-            guard !peek.flags.contains(.copied) else { return }
-            if let idempotencyKey = peek.idempotencyKey, let target = peek.target {
-                var h = EnvelopePeek.hash(idempotencyKey, in: bytes)
-                let destination = EnvelopePeek.hash(target, in: bytes)
-                h.mix(destination.a)
-                h.mix(destination.b)
-                guard sentKeys.insert(h) else { return }
-            }
-            undelivered.insert(lsn.rawValue)
-            return
-        case .messageReceived:
-            if !peek.flags.contains(.timedOut), let number = peek.number { undelivered.remove(number) }
-        case .eventSet:
-            if mailbox {
-                var h = EnvelopePeek.hash(peek.name, in: bytes)
-                h.mix(key.a)
-                h.mix(key.b)
-                eventKeys.insert(h)
-            }
-            if details, let i = positions[key] {
-                let value = WorkflowSummaryRecord.EventValue(
-                    key: text(peek.name), value: Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])))
-                if let j = entries[i].events.firstIndex(where: { $0.key == value.key }) {
-                    entries[i].events[j] = value
-                } else {
-                    entries[i].events.append(value)
-                }
-            }
-        default:
-            break
-        }
-        // One lookup, then changes in place.
-        guard let i = positions[key] else { return }
-        if details {
-            entries[i].lastOwnLSN = lsn
+    /// Applies a record already checked.
+    mutating func apply(_ event: EventEnvelope) {
+        let slot = WorkflowLifecycle.reduce(event, into: &self).slot
+        if details, let i = slot, event.peek.isOwnRecord {
+            entries[i].lastOwnLSN = event.lsn
             entries[i].ownRecords += 1
-            entries[i].ownBytes += bytes.count
+            entries[i].ownBytes += event.bytes.count
         }
-        switch kind {
-        case .workflowCompleted:
-            entries[i].status = .completed
-            entries[i].updatedAt = time
-            if details { entries[i].output = Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])) }
-        case .workflowFailed:
-            entries[i].status = .failed
-            entries[i].updatedAt = time
-            entries[i].failure = WorkflowFailure(errorType: peek.errorType.map(text) ?? "Error", message: text(peek.payload))
-        case .workflowCancelled:
-            setStatus(i, .cancelled, time: time)
-        case .workflowResumed:
-            setStatus(i, .pending, time: time)
-            entries[i].parkReason = nil
-        case .workflowParked:
-            setStatus(i, peek.flags.contains(.diverged) ? .diverged : .parked, time: time)
-            entries[i].parkReason = text(peek.payload)
-        default:
-            return
-        }
-    }
-
-    private mutating func setStatus(_ i: Int, _ status: WorkflowStatus, time: Int64) {
-        guard !entries[i].status.isFinished else { return }
-        entries[i].status = status
-        entries[i].updatedAt = time
     }
 
     /// Calls `body` with every workflow's summary (``WorkflowSummary/historyCount`` is 0: histories are not
     /// read), in no particular order.
     package func forEach(_ body: (WorkflowSummary) throws -> Void) rethrows {
-        for e in entries {
-            try body(WorkflowSummary(
-                id: e.id, name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
-                parentID: e.parentID, failure: e.failure, parkReason: e.parkReason, historyCount: 0))
-        }
+        for e in entries { try body(e.summary) }
     }
 
     /// The workflows that pass `filter`, newest start first (ties by ID, descending), at most `limit` of them
@@ -209,12 +106,12 @@ package struct WorkflowIndex: Sendable {
     ) -> (summaries: [WorkflowSummary], matched: Int) {
         typealias Item = (startedAt: Int64, index: Int)
         var items: [Item] = []
-        for i in entries.indices where filter(entries[i].name, entries[i].status, entries[i].startedAt) {
-            items.append((entries[i].startedAt, i))
+        for i in entries.indices where filter(entries[i].summary.name, entries[i].summary.status, entries[i].summary.startedAt) {
+            items.append((entries[i].summary.startedAt, i))
         }
         let values = entries
         let newer: (Item, Item) -> Bool = { a, b in
-            a.startedAt != b.startedAt ? a.startedAt > b.startedAt : values[a.index].id > values[b.index].id
+            a.startedAt != b.startedAt ? a.startedAt > b.startedAt : values[a.index].summary.id > values[b.index].summary.id
         }
         let chosen: [Item]
         if let limit, limit < items.count / 4 {
@@ -223,12 +120,7 @@ package struct WorkflowIndex: Sendable {
             items.sort(by: newer)
             chosen = limit.map { Array(items.prefix($0)) } ?? items
         }
-        let summaries = chosen.map { item -> WorkflowSummary in
-            let e = entries[item.index]
-            return WorkflowSummary(
-                id: e.id, name: e.name, status: e.status, startedAt: e.startedAt, updatedAt: e.updatedAt,
-                parentID: e.parentID, failure: e.failure, parkReason: e.parkReason, historyCount: 0)
-        }
+        let summaries = chosen.map { entries[$0.index].summary }
         return (summaries, items.count)
     }
 

@@ -79,6 +79,16 @@ final class SimEpisode {
             failure = SimFailure(operation: nil, message: "unexpected error: \(error)")
         }
         await episode.stop()
+        if failure == nil {
+            // The CLI's index and the engine's projection, fed the episode's whole log, agree record by record.
+            do {
+                if let disagreement = try LifecycleAgreement.check(directory).disagreement {
+                    failure = SimFailure(operation: nil, message: disagreement)
+                }
+            } catch {
+                failure = SimFailure(operation: nil, message: "the log does not read back: \(error)")
+            }
+        }
         episode.statistics.workflows = episode.model.flows.count
         return (failure, episode.statistics)
     }
