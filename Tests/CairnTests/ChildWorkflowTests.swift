@@ -76,8 +76,8 @@ struct ChildWorkflowTests {
                 let parentOps = try await operations(engine, "p")
                 #expect(parentOps.first { $0.position == pos(0) }?.kind == .childStarted)
                 #expect(parentOps.first { $0.position == pos(0) }?.target == "p/0")
-                #expect(parentOps.first { $0.position == pos(1) }?.kind == .childCompleted)
-                #expect(parentOps.first { $0.position == pos(4) }?.errorType?.hasSuffix("TestFailure") == true)
+                #expect(parentOps.last { $0.position == pos(1) }?.kind == .childCompleted)
+                #expect(parentOps.last { $0.position == pos(4) }?.errorType?.hasSuffix("TestFailure") == true)
             }
             for n in [1, 2, 3, 4, 5] { #expect(probe.count("child-\(n)") == 1) }
         }

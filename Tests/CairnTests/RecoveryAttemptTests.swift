@@ -12,6 +12,14 @@ private struct WaitsForMessage: Workflow {
     }
 }
 
+/// Runs a ``Sleeper`` child and returns its result.
+private struct AwaitsSleepyChild: Workflow {
+    static let name = "test-awaits-sleepy-child"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> Int {
+        try await context.runChild(Sleeper.self, input: input, id: "sleepy-child")
+    }
+}
+
 /// Records the number of records of each commit the log makes.
 private final class CommitSizes: Sendable {
     private let sizes = Mutex<[Int]>([])
@@ -84,6 +92,46 @@ struct RecoveryAttemptTests {
             try await last.engine.send("at last", to: "patient", topic: "m")
             #expect(try await result(last.engine.handle(for: "patient", output: String.self)) == "at last")
             try await last.shutdown()
+        }
+    }
+
+    @Test("a parent awaiting a sleeping child through more unclean restarts than maxRecoveryAttempts is not charged, and gets the result")
+    func parentAwaitingChildSurvivesCrashes() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 2
+            let wake = clock.now() + Duration.seconds(3600).nanos
+            let types: [any Workflow.Type] = [AwaitsSleepyChild.self, Sleeper.self]
+
+            let first = try await RunningEngine.start(dir, types, configuration: configuration)
+            _ = try await first.engine.start(AwaitsSleepyChild.self, input: ProbeInput(probe: probe.key, n: 3600), id: "parent")
+            try await clock.waitForSleeper(until: wake)
+            // The parent's wait is recorded once it finds the child unfinished: the child's start, then the wait.
+            try await eventually("the parent is waiting") { first.engine.summary(of: "parent")?.historyCount == 2 }
+            try await first.crash()
+
+            for restart in 1...5 {
+                let running = try await RunningEngine.start(dir, types, configuration: configuration)
+                try await clock.waitForSleeper(until: wake)
+                #expect(running.engine.summary(of: "parent")?.status == .running, "restart \(restart)")
+                try await running.crash()
+            }
+            let attempts = try await Self.attempts(in: dir)
+            #expect(attempts["parent"] == nil, "charged \(attempts) though it only waited for its child")
+
+            let last = try await RunningEngine.start(dir, types, configuration: configuration)
+            try await clock.waitForSleeper(until: wake)
+            clock.advance(to: wake)
+            let parentResult = try await result(last.engine.handle(for: "parent", output: Int.self))
+            #expect(try await parentResult == result(last.engine.handle(for: "sleepy-child", output: Int.self)))
+            #expect(probe.count("after-sleep") == 1, "the child's step ran once")
+            try await last.shutdown()
+            var kinds = Set<EventKind>()
+            try EventKindDeclarationTests.check(dir, seen: &kinds)  // the wait keeps to its declaration
+            #expect(kinds.contains(.childWaitStarted))
         }
     }
 

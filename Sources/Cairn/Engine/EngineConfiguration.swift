@@ -30,8 +30,9 @@ public struct EngineConfiguration: Sendable {
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
     /// instead of resumed again. An attempt is counted only against a workflow that runs code of its own as soon as
     /// it is resumed: not against one whose main body waits durably — a sleep or an event read with a timeout still
-    /// to come, or a receive (with or without a timeout) whose message has not arrived. Waits the history cannot
-    /// show (a child's result, a wait inside parallel branches, a step's pause between retries) are counted.
+    /// to come, a receive (with or without a timeout) whose message has not arrived, or a child's result while the
+    /// child has not settled. A wait inside parallel branches (a branch's end is not recorded) and a step's pause
+    /// between retries (a step in flight) are counted.
     /// Default 100.
     public var maxRecoveryAttempts = 100
     /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which

@@ -114,7 +114,12 @@ extension WorkflowEngine {
                     continue
                 }
                 resume.append(id)
-                let woken = w.receivingOn.map { s.projection.inboxes[Projection.Key(workflowID: id, name: $0)] != nil } ?? false
+                let woken: Bool
+                switch w.wakesOn {
+                case .message(let topic): woken = s.projection.inboxes[Projection.Key(workflowID: id, name: topic)] != nil
+                case .child(let child): woken = s.projection.workflows[child]?.summary.status.isActive != true
+                case nil: woken = false
+                }
                 if w.waitingUntil <= now || woken { charged.append((id, w.summary.name)) }
             }
             return (resume.sorted(), charged, park, unpark)

@@ -24,6 +24,10 @@ extension EventKind {
         package var replay: Replay?
         /// How the CLI shows the kind.
         package var tone: Tone
+        /// Whether the event records that a wait began at its position (a receive's, a child result's), not the
+        /// operation's outcome: replay resumes the wait, with its deadline, and recovery knows the workflow runs no
+        /// code until the wait ends.
+        package var beginsWait = false
 
         /// Whether events of this kind are operations of a workflow's code, at a position in its history.
         package enum Role: Sendable {

@@ -51,6 +51,8 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// The compact record that stands for a finished workflow after compaction dropped its history: name, status,
     /// start and finish times, result or error, input, and its events' latest values (see ``WorkflowSummaryRecord``).
     case workflowSummary = 23
+    /// A child's result was awaited before the child finished: the parent waits, running no code, until it does.
+    case childWaitStarted = 24
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -120,7 +122,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .receiveStarted:
             .operation(
                 "receiveStarted", "receive waiting", name: "the topic, or the key of a read event", replay: .receive,
-                withTarget: .readEvent, numberIsDuration: true,
+                withTarget: .readEvent, numberIsDuration: true, beginsWait: true,
                 fields: [
                     .optional(.target, "an event read's owner (a receive has none)"),
                     .optional(.deadline, "when the wait times out"),
@@ -150,6 +152,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                     .optional(.errorType, "a failed child: its error's Swift type"),
                 ],
                 payload: .valueOrErrorText("the child's output, or its error's message"))
+        case .childWaitStarted:
+            .operation(
+                "childWaitStarted", "child waiting", name: "the child's ID", replay: .childResult, beginsWait: true,
+                fields: [.required(.target, "the child's ID")], payload: .none)
         case .valueRecorded:
             .operation(
                 "valueRecorded", "recorded value", name: "what was recorded (now, uuid, random, a record's name)",
@@ -209,7 +215,7 @@ extension EventKind.Declaration {
     fileprivate static func operation(
         _ caseName: String, _ displayName: String, name: String, replay: OperationKind,
         withTarget: OperationKind? = nil, numberIsDuration: Bool = false, targetIsDestination: Bool = false,
-        optionalPosition: Bool = false, fields: [Field] = [], flags: Event.Flags = [],
+        optionalPosition: Bool = false, beginsWait: Bool = false, fields: [Field] = [], flags: Event.Flags = [],
         payload: Payload, tone: Tone = .plain
     ) -> Self {
         let place: [Field] =
@@ -224,7 +230,7 @@ extension EventKind.Declaration {
             flags: flags.union(.copied), payload: payload, replay: Replay(
                 operation: replay, withTarget: withTarget, numberIsDuration: numberIsDuration,
                 targetIsDestination: targetIsDestination),
-            tone: tone)
+            tone: tone, beginsWait: beginsWait)
     }
 
     /// A lifecycle event's declaration: no position, no call site.

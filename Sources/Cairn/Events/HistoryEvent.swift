@@ -106,6 +106,8 @@ public struct HistoryEvent: Sendable, Hashable {
         case eventReadTimedOut(key: String, owner: String)
         /// ``EventKind/childStarted``: the child's ID and its workflow's registered name.
         case childStarted(childID: String, workflowName: String)
+        /// ``EventKind/childWaitStarted``: the child's result was awaited before the child finished.
+        case childWaiting(childID: String)
         /// ``EventKind/childCompleted``: the child's result was taken — its output (the ``HistoryEvent/payload``)
         /// or, when `failure` is set, its error.
         case childCompleted(childID: String, failure: WorkflowFailure?)
@@ -181,6 +183,8 @@ extension HistoryEvent.Details {
             self = timedOut ? .eventReadTimedOut(key: event.name, owner: owner) : .eventRead(key: event.name, owner: owner)
         case .childStarted:
             self = .childStarted(childID: try require(event.target, "child ID"), workflowName: event.name)
+        case .childWaitStarted:
+            self = .childWaiting(childID: try require(event.target, "child ID"))
         case .childCompleted:
             self = .childCompleted(childID: try require(event.target, "child ID"), failure: failure)
         case .valueRecorded:

@@ -97,7 +97,7 @@ enum WorkflowLifecycle {
             let wakeup = store.setEvent(found, event)
             store.record(found, event)
             return (found, wakeup)
-        case .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .eventRead, .childStarted,
+        case .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .childWaitStarted, .eventRead, .childStarted,
             .childCompleted, .valueRecorded, .patchMarker, .branchStarted:
             store.record(found, event)
             return (found, nil)

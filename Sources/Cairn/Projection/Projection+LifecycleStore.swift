@@ -96,19 +96,19 @@ extension Projection: WorkflowLifecycleStore {
     mutating func record(_ slot: Int?, _ event: EventEnvelope) {
         guard let slot, event.peek.hasPosition else { return }
         let keepsHistory = keepsFinishedHistories
-        let (waitingUntil, receivingOn) = Self.wait(event)
-        Self.record(event, in: &workflows[at: slot], keepsHistory: keepsHistory, waitingUntil: waitingUntil, receivingOn: receivingOn)
+        let (waitingUntil, wakesOn) = Self.wait(event)
+        Self.record(event, in: &workflows[at: slot], keepsHistory: keepsHistory, waitingUntil: waitingUntil, wakesOn: wakesOn)
     }
 
     /// ``record(_:_:)`` on the workflow, reached once (each `workflows[at:]` access walks its chunk).
     @inline(__always)
     private static func record(
-        _ event: EventEnvelope, in w: inout Workflow, keepsHistory: Bool, waitingUntil: Int64, receivingOn: String?
+        _ event: EventEnvelope, in w: inout Workflow, keepsHistory: Bool, waitingUntil: Int64, wakesOn: WakeCondition?
     ) {
         guard keepsHistory || !w.summary.status.isFinished else { return }
         w.recoveryAttempts = 0
         w.waitingUntil = waitingUntil
-        w.receivingOn = receivingOn
+        w.wakesOn = wakesOn
         if w.records.append(event) { w.summary.historyCount += 1 }
     }
 

@@ -29,13 +29,13 @@ struct Projection {
         var recoveryAttempts: Int32 = 0
         var attemptsEpoch: UInt32 = 0
         /// When the workflow's history ends in a durable wait of its main body (a sleep, a receive, an event read
-        /// with a timeout), that wait's deadline (ns since 1970; `Int64.max` for a receive without one); `Int64.min`
-        /// otherwise. Until it passes, the workflow runs no code of its own (unless ``receivingOn`` has a message):
-        /// recovery does not count an attempt against it.
+        /// with a timeout, a child's result), that wait's deadline (ns since 1970; `Int64.max` for a wait without
+        /// one); `Int64.min` otherwise. Until it passes, the workflow runs no code of its own (unless ``wakesOn``
+        /// has happened): recovery does not count an attempt against it.
         var waitingUntil = Int64.min
-        /// The topic of the receive the history ends in, if it does: a message waiting there wakes the workflow at
-        /// once, so it runs code at recovery after all.
-        var receivingOn: String?
+        /// What ends the wait the history ends in before its deadline, if anything: a message on a topic, a child
+        /// settling. If it has happened, the workflow runs code at recovery after all.
+        var wakesOn: WakeCondition?
         var parentPosition: Position?
         /// The positions between which every record concerning the workflow lies, sends to it from outside
         /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``apply(_:)``.
@@ -62,10 +62,11 @@ struct Projection {
         var waitStarted: Event?
         var lsn: LSN
 
-        /// Adds a record at this position: a receive's start sets `waitStarted` (the latest wins); otherwise the
-        /// first outcome wins and later ones are ignored, and the entry takes the outcome's LSN.
+        /// Adds a record at this position: a wait's start (``EventKind/Declaration/beginsWait``) sets `waitStarted`
+        /// (the latest wins); otherwise the first outcome wins and later ones are ignored, and the entry takes the
+        /// outcome's LSN.
         mutating func record(_ recorded: Event, lsn: LSN) {
-            if recorded.kind == .receiveStarted {
+            if recorded.kind.declaration.beginsWait {
                 waitStarted = recorded
             } else if event == nil {
                 event = recorded
@@ -163,17 +164,31 @@ struct Projection {
         case workflow(String)
     }
 
-    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a receive
-    /// without a timeout) and, for a receive, its topic; `Int64.min` for any other operation. A wait inside a
-    /// parallel branch does not count: other branches may be running code.
-    static func wait(_ event: EventEnvelope) -> (until: Int64, topic: String?) {
-        guard event.kind == .sleepStarted || event.kind == .receiveStarted else { return (.min, nil) }
+    /// What ends a durable wait before its deadline.
+    enum WakeCondition: Sendable, Equatable {
+        /// A message on this topic of the workflow's inbox.
+        case message(topic: String)
+        /// This child workflow settling (finishing, or stopping where it cannot give a result).
+        case child(String)
+    }
+
+    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a wait without
+    /// one) and what else ends it; `Int64.min` for any other operation. A wait inside a parallel branch does not
+    /// count: other branches may be running code (a branch's end is not recorded, so it cannot be told apart from
+    /// a branch between two steps).
+    static func wait(_ event: EventEnvelope) -> (until: Int64, wakesOn: WakeCondition?) {
+        guard event.kind == .sleepStarted || event.kind.declaration.beginsWait else { return (.min, nil) }
         let peek = event.peek
         guard let position = peek.position.flatMap(event.position), position.depth == 1 else { return (.min, nil) }
-        if event.kind == .sleepStarted { return (peek.deadline ?? .min, nil) }
-        // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
-        let topic = peek.target == nil ? event.name : nil
-        return (peek.deadline ?? .max, topic)
+        switch event.kind {
+        case .sleepStarted:
+            return (peek.deadline ?? .min, nil)
+        case .childWaitStarted:
+            return (.max, peek.target.map { .child(event.string($0)) })
+        default:
+            // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
+            return (peek.deadline ?? .max, peek.target == nil ? .message(topic: event.name) : nil)
+        }
     }
 }
 

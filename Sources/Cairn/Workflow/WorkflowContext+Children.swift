@@ -47,6 +47,10 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
 
     /// Waits for the child to finish and returns its result, or throws its ``WorkflowFailure``. An operation of the
     /// parent (it takes a position in the parent's history).
+    ///
+    /// When the child has not finished yet, the wait is recorded as it begins, so that recovery knows the parent
+    /// runs no code until the child settles (no recovery attempt is counted against it; see
+    /// ``EngineConfiguration/maxRecoveryAttempts``).
     public func result(file: String = #fileID, line: Int = #line) async throws -> Output {
         let callSite = CallSite(file: file, line: line)
         let (position, recorded) = try await parent.begin(AttemptedOperation(kind: .childResult, name: id, callSite: callSite, target: nil))
@@ -55,6 +59,12 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
         if let recorded = recorded?.event {
             outcome = recorded
         } else {
+            if parent.run.replayOnly { throw parent.run.reachFrontier(position, attempted: nil) }  // recorded waiting
+            let engine = parent.engine
+            let unsettled = engine.state.withLock { $0.projection.workflows[id]?.summary.status.isActive == true }
+            if recorded?.waitStarted == nil, unsettled {
+                try await engine.commit([parent.event(.childWaitStarted, at: position, name: id, callSite: callSite, target: id)])
+            }
             let summary: WorkflowSummary?
             do {
                 summary = try await parent.engine.waiting(parent) { try await parent.engine.awaitSettled(id, interrupt: parent.run.interrupt) }
@@ -65,7 +75,6 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
             guard let summary else {
                 throw WorkflowError(.notFound, "child workflow \(id) does not exist", workflowID: parent.workflowID, position: position)
             }
-            let engine = parent.engine
             switch summary.status {
             case .completed:
                 let output = engine.state.withLock { $0.projection.workflows[id]?.output } ?? []
