@@ -76,18 +76,19 @@ enum ProjectionRebuild {
             for writer in 0..<writers {
                 let share = n / writers + (writer < n % writers ? 1 : 0)
                 group.addTask {
-                    var generator = HistoryGenerator(writer: writer)
+                    var generator = WorkflowLog.Generator(writer: writer, workflows: .max, sends: false)
                     var batch: [LogRecord] = []
                     batch.reserveCapacity(1_000)
                     for _ in 0..<share {
-                        batch.append(generator.next().record())
+                        guard let event = generator.next() else { break }
+                        batch.append(event.record())
                         if batch.count == 1_000 {
                             _ = try await log.append(contentsOf: batch)
                             batch.removeAll(keepingCapacity: true)
                         }
                     }
                     if !batch.isEmpty { _ = try await log.append(contentsOf: batch) }
-                    return (generator.workflows, generator.unfinished)
+                    return (generator.begun, generator.begun - generator.finished)
                 }
             }
             var total = (0, 0)
@@ -96,87 +97,5 @@ enum ProjectionRebuild {
         }
         try await log.close()
         return counts
-    }
-
-    /// Interleaved `ThreeSteps`-shaped histories of one writer, as the engine would write them.
-    private struct HistoryGenerator {
-        struct Run {
-            var id: String
-            var input: Int
-            var parks: Bool
-            var next = 0
-        }
-
-        static let file = "cairn-bench/BenchWorkflows.swift"
-        static let steps = ["add-one", "double", "minus-three"]
-
-        let writer: Int
-        var random: SplitMix64
-        var runs: [Run] = []
-        var slot = 0
-        var time: Int64 = 1_790_000_000_000_000_000
-        /// Workflows begun (each has its start written) and how many of them have no completion yet.
-        var workflows = 0
-        var finished = 0
-        var unfinished: Int { workflows - finished }
-
-        init(writer: Int) {
-            self.writer = writer
-            random = SplitMix64(seed: 0xC0FFEE &+ UInt64(writer))
-        }
-
-        mutating func newRun() -> Run {
-            defer { workflows += 1 }
-            let id = uuid(random.next(), random.next())
-            return Run(id: id, input: workflows * 2 + writer, parks: workflows % 10 == 9)
-        }
-
-        mutating func next() -> Event {
-            time += Int64.random(in: 1_000...50_000, using: &random)
-            if runs.count < 256 {
-                runs.append(newRun())
-                slot = runs.count - 1
-            } else {
-                slot = (slot + 1) % runs.count
-                // A run that has written everything it will is replaced (a parked one just stays unfinished).
-                if runs[slot].next == (runs[slot].parks ? 3 : 5) { runs[slot] = newRun() }
-            }
-            defer { runs[slot].next += 1 }
-            let run = runs[slot]
-            let name = ThreeSteps.name
-            switch (run.next, run.parks) {
-            case (0, _):
-                return Event(
-                    kind: .workflowStarted, workflowID: run.id, name: name, time: time, payload: Array(String(run.input).utf8))
-            case (1, _), (2, false), (3, false):
-                let k = run.next - 1
-                let values = [run.input + 1, (run.input + 1) * 2, ThreeSteps.expected(run.input)]
-                return Event(
-                    kind: .stepCompleted, workflowID: run.id, position: Position([UInt32(k)]), name: Self.steps[k],
-                    callSite: CallSite(file: Self.file, line: 18 + k), time: time, payload: Array(String(values[k]).utf8))
-            case (2, true):
-                let timeout: Int64 = 600_000_000_000
-                return Event(
-                    kind: .receiveStarted, workflowID: run.id, position: Position([1]), name: "go",
-                    callSite: CallSite(file: Self.file, line: 54), time: time, deadline: time + timeout,
-                    number: UInt64(timeout))
-            default:
-                finished += 1
-                return Event(
-                    kind: .workflowCompleted, workflowID: run.id, name: name, time: time,
-                    payload: Array(String(ThreeSteps.expected(run.input)).utf8))
-            }
-        }
-
-        private func uuid(_ high: UInt64, _ low: UInt64) -> String {
-            func hex(_ v: UInt64, _ digits: Int) -> String {
-                let s = String(v, radix: 16)
-                return String(repeating: "0", count: max(0, digits - s.count)) + s
-            }
-            let h = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000
-            let l = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
-            return "\(hex(h >> 32, 8))-\(hex((h >> 16) & 0xFFFF, 4))-\(hex(h & 0xFFFF, 4))-"
-                + "\(hex(l >> 48, 4))-\(hex(l & 0xFFFF_FFFF_FFFF, 12))"
-        }
     }
 }

@@ -53,8 +53,9 @@ enum WorkflowLog {
         return written
     }
 
-    /// The interleaved histories of one writer's share of the workflows.
-    private struct Generator {
+    /// The interleaved histories of one writer's share of the workflows, as the engine would write them (also the
+    /// `projection-rebuild` workload's, without sends).
+    struct Generator {
         struct Run {
             var id: String
             var input: Int
@@ -78,9 +79,14 @@ enum WorkflowLog {
         var finished = 0
         var events = 0
 
-        init(writer: Int, workflows: Int) {
+        /// Whether 1 in 8 workflows is sent a message from outside.
+        let sendsToSome: Bool
+
+        /// A generator of `workflows` workflows (`Int.max`: as many as `next()` is asked for).
+        init(writer: Int, workflows: Int, sends: Bool = true) {
             self.writer = writer
             total = workflows
+            sendsToSome = sends
             random = SplitMix64(seed: 0x5EED_C11 &+ UInt64(writer))
         }
 
@@ -88,7 +94,7 @@ enum WorkflowLog {
             defer { begun += 1 }
             return Run(
                 id: "order-\(writer)-\(uuid(random.next(), random.next()))", input: begun,
-                parks: begun % 10 == 9, sends: begun % 8 == 3)
+                parks: begun % 10 == 9, sends: sendsToSome && begun % 8 == 3)
         }
 
         /// The next event, nil when every workflow has written all of its.
