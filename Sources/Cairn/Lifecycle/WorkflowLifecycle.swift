@@ -97,8 +97,10 @@ enum WorkflowLifecycle {
             let wakeup = store.setEvent(found, event)
             store.record(found, event)
             return (found, wakeup)
-        case .stepCompleted, .stepFailed, .sleepStarted, .receiveStarted, .childWaitStarted, .eventRead, .childStarted,
-            .childCompleted, .valueRecorded, .patchMarker, .branchStarted:
+        default:
+            // Every other kind is an operation that changes no state but its workflow's history (a new operation kind
+            // needs no case here; one that changes state, like a send, does). `record` ignores a record without a
+            // position, so a lifecycle kind that lands here by mistake changes nothing.
             store.record(found, event)
             return (found, nil)
         }
