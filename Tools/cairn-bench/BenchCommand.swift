@@ -23,10 +23,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Repetitions, for workloads that repeat (fanout: its workflows, instead of n); others ignore it.")
     var reps: Int?
 
-    /// The recovery workload's child process: `--child-recovery DIR N` parks N workflows in DIR and waits to be
+    /// A workload's fill process (``ChildProcess``): `--child NAME DIR N` parks N workflows in DIR and waits to be
     /// killed.
-    @Option(name: .customLong("child-recovery"), parsing: .upToNextOption, help: .hidden)
-    var childRecovery: [String] = []
+    @Option(name: .customLong("child"), parsing: .upToNextOption, help: .hidden)
+    var child: [String] = []
 
     @Option(help: "Where to make the run's scratch directory (it is removed afterwards).")
     var dir: String = "/tmp"
@@ -35,15 +35,18 @@ struct BenchCommand: AsyncParsableCommand {
         guard backend == "log" else { throw ValidationError("unknown backend '\(backend)'; only 'log' exists") }
         if let n, n < 1 { throw ValidationError("--n must be at least 1") }
         if let reps, reps < 1 { throw ValidationError("--reps must be at least 1") }
-        if !childRecovery.isEmpty, childRecovery.count != 2 || Int(childRecovery[1]) == nil {
-            throw ValidationError("--child-recovery takes a directory and a number of workflows")
+        if !child.isEmpty, child.count != 3 || Int(child[2]) == nil || !["recovery", "waiting"].contains(child[0]) {
+            throw ValidationError("--child takes a workload (recovery or waiting), a directory and a number of workflows")
         }
         do { _ = try Workload.named(workload) } catch { throw ValidationError("\(error)") }
     }
 
     func run() async throws {
-        if childRecovery.count == 2, let n = Int(childRecovery[1]) {
-            try await RecoveryBench.child(directory: childRecovery[0], workflows: n)
+        if child.count == 3, let n = Int(child[2]) {
+            switch child[0] {
+            case "recovery": try await RecoveryBench.child(directory: child[1], workflows: n)
+            default: try await WaitingBench.child(directory: child[1], workflows: n)
+            }
         }
         let workloads = try Workload.named(workload)
         var context = BenchContext(

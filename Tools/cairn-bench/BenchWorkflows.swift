@@ -4,7 +4,9 @@ import Synchronization
 /// The workflows the engine workloads run: the peer benchmarks' (`shared/bench/dbos_bench.py`), one for one.
 enum BenchWorkflows {
     /// Every bench workflow, registered with every engine the bench opens.
-    static let all: [any Workflow.Type] = [ThreeSteps.self, FanOut.self, ParkInReceive.self, OneSleep.self]
+    static let all: [any Workflow.Type] = [
+        ThreeSteps.self, FanOut.self, ParkInReceive.self, OneSleep.self, WaitInSleep.self, WaitInReceive.self,
+    ]
 }
 
 /// `sequential` and `concurrent`: three steps, x + 1, × 2, − 3. Four syncs: the start, each of the first two
@@ -66,6 +68,32 @@ struct OneSleep: Workflow {
     }
 }
 
+/// `waiting`, half of the workflows: one durable sleep of ``duration`` (far longer than a run, so only the
+/// bench's clock jump ends it), then returns its input. Reports through ``BenchProbe`` when it is about to wait.
+struct WaitInSleep: Workflow {
+    static let name = "bench-wait-in-sleep"
+    static let duration = Duration.seconds(3_600)
+
+    static func run(_ context: WorkflowContext, input x: Int) async throws -> Int {
+        BenchProbe.entered()
+        try await context.sleep(for: duration)
+        return x
+    }
+}
+
+/// `waiting`, the other half: one receive on ``topic`` without a timeout, then returns its input (−1 for another
+/// message). Reports through ``BenchProbe`` when it is about to wait.
+struct WaitInReceive: Workflow {
+    static let name = "bench-wait-in-receive"
+    static let topic = "wake"
+
+    static func run(_ context: WorkflowContext, input x: Int) async throws -> Int {
+        BenchProbe.entered()
+        let message = try await context.receive(String.self, topic: topic)
+        return message == topic ? x : -1
+    }
+}
+
 /// What the bench workflows' bodies report: the engine's own observable state says when a workflow runs, not when
 /// its code is back in a wait, so recovery is timed from the bodies themselves (as DBOS's bench does).
 enum BenchProbe {
@@ -95,4 +123,20 @@ enum BenchProbe {
     }
 
     static func stepRan() { counts.withLock { $0.stepRuns += 1 } }
+
+    /// Polls until `n` bodies are back in their wait; fails after 120 s without progress.
+    static func waitUntilEntered(_ n: Int, _ workload: String) async throws {
+        var last = 0
+        var lastProgress = Stopwatch.now()
+        while true {
+            let entered = snapshot.entered
+            if entered >= n { return }
+            if entered != last {
+                (last, lastProgress) = (entered, Stopwatch.now())
+            } else if Stopwatch.now() - lastProgress > 120 {
+                throw BenchError("\(workload): only \(entered) of \(n) workflows came back, none for 120 s")
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
 }

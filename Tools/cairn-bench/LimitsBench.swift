@@ -57,7 +57,7 @@ enum LimitsBench {
         line["unit"] = "workflows"
         line["open_s"] = .number(openSeconds)
         line["recover_s"] = .number(recoverSeconds)
-        line["peak_rss_mb"] = .number(peakResidentMegabytes(), places: 0)
+        line["peak_rss_mb"] = .number(Double(ProcessMemory.peak()) / 1_048_576, places: 0)
         line["fill_s"] = .number(fillSeconds)
         context.emit(line)
     }
@@ -133,15 +133,5 @@ enum LimitsBench {
         }
         try await flush()
         try await log.close()
-    }
-
-    private static func peakResidentMegabytes() -> Double {
-        var usage = rusage()
-        #if canImport(Glibc)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
     }
 }

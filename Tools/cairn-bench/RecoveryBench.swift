@@ -7,8 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// `recovery`, as DBOS's bench does it: a child process (this executable, in its hidden `--child-recovery DIR N`
-/// mode) starts n `ParkInReceive` workflows, waits until each has its step's outcome and its receive's deadline
+/// `recovery`, as DBOS's bench does it: a child process (``ChildProcess``) starts n `ParkInReceive` workflows, waits until each has its step's outcome and its receive's deadline
 /// durable, says READY and is SIGKILLed. Then this process opens the engine on the same directory and times, from
 /// the start of `WorkflowEngine.open`:
 ///
@@ -30,7 +29,8 @@ enum RecoveryBench {
         defer { context.remove(directory) }
 
         let fillStart = Stopwatch.now()
-        try crashChild(directory: directory, workflows: n, context)
+        let child = try ChildProcess.fillAndKill("recovery", directory: directory, workflows: n)
+        context.note("recovery: child \(child) parked \(n) workflows and was killed")
         let fillSeconds = Stopwatch.now() - fillStart
 
         BenchProbe.reset()
@@ -40,7 +40,7 @@ enum RecoveryBench {
             directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
         let opened = Stopwatch.now() - start
         let times = try await EngineBenchmarks.whileRunning(engine) { engine in
-            try await waitUntilEntered(n)
+            try await BenchProbe.waitUntilEntered(n, "recovery")
             let recovered = Stopwatch.now() - start
             let (sentAt, doneAt) = try await withThrowingTaskGroup(of: (Double, Double).self) { group in
                 for i in 0..<n {
@@ -79,39 +79,6 @@ enum RecoveryBench {
         context.emit(line)
     }
 
-    /// Polls the probe until `n` bodies are back in their receive; fails after 120 s without progress.
-    private static func waitUntilEntered(_ n: Int) async throws {
-        var last = 0
-        var lastProgress = Stopwatch.now()
-        while true {
-            let entered = BenchProbe.snapshot.entered
-            if entered >= n { return }
-            if entered != last {
-                (last, lastProgress) = (entered, Stopwatch.now())
-            } else if Stopwatch.now() - lastProgress > 120 {
-                throw BenchError("recovery: only \(entered) of \(n) workflows came back, none for 120 s")
-            }
-            try await Task.sleep(for: .milliseconds(1))
-        }
-    }
-
-    /// Runs the child that parks `workflows` workflows in `directory`, waits for its READY and SIGKILLs it.
-    private static func crashChild(directory: String, workflows: Int, _ context: BenchContext) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executablePath())
-        process.arguments = ["--workload", "recovery", "--child-recovery", directory, String(workflows)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let line = readLine(pipe.fileHandleForReading.fileDescriptor)
-        kill(process.processIdentifier, SIGKILL)  // a hard crash: no shutdown, nothing flushed
-        process.waitUntilExit()
-        guard line == "READY" else {
-            throw BenchError("recovery: the child process failed before READY (said \(line.debugDescription))")
-        }
-        context.note("recovery: child \(process.processIdentifier) parked \(workflows) workflows and was killed")
-    }
-
     /// The child's side: start `workflows` workflows, wait until every one has recorded its step and its
     /// receive's deadline (two operations in its history: both durable, as the projection only applies what the
     /// log synced), print READY and wait to be killed (exiting if the parent goes away first).
@@ -129,30 +96,7 @@ enum RecoveryBench {
         while engine.list(status: [.running]).lazy.filter({ $0.historyCount >= 2 }).count < n {
             try await Task.sleep(for: .milliseconds(5))
         }
-        Console.printLine("READY", to: STDOUT_FILENO)
-        while getppid() == parent { try await Task.sleep(for: .milliseconds(200)) }
-        _ = runner
-        exit(1)
-    }
-
-    /// This executable's path (the child is the same binary).
-    private static func executablePath() -> String {
-        #if canImport(Glibc)
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if count > 0 { return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        #endif
-        return CommandLine.arguments[0]
-    }
-
-    /// Reads up to a newline (or EOF) from `descriptor`, without the newline.
-    private static func readLine(_ descriptor: Int32) -> String {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(descriptor, &byte, 1) == 1 {
-            if byte == UInt8(ascii: "\n") { break }
-            bytes.append(byte)
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        _ = runner  // runs until the kill
+        try await ChildProcess.readyThenWaitForKill(parent: parent)
     }
 }

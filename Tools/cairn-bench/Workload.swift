@@ -53,6 +53,10 @@ extension Workload {
             summary: "n workflows parked in a receive, SIGKILL, reopen: recovered_s (all back), then one send each: seconds",
             run: RecoveryBench.run),
         Workload(
+            name: "waiting", defaultN: 100_000,
+            summary: "n workflows waiting (half in a 1 h sleep, half in a receive), SIGKILL, reopen, wake all: recovered_s, rss, bytes_per_workflow, woken_per_sec",
+            run: WaitingBench.run),
+        Workload(
             name: "sleep", defaultN: 10_000,
             summary: "n workflows of one durable 100 ms sleep started at once; workflows/s, submit → result latency",
             run: EngineBenchmarks.sleep),

@@ -1,0 +1,129 @@
+import Cairn
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `waiting` (issue #11's workload): n workflows in a durable wait, recovered in a fresh process, then all woken.
+///
+/// A child process (``ChildProcess``) starts n workflows through the engine, the even ones a ``WaitInSleep`` (a
+/// sleep an hour long), the odd ones a ``WaitInReceive`` (a receive without a timeout), waits until every wait is
+/// recorded durably (`sleepStarted`, `receiveStarted`) and is SIGKILLed: the log a crash leaves, and no shutdown
+/// of n tasks to pay for in the fill. Then this process, which has not run an engine yet, measures:
+///
+/// - `open_s`: `WorkflowEngine.open` returning; `recovered_s`: every body back in its wait (``BenchProbe``), both
+///   from the start of `open`;
+/// - `rss_before_mb`, `rss_recovered_mb`, `peak_rss_mb`: resident memory just before `open`, once every workflow is
+///   back in its wait, and the process's peak (`VmHWM`); `bytes_per_workflow` = (recovered − before) / n;
+/// - `wake_s`, `woken_per_sec`: from the wake-up to every result back — the engine's clock (a ``JumpClock``) jumps
+///   two hours, past every sleep's deadline, and one "wake" message is sent to each receiver, all at once;
+/// - `seconds`: from the start of `open` to the last result; `cpu_s`: this process's CPU time over the same span.
+///
+/// The `target_` fields are the issue's, for n = 1,000,000. Run it alone: the peak is the process's, so a workload
+/// run before it in the same process would count.
+enum WaitingBench {
+    static let targetN = 1_000_000
+    static let targetRecoverySeconds = 5.0
+    static let targetPeakMegabytes = 2_048
+    static let targetBytesPerWorkflow = 2_048
+    static let targetWokenPerSecond = 50_000
+
+    static func run(_ context: BenchContext) async throws {
+        let n = context.n
+        let directory = context.path("engine-waiting")
+        defer { context.remove(directory) }
+
+        let fillStart = Stopwatch.now()
+        let child = try ChildProcess.fillAndKill("waiting", directory: directory, workflows: n)
+        let fillSeconds = Stopwatch.now() - fillStart
+        context.note("waiting: child \(child) parked \(n) workflows and was killed")
+
+        BenchProbe.reset()
+        let clock = JumpClock()
+        var configuration = EngineBenchmarks.configuration()
+        configuration.clock = clock
+        let residentBefore = ProcessMemory.resident()
+        let start = Stopwatch.now()
+        let cpuStart = CPUClock.now()
+        let engine = try await WorkflowEngine.open(
+            directory: directory, configuration: configuration, workflows: BenchWorkflows.all)
+        let opened = Stopwatch.now() - start
+        let times = try await EngineBenchmarks.whileRunning(engine) { engine in
+            try await BenchProbe.waitUntilEntered(n, "waiting")
+            let recovered = Stopwatch.now() - start
+            let residentRecovered = ProcessMemory.resident()
+            let wakeStart = Stopwatch.now()
+            clock.jump(by: 2 * 3_600 * 1_000_000_000)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<n {
+                    group.addTask {
+                        let id = workflowID(i)
+                        if i % 2 == 1 { try await engine.send(WaitInReceive.topic, to: id, topic: WaitInReceive.topic) }
+                        let result = try await engine.handle(for: id, output: Int.self).result()
+                        guard result == i else { throw BenchError("workflow \(id) returned \(result), not \(i)") }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let done = Stopwatch.now()
+            return (
+                recovered: recovered, resident: residentRecovered, wake: done - wakeStart, done: done - start,
+                cpu: CPUClock.now() - cpuStart
+            )
+        }
+        let megabyte = 1_048_576.0
+        var line = context.line("waiting", seconds: times.done)
+        line["unit"] = "workflows"
+        line["sleepers"] = .int((n + 1) / 2)
+        line["receivers"] = .int(n / 2)
+        line["open_s"] = .number(opened)
+        line["recovered_s"] = .number(times.recovered)
+        line["wake_s"] = .number(times.wake)
+        line["woken_per_sec"] = .number(Double(n) / times.wake, places: 0)
+        line["rss_before_mb"] = .number(Double(residentBefore) / megabyte, places: 0)
+        line["rss_recovered_mb"] = .number(Double(times.resident) / megabyte, places: 0)
+        line["peak_rss_mb"] = .number(Double(ProcessMemory.peak()) / megabyte, places: 0)
+        line["bytes_per_workflow"] = .number(Double(times.resident - residentBefore) / Double(n), places: 0)
+        line["cpu_s"] = .number(times.cpu)
+        line["fill_s"] = .number(fillSeconds)
+        line["target_n"] = .int(targetN)
+        line["target_recovery_s"] = .number(targetRecoverySeconds, places: 0)
+        line["target_peak_mb"] = .int(targetPeakMegabytes)
+        line["target_bytes_per_workflow"] = .int(targetBytesPerWorkflow)
+        line["target_woken_per_sec"] = .int(targetWokenPerSecond)
+        context.emit(line)
+    }
+
+    /// The child's side: start `workflows` workflows, half sleeping, half receiving; wait until every one has its
+    /// wait in its history (one operation: durable, as the projection only applies what the log synced); print
+    /// READY and wait to be killed.
+    static func child(directory: String, workflows n: Int) async throws -> Never {
+        let parent = getppid()
+        let engine = try await WorkflowEngine.open(
+            directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
+        let runner = Task { try await engine.run() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<n {
+                group.addTask {
+                    if i % 2 == 0 {
+                        _ = try await engine.start(WaitInSleep.self, input: i, id: workflowID(i))
+                    } else {
+                        _ = try await engine.start(WaitInReceive.self, input: i, id: workflowID(i))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // Polled slowly: each poll lists every workflow.
+        while engine.list(status: [.running]).lazy.filter({ $0.historyCount >= 1 }).count < n {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = runner  // runs until the kill
+        try await ChildProcess.readyThenWaitForKill(parent: parent)
+    }
+
+    private static func workflowID(_ i: Int) -> String { "wait-\(i)" }
+}
