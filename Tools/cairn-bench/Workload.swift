@@ -54,7 +54,7 @@ extension Workload {
             run: RecoveryBench.run),
         Workload(
             name: "waiting", defaultN: 100_000,
-            summary: "n workflows waiting (half in a 1 h sleep, half in a receive), SIGKILL, reopen, wake all: recovered_s, rss, bytes_per_workflow, woken_per_sec",
+            summary: "n waiting workflows (half sleep 1 h, half receive), kill,, reopen, wake all; RSS, woken_per_sec",
             run: WaitingBench.run),
         Workload(
             name: "sleep", defaultN: 10_000,
