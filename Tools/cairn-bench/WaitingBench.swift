@@ -19,7 +19,8 @@ import Darwin
 /// - `rss_before_mb`, `rss_recovered_mb`, `peak_rss_mb`: resident memory just before `open`, once every workflow is
 ///   back in its wait, and the process's peak (`VmHWM`); `bytes_per_workflow` = (recovered − before) / n;
 /// - `wake_s`, `woken_per_sec`: from the wake-up to every result back — the engine's clock (a ``JumpClock``) jumps
-///   two hours, past every sleep's deadline, and one "wake" message is sent to each receiver, all at once;
+///   two hours, past every sleep's deadline, and one "wake" message is sent to each receiver, all at once (the
+///   sends are durable and share their syncs; the time includes the bench's task per workflow awaiting its result);
 /// - `seconds`: from the start of `open` to the last result; `cpu_s`: this process's CPU time over the same span.
 ///
 /// The `target_` fields are the issue's, for n = 1,000,000. Run it alone: the peak is the process's, so a workload
