@@ -212,6 +212,32 @@ import Darwin
         try await reopened.close()
     }
 
+    /// A damaged sealed input is judged as recovery and `cairn verify` judge it (`SegmentVerdict`), and the
+    /// compaction stops before it has written anything.
+    @Test func damagedSealedInputStopsCompactionAndChangesNothing() async throws {
+        let dir = temporaryPath("damagedcompact")
+        defer { removeTree(dir) }
+        let (log, _) = try await Self.makeLog(dir, sealed: 3)
+        let names = try segmentNames(dir)
+        let victim = URL(fileURLWithPath: dir + "/" + names[1])
+        var bytes = try Data(contentsOf: victim)
+        bytes[bytes.count / 2] ^= 0xFF  // inside a frame: a sealed segment has no zero fill
+        try bytes.write(to: victim)
+        let before = try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) }
+
+        let error = await #expect(throws: LogError.self) { try await log.compact(keeping: Self.keepEven) }
+        #expect(error?.code == .corruptSegment)
+        #expect(error?.path == victim.path)
+        #expect(error?.message.hasPrefix("sealed segment \(names[1]) is damaged at this offset") == true, "\(String(describing: error))")
+        #expect(error?.message.hasSuffix("compaction stopped and changed nothing") == true, "\(String(describing: error))")
+        // The verdict's words and where: what to do, and the last good record.
+        #expect(error?.message.contains("restore it from a backup") == true, "\(String(describing: error))")
+        #expect(error?.lsn != nil)
+        #expect(try segmentNames(dir) == names)
+        #expect(try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) } == before)
+        try await log.close()
+    }
+
     @Test func oneCompactionAtATime() async throws {
         let dir = temporaryPath("twocompactions")
         defer { removeTree(dir) }

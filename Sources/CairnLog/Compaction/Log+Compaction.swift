@@ -141,11 +141,10 @@ struct Compaction {
                 }
                 if pendingBytes >= targetFrameSize { try flush() }
                 guard case .end(let end) = step else { continue }
-                guard try end == .endOfFile || reader.endsInTornSeal(end) else {
-                    throw LogError(
-                        .corruptSegment,
-                        "sealed segment \(input.name) is damaged at this offset (\(end.explanation)); compaction stopped and changed nothing",
-                        path: input.path, offset: reader.offset)
+                // An input is a sealed segment: judged as recovery and `cairn verify` judge one.
+                if var error = try SegmentVerdict(reader: reader, end: end, segment: input, isLast: false).error {
+                    error.message += "; compaction stopped and changed nothing"
+                    throw error
                 }
                 break
             }
