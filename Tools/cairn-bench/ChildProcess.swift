@@ -1,3 +1,4 @@
+import Cairn
 import Foundation
 
 #if canImport(Glibc)
@@ -29,6 +30,28 @@ enum ChildProcess {
             throw BenchError("\(name): the child process failed before READY (said \(line.debugDescription))")
         }
         return process.processIdentifier
+    }
+
+    /// The child's side: opens the engine on `directory`, starts `n` workflows with `start(engine, i)`, waits
+    /// until each has `operations` operations in its history (durable: the projection only applies what the log
+    /// synced; polled every `poll`, as each poll lists every workflow), then ``readyThenWaitForKill(parent:)``.
+    static func fillThenWaitForKill(
+        directory: String, workflows n: Int, operations: Int, poll: Duration,
+        start: @escaping @Sendable (WorkflowEngine, Int) async throws -> Void
+    ) async throws -> Never {
+        let parent = getppid()
+        let engine = try await WorkflowEngine.open(
+            directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
+        let runner = Task { try await engine.run() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<n { group.addTask { try await start(engine, i) } }
+            try await group.waitForAll()
+        }
+        while engine.list(status: [.running]).lazy.filter({ $0.historyCount >= operations }).count < n {
+            try await Task.sleep(for: poll)
+        }
+        _ = runner  // runs until the kill
+        try await readyThenWaitForKill(parent: parent)
     }
 
     /// The child's side, once its fill is durable: prints READY and waits to be killed, exiting if the parent goes

@@ -83,20 +83,8 @@ enum RecoveryBench {
     /// receive's deadline (two operations in its history: both durable, as the projection only applies what the
     /// log synced), print READY and wait to be killed (exiting if the parent goes away first).
     static func child(directory: String, workflows n: Int) async throws -> Never {
-        let parent = getppid()
-        let engine = try await WorkflowEngine.open(
-            directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
-        let runner = Task { try await engine.run() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<n {
-                group.addTask { _ = try await engine.start(ParkInReceive.self, input: i, id: "rec-\(i)") }
-            }
-            try await group.waitForAll()
+        try await ChildProcess.fillThenWaitForKill(directory: directory, workflows: n, operations: 2, poll: .milliseconds(5)) {
+            engine, i in _ = try await engine.start(ParkInReceive.self, input: i, id: "rec-\(i)")
         }
-        while engine.list(status: [.running]).lazy.filter({ $0.historyCount >= 2 }).count < n {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        _ = runner  // runs until the kill
-        try await ChildProcess.readyThenWaitForKill(parent: parent)
     }
 }

@@ -102,28 +102,14 @@ enum WaitingBench {
     /// wait in its history (one operation: durable, as the projection only applies what the log synced); print
     /// READY and wait to be killed.
     static func child(directory: String, workflows n: Int) async throws -> Never {
-        let parent = getppid()
-        let engine = try await WorkflowEngine.open(
-            directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
-        let runner = Task { try await engine.run() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<n {
-                group.addTask {
-                    if i % 2 == 0 {
-                        _ = try await engine.start(WaitInSleep.self, input: i, id: workflowID(i))
-                    } else {
-                        _ = try await engine.start(WaitInReceive.self, input: i, id: workflowID(i))
-                    }
-                }
+        try await ChildProcess.fillThenWaitForKill(directory: directory, workflows: n, operations: 1, poll: .milliseconds(50)) {
+            engine, i in
+            if i % 2 == 0 {
+                _ = try await engine.start(WaitInSleep.self, input: i, id: workflowID(i))
+            } else {
+                _ = try await engine.start(WaitInReceive.self, input: i, id: workflowID(i))
             }
-            try await group.waitForAll()
         }
-        // Polled slowly: each poll lists every workflow.
-        while engine.list(status: [.running]).lazy.filter({ $0.historyCount >= 1 }).count < n {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        _ = runner  // runs until the kill
-        try await ChildProcess.readyThenWaitForKill(parent: parent)
     }
 
     private static func workflowID(_ i: Int) -> String { "wait-\(i)" }
