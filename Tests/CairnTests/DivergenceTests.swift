@@ -214,6 +214,9 @@ struct DivergenceTests {
                 try await second.shutdown()
                 return
             }
+            // A workflow recorded waiting for a message waits as a record until the message comes: the divergence
+            // is found when it resumes.
+            try await second.engine.send("wake", to: "script", topic: "k")
             let error = await caught { _ = try await within { try await handle.result() } }
             #expect(code(error) == .diverged)
             let summary = try #require(second.engine.summary(of: "script"))

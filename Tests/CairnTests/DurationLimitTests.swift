@@ -67,11 +67,13 @@ struct DurationLimitTests {
             #expect(sleep.deadline == .max)
             try await first.crash()
 
-            // The replay reads the recorded wake time and sleeps again: no trap, no wake-up.
+            // Recovery reads the recorded wake time and leaves the workflow waiting as a record (no task, no timer
+            // to trap on); a century later it is still asleep.
             let second = try await RunningEngine.start(dir, [SleepsForever.self], configuration: configuration)
-            try await clock.waitForSleeper(until: .max)
-            clock.advance(by: .seconds(3600 * 24 * 365 * 100))  // a century later: still asleep
-            try await clock.waitForSleeper(until: .max)
+            try await eventually("the sleeper waits as a record") { second.engine.activity.waiting == 1 }
+            clock.advance(by: .seconds(3600 * 24 * 365 * 100))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(second.engine.activity == EngineActivity(waiting: 1))
             #expect(second.engine.summary(of: "forever")?.status == .pending || second.engine.summary(of: "forever")?.status == .running)
             try await second.engine.cancel("forever")
             try await waitForStatus(second.engine, "forever", .cancelled)

@@ -52,6 +52,17 @@ public struct EngineConfiguration: Sendable {
     /// another workflow makes progress can starve that workflow if all running workflows do it; raise the limit
     /// (or wait with ``WorkflowContext/receive(_:topic:timeout:file:line:)`` instead) for such code.
     public var maxRunningWorkflows = 1024
+    /// How many workflows in a durable wait keep their task in memory ("cached"), so that a short wait — a sleep of
+    /// milliseconds, a reply that comes at once — pays no replay. Beyond it the least recently idle one is evicted:
+    /// its task and frames are released, it waits as its projection record and a timer or key entry (some hundreds
+    /// of bytes instead of some 10 KB), and it is resumed by replay when its wake-up comes. 0 evicts every workflow
+    /// as soon as it waits durably. Default 10,000.
+    ///
+    /// A durable wait is a sleep, a receive, an event read with a timeout, a child's result, or a parallel call
+    /// whose every branch is in one of those (or has ended). A step's pause between retries is not recorded, so a
+    /// workflow in one is never evicted. An evicted workflow's code sees its waits end with
+    /// ``WorkflowError/Code/evicted``, which it must let through (as it must `.cancelled` and `.shuttingDown`).
+    public var maxCachedWorkflows = 10_000
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
@@ -66,6 +77,12 @@ public struct EngineConfiguration: Sendable {
     func validate() throws {
         guard maxPayloadSize >= 1 else {
             throw WorkflowError(.invalidArgument, "maxPayloadSize \(maxPayloadSize) must be at least 1 byte")
+        }
+        guard maxCachedWorkflows >= 0 else {
+            throw WorkflowError(.invalidArgument, "maxCachedWorkflows \(maxCachedWorkflows) must not be negative (0 evicts every waiting workflow)")
+        }
+        guard maxRunningWorkflows >= 1 else {
+            throw WorkflowError(.invalidArgument, "maxRunningWorkflows \(maxRunningWorkflows) must be at least 1")
         }
         guard maxErrorMessageSize >= 0 else {
             throw WorkflowError(.invalidArgument, "maxErrorMessageSize \(maxErrorMessageSize) must not be negative")

@@ -6,6 +6,8 @@ struct EngineMetrics: Sendable {
     let completed: Counter
     let failed: Counter
     let parked: Counter
+    /// Workflows evicted from memory in a durable wait (resumed by replay when woken).
+    let evicted: Counter
     let stepLatency: Metrics.Timer
     let commitLatency: Metrics.Timer
     let commitBatch: Recorder
@@ -18,6 +20,7 @@ struct EngineMetrics: Sendable {
         completed = Counter(label: "cairn_workflows_completed_total", dimensions: dimensions)
         failed = Counter(label: "cairn_workflows_failed_total", dimensions: dimensions)
         parked = Counter(label: "cairn_workflows_parked_total", dimensions: dimensions)
+        evicted = Counter(label: "cairn_workflows_evicted_total", dimensions: dimensions)
         stepLatency = Metrics.Timer(label: "cairn_step_duration", dimensions: dimensions)
         commitLatency = Metrics.Timer(label: "cairn_commit_duration", dimensions: dimensions)
         commitBatch = Recorder(label: "cairn_commit_events", dimensions: dimensions)

@@ -177,15 +177,29 @@ extension WorkflowEngine {
 }
 
 extension EngineState {
-    /// Takes the waiters an applied event lets proceed.
+    /// Takes the waiters an applied event lets proceed, and the evicted workflows it wakes (for the waker).
     mutating func wake(_ wakeup: Projection.Wakeup?, into signals: inout [Signal]) {
         switch wakeup {
-        case .key(let key)?:
+        case .message(let key)?:
             if let waiting = keyWaiters.removeValue(forKey: key) { signals += waiting }
+            if room.count > 0 { release(room.take(.message(key))) }
+        case .event(let key)?:
+            if let waiting = keyWaiters.removeValue(forKey: key) { signals += waiting }
+            if room.count > 0 { release(room.take(.event(key))) }
         case .workflow(let id)?:
             if let waiting = workflowWaiters.removeValue(forKey: id) { signals += waiting }
+            if room.count > 0 { workflowChanged(id) }
         case nil:
             break
         }
+    }
+
+    /// Workflow `id` changed status: parents waiting for it to settle are woken if it did; if it waits in the room
+    /// itself and has stopped (cancelled, parked), it leaves the room.
+    private mutating func workflowChanged(_ id: String) {
+        guard let index = projection.workflows.index(forKey: id) else { return }
+        guard !projection.workflows[at: index].summary.status.isActive else { return }
+        release(room.take(.settled(id)))
+        room.remove(id)
     }
 }

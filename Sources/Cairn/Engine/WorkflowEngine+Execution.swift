@@ -41,33 +41,66 @@ extension WorkflowEngine {
         execution.attach(Task.detached { await self.execute(id, name: name, execution) })
     }
 
-    /// Runs `wait` (a durable wait, or a parallel call waiting for its branches) as waiting: once every task of the
-    /// workflow waits, it stops counting as running and one from the backlog can start. Waiting for a child or a
-    /// message from a branch can therefore never starve the workflow it waits for.
-    func waiting<T>(_ context: WorkflowContext, _ wait: () async throws -> T) async rethrows -> T {
+    /// Runs `body` (a durable wait, a parallel call waiting for its branches, a step's pause) as a wait of kind
+    /// `wait`. Once every task of the workflow waits, it stops counting as running and one from the backlog can
+    /// start: waiting for a child or a message from a branch can therefore never starve the workflow it waits for.
+    /// If every wait is durable the run joins the cache of idle runs, and may be evicted from it (see
+    /// ``EngineConfiguration/maxCachedWorkflows``): its waits then end with `.evicted`, whatever ended them first,
+    /// and the workflow is resumed by replay when its wake-up comes.
+    func waiting<T>(_ context: WorkflowContext, _ wait: Wait, _ body: () async throws -> T) async throws -> T {
         let run = context.run
-        guard !run.replayOnly else { return try await wait() }
-        if run.enterWait() { stopRunning() }
-        defer {
-            // Taking the slot back may exceed the limit for a moment: it never blocks.
-            if run.leaveWait() { state.withLock { $0.running += 1 } }
+        guard !run.replayOnly else { return try await body() }
+        let token = enterWait(run, wait)
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
         }
-        return try await wait()
+        let (retake, evicted) = run.leaveWait(token)
+        if retake {
+            // Taking the slot back may exceed the limit for a moment: it never blocks.
+            state.withLock { s in
+                s.running += 1
+                s.cache.remove(run)
+            }
+        }
+        if evicted { try run.checkRunnable() }
+        return try result.get()
+    }
+
+    /// A task of `run` begins `wait`: when now every task waits, the run gives its running slot up (and is cached,
+    /// if it may be evicted). Under the engine's lock, so that the run's idleness and its cache entry agree.
+    @inline(never)
+    private func enterWait(_ run: WorkflowRun, _ wait: Wait) -> UInt32 {
+        let limit = configuration.maxRunningWorkflows
+        let cacheLimit = configuration.maxCachedWorkflows
+        let (token, admitted, evicted) = state.withLock { s in
+            let (token, idle) = run.enterWait(wait)
+            guard let idle else { return (token, [(String, String, WorkflowExecution)](), [WorkflowRun]()) }
+            let (admitted, evicted) = s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit)
+            return (token, admitted, evicted)
+        }
+        started(admitted, evicted: evicted)
+        return token
     }
 
     /// A parallel branch of `run` ended: if every remaining task of the workflow waits, it stops counting as running.
     func branchEnded(_ run: WorkflowRun) {
         guard !run.replayOnly else { return }
-        if run.branchEnded() { stopRunning() }
+        let limit = configuration.maxRunningWorkflows
+        let cacheLimit = configuration.maxCachedWorkflows
+        let (admitted, evicted) = state.withLock { s in
+            guard let idle = run.branchEnded() else { return ([(String, String, WorkflowExecution)](), [WorkflowRun]()) }
+            return s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit)
+        }
+        started(admitted, evicted: evicted)
     }
 
-    /// One running workflow fewer (it ended, or began a durable wait): starts the next ones from the backlog.
-    private func stopRunning() {
-        let limit = configuration.maxRunningWorkflows
-        let admitted = state.withLock { s in
-            s.running -= 1
-            return s.admit(limit: limit)
-        }
+    /// Starts what admission let in, and ends the waits of the runs eviction chose (outside the engine's lock).
+    private func started(_ admitted: [(String, String, WorkflowExecution)], evicted: [WorkflowRun]) {
+        for run in evicted { run.interruptEvicted() }
+        if !evicted.isEmpty { metrics.evicted.increment(by: evicted.count) }
         for (id, name, execution) in admitted { spawn(id, name: name, execution) }
     }
 
@@ -158,23 +191,31 @@ extension WorkflowEngine {
         }
     }
 
-    /// Ends an execution: a workflow still marked running (suspended, or the log failed) is pending again; waiters
-    /// for the execution, and for the engine to drain, are woken.
+    /// Ends an execution: a workflow still marked running (suspended, evicted, or the log failed) is pending again;
+    /// an evicted one waits in the ``WaitingRoom`` (or is scheduled again at once, if its wake-up came meanwhile);
+    /// waiters for the execution, and for the engine to drain, are woken.
     @inline(never)
     private func release(_ id: String) {
         let limit = configuration.maxRunningWorkflows
-        let (ended, drained, admitted) = state.withLock { s in
+        let now = clock.now()
+        let (ended, drained, admitted, again) = state.withLock { s in
             s.projection.setPendingIfRunning(id)
             let ended = s.executing.removeValue(forKey: id)
             s.running -= 1
+            var again = false
+            if let run = ended?.run {
+                s.cache.remove(run)
+                if case .evicted(let wakeUp) = run.stop { again = s.wait(id, for: wakeUp, now: now) }
+            }
             let admitted = s.admit(limit: limit)
-            guard s.executing.isEmpty else { return (ended, [Signal](), admitted) }
+            guard s.executing.isEmpty else { return (ended, [Signal](), admitted, again) }
             defer { s.drainWaiters = [] }
-            return (ended, s.drainWaiters, admitted)
+            return (ended, s.drainWaiters, admitted, again)
         }
         for (id, name, execution) in admitted { spawn(id, name: name, execution) }
         ended?.ended.fire()
         for waiter in drained { waiter.fire() }
+        if again { schedule(id) }
     }
 
     /// The events that record how a run ended, after its last pending outcomes (all written with one sync).
@@ -206,8 +247,8 @@ extension WorkflowEngine {
             events.append(Event(
                 kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: ParkReason.undecodableValue.flags,
                 payload: Array(recordableReason(error.message).utf8)))
-        case .cancelled, .suspended, .frontier:
-            break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start
+        case .cancelled, .suspended, .evicted, .frontier:
+            break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start, an evicted one when woken
         case nil:
             switch result {
             case .success(let output):
@@ -254,6 +295,58 @@ extension EngineState {
             if let name = claim(id, for: execution) { admitted.append((id, name, execution)) }
         }
         return admitted
+    }
+
+    /// `run` has just become idle (every task waits): it gives its running slot up, is cached if it may be evicted,
+    /// and the oldest cached runs beyond `cacheLimit` are evicted. Returns what admission lets start and the runs
+    /// evicted (whose waits the caller interrupts, outside the lock).
+    mutating func becameIdle(
+        _ run: WorkflowRun, _ idle: WorkflowRun.Idleness, limit: Int, cacheLimit: Int
+    ) -> (admitted: [(String, String, WorkflowExecution)], evicted: [WorkflowRun]) {
+        running -= 1
+        var evicted: [WorkflowRun] = []
+        if idle == .evictable {
+            cache.insert(run)
+            while cache.count > cacheLimit, let oldest = cache.popOldest() {
+                if oldest.evict() { evicted.append(oldest) }
+            }
+        }
+        return (admit(limit: limit), evicted)
+    }
+
+    /// Puts pending workflow `id` in the waiting room until `wakeUp`; returns true instead when the wake-up has come
+    /// already (the caller schedules it), or nothing is to be done (the workflow is no longer pending, the engine
+    /// stops: false).
+    mutating func wait(_ id: String, for wakeUp: WakeUp, now: Int64) -> Bool {
+        guard phase == .running, let index = projection.workflows.index(forKey: id),
+            projection.workflows[at: index].summary.status == .pending
+        else { return false }
+        if projection.hasCome(wakeUp, now: now) { return true }
+        enterRoom(id, at: index, wakeUp)
+        return false
+    }
+
+    /// Puts pending workflow `id` (at `index` in the projection) in the waiting room: it is taken on by this engine
+    /// (`running`, as a workflow waiting in memory is) with no task until its wake-up comes.
+    mutating func enterRoom(_ id: String, at index: Int, _ wakeUp: WakeUp) {
+        projection.workflows[at: index].summary.status = .running  // not an event: the log knows it as pending
+        room.add(id, wakeUp)
+        if wakeUp.deadline < armedDeadline { pokeWaker() }
+    }
+
+    /// Hands workflows the waiting room let go (their wake-up came) to the waker, pending again, to be scheduled.
+    mutating func release(_ ids: [String]) {
+        guard !ids.isEmpty else { return }
+        for id in ids { projection.setPendingIfRunning(id) }
+        woken += ids
+        pokeWaker()
+    }
+
+    /// Wakes the engine's waker (``WorkflowEngine/wakeLoop()``): woken workflows to schedule, or an earlier deadline.
+    /// Fired under the engine's lock: a signal's waiter only has its task enqueued.
+    mutating func pokeWaker() {
+        wakerSignal?.fire()
+        wakerSignal = nil
     }
 
     /// The runs executing here, for halting them all.

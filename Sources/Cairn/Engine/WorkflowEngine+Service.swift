@@ -41,6 +41,7 @@ extension WorkflowEngine {
                 // Cancels what is still running once the grace period after a shutdown request has passed.
                 await self.enforceGracePeriod()
             }
+            group.addTask { await self.wakeLoop() }
             // Each workflow runs in a detached task of its own (`schedule`), tracked in `executing`, rather than as a
             // child of one task group: the runtime finds a finished child by walking the group's list of children,
             // which made every short workflow cost time in proportion to the number of workflows waiting beside it.
@@ -98,6 +99,12 @@ extension WorkflowEngine {
             var unpark: [Event] = []
             let startedHere = s.startedHere ?? []
             s.startedHere = nil
+            var waiting: [(String, WakeUp)] = []
+            defer {
+                for (id, wakeUp) in waiting {
+                    if let index = s.projection.workflows.index(forKey: id) { s.enterRoom(id, at: index, wakeUp) }
+                }
+            }
             for (id, w) in s.projection.workflows where !startedHere.contains(id) {
                 if w.summary.status == .parked, w.summary.parkedBecause == .unknownWorkflow, registry[w.summary.name] != nil {
                     unpark.append(Event(kind: .workflowResumed, workflowID: id, name: w.summary.name, time: now))
@@ -113,14 +120,16 @@ extension WorkflowEngine {
                         number: UInt64(attempts), flags: ParkReason.recoveryExhausted.flags, payload: Array(reason.utf8)))
                     continue
                 }
-                resume.append(id)
-                let woken: Bool
-                switch w.wakesOn {
-                case .message(let topic): woken = s.projection.inboxes[Projection.Key(workflowID: id, name: topic)] != nil
-                case .child(let child): woken = s.projection.workflows[child]?.summary.status.isActive != true
-                case nil: woken = false
+                // A workflow whose history ends in a wait still to come waits as a record: no task, and no attempt
+                // charged (it runs no code until woken). One that runs code at once is resumed and charged.
+                let wakeUp = Projection.wakeUp(of: w, id: id)
+                let come = wakeUp.map { s.projection.hasCome($0, now: now) } ?? true
+                if let wakeUp, !come, registry[w.summary.name] != nil {
+                    waiting.append((id, wakeUp))
+                    continue
                 }
-                if w.waitingUntil <= now || woken { charged.append((id, w.summary.name)) }
+                resume.append(id)
+                if come { charged.append((id, w.summary.name)) }
             }
             return (resume.sorted(), charged, park, unpark)
         }

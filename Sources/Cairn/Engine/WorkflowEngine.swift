@@ -338,6 +338,16 @@ struct EngineState: ~Copyable {
     var running = 0
     /// Workflows scheduled while `running` was at the limit, in order: the next to start as a slot frees.
     var backlog = Deque<String>()
+    /// Runs whose every task waits durably, kept in memory up to ``EngineConfiguration/maxCachedWorkflows``.
+    var cache = RunCache()
+    /// Evicted workflows, each waiting for its wake-up as a record (no task).
+    var room = WaitingRoom()
+    /// Workflows the waiting room let go (their wake-up came), for the waker to schedule.
+    var woken: [String] = []
+    /// What the waker (``WorkflowEngine/wakeLoop()``) sleeps on, and the deadline it sleeps until: poked when
+    /// ``woken`` gets workflows or the room an earlier deadline.
+    var wakerSignal: Signal?
+    var armedDeadline = Int64.max
     /// Fired when `executing` becomes empty (``WorkflowEngine/run()`` waits for it before closing the log).
     var drainWaiters: [Signal] = []
     /// Tasks waiting for a message or an event key.

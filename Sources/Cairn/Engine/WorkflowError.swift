@@ -34,6 +34,10 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         /// workflow spawned itself (rather than a branch of ``WorkflowContext/parallel(_:file:line:_:)``),
         /// concurrently on one context, or after the workflow returned.
         public static let misuse = Code("misuse")
+        /// The workflow was evicted from memory while every task of it waited durably
+        /// (``EngineConfiguration/maxCachedWorkflows``): its waits end with this error, and the engine resumes it by
+        /// replay when a wait's wake-up comes. Code that catches errors around a wait must rethrow it.
+        public static let evicted = Code("evicted")
         /// The engine is shutting down or stopped: no new work is accepted.
         public static let shuttingDown = Code("shuttingDown")
         /// A management call that does not apply to the workflow's state (resume a finished workflow, …).

@@ -73,7 +73,7 @@ extension Projection: WorkflowLifecycleStore {
     mutating func deliver(_ event: EventEnvelope, to destination: Range<Int>) -> Wakeup? {
         let key = Key(workflowID: event.string(destination), name: event.name)
         inboxes[key, default: []].append(Message(id: event.lsn.rawValue, payload: event.payload))
-        return .key(key)
+        return .message(key)
     }
 
     mutating func consume(messageID: UInt64, _ event: EventEnvelope) {
@@ -88,7 +88,7 @@ extension Projection: WorkflowLifecycleStore {
     mutating func setEvent(_ slot: Int?, _ event: EventEnvelope) -> Wakeup? {
         let key = Key(workflowID: event.workflowID, name: event.name)
         events[key] = event.payload
-        return .key(key)
+        return .event(key)
     }
 
     /// Adds an operation to its workflow's history (unfinished workflows only, unless finished histories are kept;

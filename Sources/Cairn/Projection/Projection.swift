@@ -160,35 +160,12 @@ struct Projection {
 
     /// What an applied event may let proceed.
     enum Wakeup {
-        case key(Key)
+        /// A message arrived in this inbox (receiving workflow, topic).
+        case message(Key)
+        /// This event (workflow, key) was set.
+        case event(Key)
+        /// This workflow appeared or changed status.
         case workflow(String)
-    }
-
-    /// What ends a durable wait before its deadline.
-    enum WakeCondition: Sendable, Equatable {
-        /// A message on this topic of the workflow's inbox.
-        case message(topic: String)
-        /// This child workflow settling (finishing, or stopping where it cannot give a result).
-        case child(String)
-    }
-
-    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a wait without
-    /// one) and what else ends it; `Int64.min` for any other operation. A wait inside a parallel branch does not
-    /// count: other branches may be running code (a branch's end is not recorded, so it cannot be told apart from
-    /// a branch between two steps).
-    static func wait(_ event: EventEnvelope) -> (until: Int64, wakesOn: WakeCondition?) {
-        guard event.kind == .sleepStarted || event.kind.declaration.beginsWait else { return (.min, nil) }
-        let peek = event.peek
-        guard let position = peek.position.flatMap(event.position), position.depth == 1 else { return (.min, nil) }
-        switch event.kind {
-        case .sleepStarted:
-            return (peek.deadline ?? .min, nil)
-        case .childWaitStarted:
-            return (.max, peek.target.map { .child(event.string($0)) })
-        default:
-            // A receive carries no target; an event read waiting with a timeout does (the workflow it reads from).
-            return (peek.deadline ?? .max, peek.target == nil ? .message(topic: event.name) : nil)
-        }
     }
 }
 

@@ -125,7 +125,7 @@ extension WorkflowEngine {
             return verdict(.clean(reachedEnd: false), count)
         case .undecodable(let error):
             return verdict(.failed("\(error)"), count)
-        case .cancelled, .suspended:
+        case .cancelled, .suspended, .evicted:
             return verdict(.failed("the replay was interrupted"), count)
         case nil:
             break

@@ -22,6 +22,10 @@ final class WorkflowRun: Sendable {
         case cancelled
         /// The engine is shutting down: the workflow stays unfinished in the log and resumes at the next start.
         case suspended
+        /// Every task of the run waits durably, and the engine releases it to keep memory for others
+        /// (``EngineConfiguration/maxCachedWorkflows``): the workflow stays pending and is resumed by replay when
+        /// this wake-up comes.
+        case evicted(WakeUp)
         /// A replay-only run reached the end of the record (``WorkflowRun/replayOnly``), attempting this.
         case frontier(Position, OperationDescription?)
     }
@@ -30,11 +34,30 @@ final class WorkflowRun: Sendable {
         var consumed: Set<Position> = []
         var stop: Stop?
         var finished = false
-        /// The run's tasks (its body and its live parallel branches), and how many of them are in a durable wait
-        /// or waiting for their branches: the run holds a running slot while some task is not waiting.
+        /// The run's tasks (its body and its live parallel branches), and what those that wait wait for: the run
+        /// holds a running slot while some task does not wait, and may be evicted while every task waits durably.
         var tasks = 1
-        var waits = 0
+        var waits: [(token: UInt32, wait: Wait)] = []
+        var nextToken: UInt32 = 0
+
+        /// Whether every task waits, and if so whether the run may be evicted.
+        var idleness: Idleness? {
+            guard waits.count == tasks else { return nil }
+            var durable = false
+            for (_, wait) in waits {
+                switch wait {
+                case .durable: durable = true
+                case .branches: break
+                case .pause: return .pinned
+                }
+            }
+            return durable ? .evictable : .pinned
+        }
     }
+
+    /// A run whose every task waits: whether it may be evicted (every wait is durable or waits for branches) or
+    /// must stay in memory (a pause the history does not know).
+    enum Idleness { case evictable, pinned }
 
     private let state = Mutex(State())
 
@@ -77,6 +100,11 @@ final class WorkflowRun: Sendable {
             throw WorkflowError(.cancelled, "the workflow was cancelled", workflowID: id)
         case .suspended:
             throw WorkflowError(.shuttingDown, "the engine is shutting down; the workflow resumes at the next start", workflowID: id)
+        case .evicted:
+            throw WorkflowError(
+                .evicted,
+                "the workflow was evicted from memory while it waited; it resumes by replay when its wait ends (rethrow this error)",
+                workflowID: id)
         case .frontier(let position, _):
             throw WorkflowError(.invalidState, "replay reached the end of the recorded history", workflowID: id, position: position)
         }
@@ -128,21 +156,31 @@ final class WorkflowRun: Sendable {
         }
     }
 
-    // MARK: Admission (``EngineConfiguration/maxRunningWorkflows``)
+    // MARK: Admission and eviction
 
-    /// A task of the run begins to wait; true when now every task waits (the run gives its running slot up).
-    func enterWait() -> Bool {
+    // The engine calls these under its own lock (enterWait, branchEnded, evict) or right before taking it
+    // (leaveWait), so that whether the run is idle, and whether it is cached, change together.
+
+    /// A task of the run begins `wait`; returns the token that ends it and, when now every task waits, whether the
+    /// run may be evicted (it gives its running slot up).
+    func enterWait(_ wait: Wait) -> (token: UInt32, idle: Idleness?) {
         state.withLock { s in
-            s.waits += 1
-            return s.waits == s.tasks
+            let token = s.nextToken
+            s.nextToken &+= 1
+            s.waits.append((token, wait))
+            return (token, s.idleness)
         }
     }
 
-    /// A task of the run stops waiting; true when the run had given its slot up (it takes one again).
-    func leaveWait() -> Bool {
+    /// A task of the run stops waiting. `retake`: every task had waited (the run takes a running slot again);
+    /// `evicted`: the run was evicted meanwhile, so whatever ended the wait must not be used — the replay that
+    /// resumes the workflow meets it again.
+    func leaveWait(_ token: UInt32) -> (retake: Bool, evicted: Bool) {
         state.withLock { s in
-            defer { s.waits -= 1 }
-            return s.waits == s.tasks
+            let retake = s.waits.count == s.tasks
+            if let index = s.waits.firstIndex(where: { $0.token == token }) { s.waits.remove(at: index) }
+            if case .evicted = s.stop { return (retake, true) }
+            return (retake, false)
         }
     }
 
@@ -151,13 +189,29 @@ final class WorkflowRun: Sendable {
         state.withLock { $0.tasks += 1 }
     }
 
-    /// A parallel branch ended; true when every remaining task waits (the run gives its slot up).
-    func branchEnded() -> Bool {
+    /// A parallel branch ended; when every remaining task waits, whether the run may be evicted.
+    func branchEnded() -> Idleness? {
         state.withLock { s in
             s.tasks -= 1
-            return s.waits == s.tasks
+            return s.idleness
         }
     }
+
+    /// Evicts the run if every task still waits durably and nothing stopped it: records ``Stop/evicted(_:)`` with
+    /// the union of its waits (and interrupts them, outside the caller's lock: see ``interruptEvicted()``).
+    /// Returns whether it did.
+    func evict() -> Bool {
+        state.withLock { s in
+            guard s.stop == nil, !s.finished, s.idleness == .evictable else { return false }
+            var wakeUp = WakeUp()
+            for case (_, .durable(let part)) in s.waits { wakeUp.merge(part) }
+            s.stop = .evicted(wakeUp)
+            return true
+        }
+    }
+
+    /// Ends the waits of a run ``evict()`` evicted.
+    func interruptEvicted() { interrupt.fire() }
 
     /// How many recorded positions the run has replayed.
     var consumedCount: Int { state.withLock { $0.consumed.count } }

@@ -67,7 +67,9 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
             }
             let summary: WorkflowSummary?
             do {
-                summary = try await parent.engine.waiting(parent) { try await parent.engine.awaitSettled(id, interrupt: parent.run.interrupt) }
+                summary = try await engine.waiting(parent, .durable(WakeUp(keys: [.settled(id)]))) {
+                    try await engine.awaitSettled(id, interrupt: parent.run.interrupt)
+                }
             } catch {
                 try parent.run.checkRunnable()
                 throw error

@@ -38,8 +38,10 @@ extension WorkflowContext {
         let value: [UInt8]?
         do {
             let key = Projection.Key(workflowID: workflowID, name: key)
+            // Recorded with its deadline, the wait is durable; without a timeout it only looks (a deadline of now).
+            let wait: Wait = deadline.map { .durable(WakeUp(deadline: $0, keys: [.event(key)])) } ?? .pause
             let deadline = deadline ?? engine.clock.now()
-            value = try await engine.waiting(self) { try await engine.waitForEvent(key, deadline: deadline, interrupt: run.interrupt) }
+            value = try await engine.waiting(self, wait) { try await engine.waitForEvent(key, deadline: deadline, interrupt: run.interrupt) }
         } catch {
             try run.checkRunnable()
             throw error

@@ -67,7 +67,9 @@ extension WorkflowContext {
             }
             let arrived: Bool
             do {
-                arrived = try await engine.waiting(self) { try await engine.wait(for: signal, until: deadline, interrupt: run.interrupt) }
+                arrived = try await engine.waiting(self, .durable(WakeUp(deadline: deadline ?? .max, keys: [.message(key)]))) {
+                    try await engine.wait(for: signal, until: deadline, interrupt: run.interrupt)
+                }
             } catch {
                 try run.checkRunnable()
                 throw error

@@ -30,7 +30,7 @@ extension WorkflowContext {
         defer { end() }
         let branches = Branches(parent: self, prefix: position.path)
         // Waiting for its branches, this task counts as waiting (admission): the branches run for the workflow.
-        let (result, branchError) = await engine.waiting(self) { () async -> (Result<R, any Error>, (any Error)?) in
+        let (result, branchError) = try await engine.waiting(self, .branches) { () async -> (Result<R, any Error>, (any Error)?) in
             let result: Result<R, any Error>
             do {
                 result = .success(try await withTaskCancellationHandler {

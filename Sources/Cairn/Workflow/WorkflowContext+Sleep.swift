@@ -22,7 +22,9 @@ extension WorkflowContext {
     func sleepUntil(_ deadline: Int64) async throws {
         guard !run.replayOnly, deadline > engine.clock.now() else { return }
         do {
-            _ = try await engine.waiting(self) { try await engine.wait(for: nil, until: deadline, interrupt: run.interrupt) }
+            _ = try await engine.waiting(self, .durable(WakeUp(deadline: deadline))) {
+                try await engine.wait(for: nil, until: deadline, interrupt: run.interrupt)
+            }
         } catch {
             try run.checkRunnable()
             throw error

@@ -83,7 +83,7 @@ extension WorkflowContext {
             } catch {
                 let delay = try afterFailedAttempt(
                     attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
-                try await engine.waiting(self) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
+                try await engine.waiting(self, .pause) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
                 attempt += 1
             }
         }
