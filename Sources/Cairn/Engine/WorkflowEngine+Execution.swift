@@ -75,10 +75,11 @@ extension WorkflowEngine {
     private func enterWait(_ run: WorkflowRun, _ wait: Wait) -> UInt32 {
         let limit = configuration.maxRunningWorkflows
         let cacheLimit = configuration.maxCachedWorkflows
+        let now = clock.now()
         let (token, admitted, evicted) = state.withLock { s in
             let (token, idle) = run.enterWait(wait)
             guard let idle else { return (token, [(String, String, WorkflowExecution)](), [WorkflowRun]()) }
-            let (admitted, evicted) = s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit)
+            let (admitted, evicted) = s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit, now: now)
             return (token, admitted, evicted)
         }
         started(admitted, evicted: evicted)
@@ -90,9 +91,10 @@ extension WorkflowEngine {
         guard !run.replayOnly else { return }
         let limit = configuration.maxRunningWorkflows
         let cacheLimit = configuration.maxCachedWorkflows
+        let now = clock.now()
         let (admitted, evicted) = state.withLock { s in
             guard let idle = run.branchEnded() else { return ([(String, String, WorkflowExecution)](), [WorkflowRun]()) }
-            return s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit)
+            return s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit, now: now)
         }
         started(admitted, evicted: evicted)
     }
@@ -301,14 +303,14 @@ extension EngineState {
     /// and the oldest cached runs beyond `cacheLimit` are evicted. Returns what admission lets start and the runs
     /// evicted (whose waits the caller interrupts, outside the lock).
     mutating func becameIdle(
-        _ run: WorkflowRun, _ idle: WorkflowRun.Idleness, limit: Int, cacheLimit: Int
+        _ run: WorkflowRun, _ idle: WorkflowRun.Idleness, limit: Int, cacheLimit: Int, now: Int64
     ) -> (admitted: [(String, String, WorkflowExecution)], evicted: [WorkflowRun]) {
         running -= 1
         var evicted: [WorkflowRun] = []
         if idle == .evictable {
             cache.insert(run)
             while cache.count > cacheLimit, let oldest = cache.popOldest() {
-                if oldest.evict() { evicted.append(oldest) }
+                if oldest.evict(unless: { projection.hasCome($0, now: now) }) { evicted.append(oldest) }
             }
         }
         return (admit(limit: limit), evicted)

@@ -197,14 +197,16 @@ final class WorkflowRun: Sendable {
         }
     }
 
-    /// Evicts the run if every task still waits durably and nothing stopped it: records ``Stop/evicted(_:)`` with
-    /// the union of its waits (and interrupts them, outside the caller's lock: see ``interruptEvicted()``).
-    /// Returns whether it did.
-    func evict() -> Bool {
+    /// Evicts the run if every task still waits durably, nothing stopped it, and its wake-up has not `come`
+    /// already (a wait about to end: evicting it would only replay it into the same end, again and again): records
+    /// ``Stop/evicted(_:)`` with the union of its waits. The caller interrupts them outside its lock
+    /// (``interruptEvicted()``). Returns whether it did.
+    func evict(unless come: (WakeUp) -> Bool) -> Bool {
         state.withLock { s in
             guard s.stop == nil, !s.finished, s.idleness == .evictable else { return false }
             var wakeUp = WakeUp()
             for case (_, .durable(let part)) in s.waits { wakeUp.merge(part) }
+            if come(wakeUp) { return false }
             s.stop = .evicted(wakeUp)
             return true
         }
