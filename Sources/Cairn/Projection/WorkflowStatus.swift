@@ -45,4 +45,6 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var parkedBecause: ParkReason?
     /// The number of recorded operations kept for replay (0 once finished: finished workflows keep no history).
     public var historyCount: Int
+    /// For a completed workflow, as the engine's queries give it: its result as recorded (``output(as:codec:)``).
+    public var output: [UInt8]? = nil
 }
