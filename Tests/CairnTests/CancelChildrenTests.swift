@@ -55,6 +55,8 @@ struct CancelChildrenTests {
             for id in Self.tree { try await waitForStatus(first.engine, id, .running) }
             commits.reset()
             try await root.cancel()
+            // The observer may hear of the commit just after the appender resumed.
+            try await eventually("the cancellations' commit observed") { !commits.all.isEmpty }
             #expect(commits.all == [3], "the three cancellations in one commit: \(commits.all)")
             for id in Self.tree { #expect(first.engine.summary(of: id)?.status == .cancelled, "\(id)") }
             try await first.crash()
