@@ -8,7 +8,7 @@ public enum WorkflowStatus: String, Sendable, Hashable, CaseIterable, Codable, C
     case completed
     /// Threw an error from its body.
     case failed
-    /// Cancelled with ``WorkflowEngine/cancel(_:)``; resumable.
+    /// Cancelled with ``WorkflowEngine/cancel(_:includingChildren:)``; resumable.
     case cancelled
     /// Parked because its code no longer matches its history; resumable after a fix.
     case diverged
