@@ -24,8 +24,11 @@ public struct WorkflowPage: RandomAccessCollection, Sendable {
         self.next = next
     }
 
+    /// The index of the first summary (0).
     public var startIndex: Int { summaries.startIndex }
+    /// The index past the last summary (the page's count).
     public var endIndex: Int { summaries.endIndex }
+    /// The summary at `position`.
     public subscript(position: Int) -> WorkflowSummary { summaries[position] }
 }
 
