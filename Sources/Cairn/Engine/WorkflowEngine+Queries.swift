@@ -35,20 +35,24 @@ extension WorkflowEngine {
         let since = startedSince?.nanosecondsSince1970
         let before = startedBefore?.nanosecondsSince1970
         let limit = limit.map { Swift.max(0, $0) } ?? .max
+        // Borrowed, not copied: a summary's strings are retained only for the workflows that match.
+        func matches(_ summary: borrowing WorkflowSummary) -> Bool {
+            if let status, !status.contains(summary.status) { return false }
+            if let name, summary.name != name { return false }
+            if let since, summary.startedAt < since { return false }
+            if let before, summary.startedAt >= before { return false }
+            if let cursor, !cursor.precedes(startedAt: summary.startedAt, id: summary.id) { return false }
+            return true
+        }
         return state.withLock { s in
             let workflows = s.projection.workflows
             var newest = Heap<Listed>()
             var unbounded: [Listed] = []
             var matched = 0
-            for index in workflows.indices {
-                let summary = workflows[at: index].summary
-                if let status, !status.contains(summary.status) { continue }
-                if let name, summary.name != name { continue }
-                if let since, summary.startedAt < since { continue }
-                if let before, summary.startedAt >= before { continue }
-                if let cursor, !cursor.precedes(startedAt: summary.startedAt, id: summary.id) { continue }
+            for index in workflows.indices where matches(workflows[at: index].summary) {
                 matched += 1
-                let listed = Listed(startedAt: summary.startedAt, id: summary.id, index: index)
+                let listed = Listed(
+                    startedAt: workflows[at: index].summary.startedAt, id: workflows[at: index].summary.id, index: index)
                 if limit == .max {
                     unbounded.append(listed)
                 } else if newest.count < limit {
