@@ -73,6 +73,7 @@ struct QueryTests {
                 #expect(engine.list(startedSince: at(1), startedBefore: at(3)).map(\.id) == ["d2", "d1"])
                 #expect(engine.list(name: "no such workflow").isEmpty)
                 #expect(engine.list(limit: 0).isEmpty)
+                #expect(engine.list(startedSince: .distantPast, startedBefore: .distantFuture).count == 5)
                 probe.open("s0")
             }
             // The same after a restart, from the log.
@@ -82,6 +83,16 @@ struct QueryTests {
                 #expect(engine.list(status: [.completed]).count == 4)
             }
         }
+    }
+
+    @Test("a Date filter converts to nanoseconds within a microsecond, and far-off dates saturate instead of trapping")
+    func dateBounds() {
+        for n: Int64 in [0, 1, 999, 1_700_000_000_123_456_789, -1_234_567_890_123, 9_000_000_000_000_000_000] {
+            #expect(abs(Date(nanosecondsSince1970: n).nanosecondsSince1970 - n) <= 1_000, "\(n)")
+        }
+        #expect(Date.distantFuture.nanosecondsSince1970 == .max)
+        #expect(Date.distantPast.nanosecondsSince1970 == .min)
+        #expect(Date(timeIntervalSince1970: .infinity).nanosecondsSince1970 == .max)
     }
 
     @Test("list pages newest first with a cursor: every workflow once, ties by ID, filters kept across pages")
