@@ -32,13 +32,13 @@ import Darwin
         let running = try await RunningEngine.open(log.directory)
         let engine = running.engine
         for (id, result) in log.completed where !dropped.contains(id) {
-            #expect(try await engine.handle(for: id, output: String.self).result() == result)
+            #expect(try await engine.handle(for: id, of: Greet.self).result() == result)
         }
         for (id, result) in log.parents {
-            #expect(try await engine.handle(for: id, output: String.self).result() == result)
+            #expect(try await engine.handle(for: id, of: Parent.self).result() == result)
         }
         for id in log.failed where !dropped.contains(id) {
-            await #expect(throws: WorkflowFailure.self) { try await engine.handle(for: id, output: Int.self).result() }
+            await #expect(throws: WorkflowFailure.self) { try await engine.handle(for: id, of: Fails.self).result() }
         }
         for id in dropped { #expect(engine.summary(of: id) == nil) }
         // Idempotent start of a retained workflow: its handle, no new run.
@@ -48,7 +48,7 @@ import Darwin
         // Unfinished workflows resume and finish with the results they would have had.
         for id in log.waiting { try await engine.send("go", to: id, topic: "go") }
         for (i, id) in log.waiting.enumerated() {
-            #expect(try await engine.handle(for: id, output: String.self).result() == "w\(i):go")
+            #expect(try await engine.handle(for: id, of: Waits.self).result() == "w\(i):go")
         }
         // The message sent before its workflow existed is still delivered.
         #expect(try await engine.start(Waits.self, input: "late", id: "not-yet").result() == "late:early")
@@ -137,7 +137,7 @@ import Darwin
         #expect(report.bytesAfter < report.bytesBefore)
         // In memory too: dropped workflows are forgotten, retained ones answer as before.
         for id in dropped { #expect(running.engine.summary(of: id) == nil) }
-        #expect(try await running.engine.handle(for: "greet-7", output: String.self).result() == log.completed["greet-7"])
+        #expect(try await running.engine.handle(for: "greet-7", of: Greet.self).result() == log.completed["greet-7"])
         try await running.stop()
         var after = try projectionStates(log.directory)
         // Reopening recorded a recovery attempt for the unfinished workflows, and stopping cleared it.

@@ -119,7 +119,7 @@ struct AdmissionTests {
             try await withEngine(dir, [GatedStep.self], configuration: configuration) { engine in
                 // Opened on the way out even when an expectation fails: the engine's shutdown waits for the bodies.
                 defer { gate.open() }
-                var handles: [WorkflowHandle<Int>] = []
+                var handles: [WorkflowHandle<GatedStep>] = []
                 for i in 0..<6 { handles.append(try await engine.start(GatedStep.self, input: name, id: "w\(i)")) }
                 try await eventually("two step bodies at the gate") { gate.inside == 2 }
                 #expect(engine.list(status: [.running]).map(\.id).sorted() == ["w0", "w1"])
@@ -139,7 +139,7 @@ struct AdmissionTests {
         configuration.maxRunningWorkflows = 1
         try await withDirectory { dir in
             try await withEngine(dir, [WaitsForMessage.self], configuration: configuration) { engine in
-                var handles: [WorkflowHandle<String>] = []
+                var handles: [WorkflowHandle<WaitsForMessage>] = []
                 for i in 0..<5 { handles.append(try await engine.start(WaitsForMessage.self, input: i, id: "r\(i)")) }
                 // Each is running (waiting in its receive) only if the one before gave its slot up to wait.
                 try await eventually("all five waiting in their receive") { engine.list(status: [.running]).count == 5 }

@@ -89,13 +89,13 @@ struct BadInputTests {
             // The code of "test-double" is gone.
             let logs = LogCapture()
             let second = try await RunningEngine.start(dir, [CountedSteps.self], configuration: testConfiguration(logs: logs))
-            _ = try await result(second.engine.handle(for: "kept", output: [Int].self))
+            _ = try await result(second.engine.handle(for: "kept", of: CountedSteps.self))
             try await waitForStatus(second.engine, "removed", .parked)
             let summary = try #require(second.engine.summary(of: "removed"))
             #expect(summary.parkReason?.contains(Doubler.name) == true)
             #expect(summary.parkReason?.contains("not registered") == true)
             #expect(logs.all.contains { $0.level >= .warning && $0.metadata["workflow"] == "removed" })
-            #expect(code(await caught { _ = try await second.engine.handle(for: "removed", output: Int.self).result() }) == .parked)
+            #expect(code(await caught { _ = try await second.engine.handle(for: "removed", of: Doubler.self).result() }) == .parked)
             #expect(probe.count("double") == 1)
             // Starting an unregistered workflow is refused up front.
             #expect(code(await caught { _ = try await second.engine.start(Doubler.self, input: ProbeInput(probe: probe.key)) }) == .unknownWorkflow)
@@ -107,7 +107,7 @@ struct BadInputTests {
             try await third.shutdown()
             let fourth = try await RunningEngine.start(dir, [CountedSteps.self, Doubler.self])
             try await waitForStatus(fourth.engine, "removed", .completed)
-            #expect(try await result(fourth.engine.handle(for: "removed", output: Int.self)) == 42)
+            #expect(try await result(fourth.engine.handle(for: "removed", of: Doubler.self)) == 42)
             try await fourth.shutdown()
             #expect(probe.count("double") == 2)
         }
@@ -138,13 +138,19 @@ struct BadInputTests {
         }
     }
 
+    /// The doubler's name with another output type: a handle of a workflow whose type changed under it.
+    private struct DoublerReadAsStrings: Workflow {
+        static let name = Doubler.name
+        static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> [String] { [] }
+    }
+
     @Test("a result read from outside as the wrong type is undecodablePayload naming the workflow")
     func undecodableResult() async throws {
         try await withDirectory { dir in
             let probe = Probe()
             try await withEngine(dir, [Doubler.self]) { engine in
                 _ = try await result(try await engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 2), id: "d"))
-                let error = await caught { _ = try await engine.handle(for: "d", output: [String].self).result() }
+                let error = await caught { _ = try await engine.handle(for: "d", of: DoublerReadAsStrings.self).result() }
                 #expect(code(error) == .undecodablePayload)
                 #expect((error as? WorkflowError)?.workflowID == "d")
             }
@@ -235,7 +241,7 @@ struct BadInputTests {
         try await probe.waitForArrival("hold")
         try await first.crash()
         let second = try await RunningEngine.start(dir, [newer])
-        let error = await caught { _ = try await result(second.engine.handle(for: "evolving", output: String.self)) }
+        let error = await caught { _ = try await result(second.engine.handle(for: "evolving", of: EvolvingV1.self)) }
         try await second.shutdown()
         return error
     }

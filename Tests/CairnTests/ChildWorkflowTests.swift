@@ -98,7 +98,7 @@ struct ChildWorkflowTests {
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, workflows)
-            let output = try await result(second.engine.handle(for: "p", output: Parent.Output.self))
+            let output = try await result(second.engine.handle(for: "p", of: Parent.self))
             try await second.shutdown()
             #expect(output.results == [10, 20, 30, 50])
             #expect(output.childIDs == ["p/0", "p/2.0.0", "p/2.1.0"])

@@ -220,7 +220,7 @@ struct CommitOrderTests {
             let second = try await RunningEngine.start(dir, [TakesMessages.self])
             var twice: [String] = []
             for i in 0..<count {
-                let output = try await result(second.engine.handle(for: "w\(i)", output: TakesMessages.Output.self))
+                let output = try await result(second.engine.handle(for: "w\(i)", of: TakesMessages.self))
                 #expect(output.received.map { String($0.prefix { $0 != "-" }) } == keys, "w\(i): \(output)")
                 if let extra = output.extra { twice.append("w\(i) got \(extra) again") }
             }

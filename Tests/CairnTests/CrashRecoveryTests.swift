@@ -138,7 +138,7 @@ struct CrashRecoveryTests {
             if order.firstIndex(of: stop)! <= order.firstIndex(of: .inReceive)! {
                 try await second.engine.send("hello", to: "mixed", topic: "go")
             }
-            let output = try await result(second.engine.handle(for: "mixed", output: MixedOperations.Output.self))
+            let output = try await result(second.engine.handle(for: "mixed", of: MixedOperations.self))
             try await second.shutdown()
 
             // Recorded outcomes were reused, not recomputed.
@@ -180,7 +180,7 @@ struct CrashRecoveryTests {
                     values = try steps.map { try decodePayload(Int.self, $0.payload) }
                 }
             }
-            let output = try await result(first.engine.handle(for: "w", output: [Int].self))
+            let output = try await result(first.engine.handle(for: "w", of: CountedSteps.self))
             #expect(Array(output.prefix(3)) == values)
             // The last outcome is recorded together with the completion.
             let history = try await first.engine.history(of: "w")
@@ -231,7 +231,7 @@ struct CrashRecoveryTests {
             }
             probe.openAll()
             let last = try await RunningEngine.start(dir, [CountedSteps.self])
-            let output = try await result(last.engine.handle(for: "w", output: [Int].self))
+            let output = try await result(last.engine.handle(for: "w", of: CountedSteps.self))
             try await last.shutdown()
             #expect(Array(output.prefix(values.count)) == values)
             // Step k was entered once by the run that completed it and once by the run that crashed in it.

@@ -207,7 +207,7 @@ struct DivergenceTests {
             probe.errors.set(probe.key, nil)  // what the crash made the first run throw
             probe.openAll()
             let second = try await RunningEngine.start(dir, workflows, configuration: configuration)
-            let handle = second.engine.handle(for: "script", output: String.self)
+            let handle = second.engine.handle(for: "script", of: Scripted.self)
             if !expectDivergence {
                 try await second.engine.send("wake", to: "script", topic: "k")  // for a recorded receive still waiting
                 #expect(try await result(handle) == "done")
@@ -255,7 +255,7 @@ struct DivergenceTests {
             #expect(third.engine.summary(of: "script")?.status == .diverged)
             try await third.engine.send("wake", to: "script", topic: "k")  // for a recorded receive still waiting
             try await third.engine.resume("script")
-            #expect(try await result(third.engine.handle(for: "script", output: String.self)) == "done")
+            #expect(try await result(third.engine.handle(for: "script", of: Scripted.self)) == "done")
             try await third.shutdown()
         }
     }

@@ -70,7 +70,7 @@ struct IOFailureSteps: Workflow {
             return outcome
         }
         let runner = Task { try await engine.run() }
-        var handles: [(String, WorkflowHandle<Int>)] = []
+        var handles: [(String, WorkflowHandle<IOFailureSteps>)] = []
         for (i, input) in inputs.enumerated() {
             do {
                 let handle = try await engine.start(IOFailureSteps.self, input: input, id: "wf-\(i)")
@@ -127,7 +127,7 @@ struct IOFailureSteps: Workflow {
                 continue
             }
             do {
-                let result = try await bounded(10) { try await engine.handle(for: id, output: Int.self).result() }
+                let result = try await bounded(10) { try await engine.handle(for: id, of: IOFailureSteps.self).result() }
                 #expect(result == IOFailureSteps.expected(input), "\(context): \(id)")
             } catch {
                 Issue.record("\(context): \(id) did not finish after the reboot: \(error)")

@@ -29,7 +29,7 @@ struct AddMultiply: Workflow {
         }
         let reopened = try await WorkflowEngine.open(directory: dir, workflows: [AddMultiply.self])
         #expect(reopened.summary(of: "wf-1")?.status == .completed)
-        #expect(try await reopened.handle(for: "wf-1", output: Int.self).result() == 9)
+        #expect(try await reopened.handle(for: "wf-1", of: AddMultiply.self).result() == 9)
         await reopened.shutdown()
     }
 }

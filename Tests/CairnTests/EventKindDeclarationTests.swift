@@ -181,11 +181,11 @@ struct EventKindDeclarationTests {
                 #expect(try await result(try await last.engine.start(Doubler.self, input: input, id: "d\(k)")) == 2 * k)
             }
             let forked = try await last.engine.fork("d0", before: 1)
-            _ = try await result(last.engine.handle(for: forked, output: Int.self))
+            _ = try await result(last.engine.handle(for: forked, of: Doubler.self))
             try await last.engine.send("hello", to: "d1", topic: "t", idempotencyKey: "once")
             probe.open("s0")
             try await last.engine.resume("crashy")
-            _ = try await result(last.engine.handle(for: "crashy", output: [Int].self))
+            _ = try await result(last.engine.handle(for: "crashy", of: CountedSteps.self))
             _ = try await last.engine.compact(policy: CompactionPolicy())  // summaries replace finished histories
             try await last.shutdown()
 

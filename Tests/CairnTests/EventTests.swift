@@ -89,9 +89,9 @@ struct EventTests {
 
             // On replay the recorded value is returned, although the event is "done" by now.
             let second = try await RunningEngine.start(dir, workflows, configuration: testConfiguration(clock: clock))
-            _ = try await result(second.engine.handle(for: "pub", output: Int.self))
+            _ = try await result(second.engine.handle(for: "pub", of: Publisher.self))
             #expect(try await second.engine.event(String.self, key: "status", of: "pub") == "done")
-            #expect(try await result(second.engine.handle(for: "reader", output: String.self)) == "started")
+            #expect(try await result(second.engine.handle(for: "reader", of: Reader.self)) == "started")
             try await second.shutdown()
         }
     }

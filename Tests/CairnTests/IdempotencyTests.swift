@@ -65,7 +65,7 @@ struct IdempotencyTests {
             _ = try await engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 4), id: "durable")
             await engine._crash()
             try await withEngine(dir, [Doubler.self]) { engine in
-                let output = try await result(engine.handle(for: "durable", output: Int.self))
+                let output = try await result(engine.handle(for: "durable", of: Doubler.self))
                 #expect(output == 8)
             }
         }

@@ -106,7 +106,7 @@ struct ManagementTests {
                 #expect(engine.summary(of: "c")?.status == .cancelled)
                 try await engine.send("go", to: "c", topic: "go")
                 try await engine.resume("c")
-                _ = try await result(engine.handle(for: "c", output: [Int].self))
+                _ = try await result(engine.handle(for: "c", of: Cancellable.self))
             }
             #expect(probe.counts == ["s0": 1, "s1": 1, "s2": 1])
         }
@@ -167,13 +167,13 @@ struct ManagementTests {
                 #expect(code(await caught { try await engine.cancel("nobody") }) == .notFound)
                 #expect(code(await caught { try await engine.resume("nobody") }) == .notFound)
                 #expect(code(await caught { _ = try await engine.fork("nobody", before: 0) }) == .notFound)
-                #expect(code(await caught { _ = try await engine.handle(for: "nobody", output: Int.self).result() }) == .notFound)
+                #expect(code(await caught { _ = try await engine.handle(for: "nobody", of: Cancellable.self).result() }) == .notFound)
                 #expect(code(await caught { _ = try await engine.history(of: "nobody") }) == .notFound)
                 _ = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
                 try await eventually("waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 #expect(code(await caught { try await engine.resume("c") }) == .invalidState)
                 try await engine.send("go", to: "c", topic: "go")
-                _ = try await result(engine.handle(for: "c", output: [Int].self))
+                _ = try await result(engine.handle(for: "c", of: Cancellable.self))
             }
         }
     }
@@ -187,7 +187,7 @@ struct ManagementTests {
                 let countsBefore = probe.counts
                 let forkID = try await engine.fork("orig", before: position, newID: "orig-fork")
                 #expect(forkID == "orig-fork")
-                let forked = try await result(engine.handle(for: forkID, output: Forkable.Output.self))
+                let forked = try await result(engine.handle(for: forkID, of: Forkable.self))
                 #expect(engine.summary(of: forkID)?.status == .completed)
                 // Operations before `position` keep the original's outcomes; the others ran again.
                 let stepPositions: [(String, UInt32, Int)] = [("s0", 0, 0), ("s1", 3, 1), ("s2", 5, 2)]
@@ -216,7 +216,7 @@ struct ManagementTests {
                 #expect(code(await caught { _ = try await engine.fork("orig", before: 1, newID: "orig-fork") }) == .idConflict)
                 let random = try await engine.fork("orig", before: 6)
                 #expect(random != "orig-fork")
-                #expect(try await result(engine.handle(for: random, output: Forkable.Output.self)) == original)
+                #expect(try await result(engine.handle(for: random, of: Forkable.self)) == original)
             }
         }
     }

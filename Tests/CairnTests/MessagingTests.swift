@@ -120,8 +120,8 @@ struct MessagingTests {
 
             let second = try await RunningEngine.start(dir, workflows)
             try await second.engine.send("e", to: "inbox", topic: "m")
-            let output = try await result(second.engine.handle(for: "inbox", output: Consumer.Output.self))
-            #expect(try await result(second.engine.handle(for: "producer", output: Int.self)) == 2)
+            let output = try await result(second.engine.handle(for: "inbox", of: Consumer.self))
+            #expect(try await result(second.engine.handle(for: "producer", of: Producer.self)) == 2)
             try await second.shutdown()
 
             // Seven were sent: four from outside, two by the producer (whose replay did not send them again), one
@@ -214,7 +214,7 @@ struct MessagingTests {
             try await clock.waitForSleeper(until: deadline)
             #expect(clock.deadlines == [deadline])
             clock.advance(to: deadline)
-            #expect(try await result(second.engine.handle(for: "timed", output: String.self)) == "timeout")
+            #expect(try await result(second.engine.handle(for: "timed", of: TimedReceive.self)) == "timeout")
             try await second.shutdown()
         }
     }

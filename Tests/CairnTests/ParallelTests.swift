@@ -138,7 +138,7 @@ struct ParallelTests {
 
             // Replay: every branch finds its own record, whatever the scheduling now; none runs again.
             let second = try await RunningEngine.start(dir, [FanOut.self])
-            let output = try await result(second.engine.handle(for: "fan", output: [Int].self))
+            let output = try await result(second.engine.handle(for: "fan", of: FanOut.self))
             #expect(second.engine.summary(of: "fan")?.status == .completed)
             try await second.shutdown()
             #expect(output == (0..<n).map { recorded["p\($0)"]! })
@@ -161,7 +161,7 @@ struct ParallelTests {
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, [Diamond.self])
-            let output = try await result(second.engine.handle(for: "diamond", output: [Int].self))
+            let output = try await result(second.engine.handle(for: "diamond", of: Diamond.self))
             #expect(output[2] == output[0] &+ output[1])
             #expect(probe.count("left") == 1)
             #expect(probe.count("right") == 2)

@@ -60,7 +60,7 @@ import Testing
             try await withEngine(directory, [Doubler.self]) { engine in
                 // Waited for by status: until recovery resumes it, its handle's result reports the park.
                 try await waitForStatus(engine, "parked", .completed)
-                let output = try await result(engine.handle(for: "parked", output: Int.self))
+                let output = try await result(engine.handle(for: "parked", of: Doubler.self))
                 #expect(output == 42)
                 #expect(engine.summary(of: "parked")?.parkedBecause == nil, "a resume clears the reason")
                 #expect(engine.summary(of: "parked")?.parkReason == nil)

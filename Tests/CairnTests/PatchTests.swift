@@ -62,7 +62,7 @@ struct PatchTests {
         try await first.crash()
         probe.open("hold")
         let second = try await RunningEngine.start(dir, [replayer])
-        let output = try await result(second.engine.handle(for: id, output: String.self))
+        let output = try await result(second.engine.handle(for: id, of: PatchVersions.V1.self))
         try await second.shutdown()
         return output
     }
@@ -118,7 +118,7 @@ struct PatchTests {
             try await first.crash()
             probe.openAll()
             let second = try await RunningEngine.start(dir, [PatchVersions.V3.self])
-            #expect(code(await caught { _ = try await result(second.engine.handle(for: "old", output: String.self)) }) == .diverged)
+            #expect(code(await caught { _ = try await result(second.engine.handle(for: "old", of: PatchVersions.V1.self)) }) == .diverged)
             #expect(second.engine.summary(of: "old")?.status == .diverged)
             #expect(second.engine.summary(of: "old")?.parkReason?.contains("position 1") == true)
             try await second.shutdown()

@@ -145,7 +145,7 @@ struct PayloadEvolutionTests {
             #expect(third.engine.summary(of: id)?.status == .parked)
             probe.open("hold")
             try await third.engine.resume(id)
-            #expect(try await result(third.engine.handle(for: id, output: Int.self)) == 5)
+            #expect(try await result(third.engine.handle(for: id, of: Evolving<FixedDeploy>.self)) == 5)
             try await third.shutdown()
         }
     }
@@ -165,7 +165,7 @@ struct PayloadEvolutionTests {
 
             let second = try await RunningEngine.start(dir, [Evolving<FixedDeploy>.self])
             try await second.engine.resume("live")
-            #expect(try await result(second.engine.handle(for: "live", output: Int.self)) == 7)
+            #expect(try await result(second.engine.handle(for: "live", of: Evolving<FixedDeploy>.self)) == 7)
             try await second.shutdown()
         }
     }

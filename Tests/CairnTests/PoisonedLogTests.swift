@@ -54,7 +54,7 @@ struct PoisonedLogTests {
 
             // The lock is free: a second open in the same process succeeds and finds what was acknowledged.
             let reopened = try await RunningEngine.start(dir, [Doubler.self])
-            let output = try await result(reopened.engine.handle(for: "before", output: Int.self))
+            let output = try await result(reopened.engine.handle(for: "before", of: Doubler.self))
             #expect(output == 4)
             try await reopened.shutdown()
         }

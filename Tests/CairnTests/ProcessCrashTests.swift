@@ -163,7 +163,7 @@ struct ProcessCrashTests {
                 if engine.summary(of: id) == nil {
                     _ = try await engine.start(HostSteps.self, input: HostSteps.Input(steps: steps), id: id)
                 }
-                outputs[id] = try await result(engine.handle(for: id, output: [Int].self))
+                outputs[id] = try await result(engine.handle(for: id, of: HostSteps.self))
             }
             await engine.shutdown()
             try await runner.value

@@ -57,7 +57,7 @@ struct RecoveryAttemptTests {
             try await clock.waitForSleeper(until: wake)
             #expect(last.engine.summary(of: "sleepy")?.status == .running)
             clock.advance(to: wake)
-            _ = try await result(last.engine.handle(for: "sleepy", output: Int.self))
+            _ = try await result(last.engine.handle(for: "sleepy", of: Sleeper.self))
             #expect(probe.count("after-sleep") == 1)
             #expect(last.engine.summary(of: "sleepy")?.status == .completed)
             try await last.shutdown()
@@ -90,7 +90,7 @@ struct RecoveryAttemptTests {
 
             let last = try await RunningEngine.start(dir, [WaitsForMessage.self], configuration: configuration)
             try await last.engine.send("at last", to: "patient", topic: "m")
-            #expect(try await result(last.engine.handle(for: "patient", output: String.self)) == "at last")
+            #expect(try await result(last.engine.handle(for: "patient", of: WaitsForMessage.self)) == "at last")
             try await last.shutdown()
         }
     }
@@ -125,8 +125,8 @@ struct RecoveryAttemptTests {
             let last = try await RunningEngine.start(dir, types, configuration: configuration)
             try await clock.waitForSleeper(until: wake)
             clock.advance(to: wake)
-            let parentResult = try await result(last.engine.handle(for: "parent", output: Int.self))
-            #expect(try await parentResult == result(last.engine.handle(for: "sleepy-child", output: Int.self)))
+            let parentResult = try await result(last.engine.handle(for: "parent", of: AwaitsSleepyChild.self))
+            #expect(try await parentResult == result(last.engine.handle(for: "sleepy-child", of: Sleeper.self)))
             #expect(probe.count("after-sleep") == 1, "the child's step ran once")
             try await last.shutdown()
             var kinds = Set<EventKind>()
@@ -189,7 +189,7 @@ struct RecoveryAttemptTests {
             #expect(sizes.all.allSatisfy { $0 <= 7 }, "\(sizes.all)")
             probe.open("double")
             for i in 0..<count {
-                #expect(try await result(second.engine.handle(for: "w\(i)", output: Int.self)) == 2 * i)
+                #expect(try await result(second.engine.handle(for: "w\(i)", of: Doubler.self)) == 2 * i)
             }
             try await second.shutdown()
 

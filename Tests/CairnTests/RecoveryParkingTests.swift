@@ -36,13 +36,13 @@ struct RecoveryParkingTests {
             #expect(parked?.details == .parked(reason: .recoveryExhausted, message: summary.parkReason ?? "", attempts: 2))
             #expect(probe.arrivals("s0") == 3, "a parked workflow is not run")
             #expect(logs.all.contains { $0.level == .error && $0.metadata["workflow"] == "crashy" })
-            #expect(code(await caught { _ = try await last.engine.handle(for: "crashy", output: [Int].self).result() }) == .parked)
+            #expect(code(await caught { _ = try await last.engine.handle(for: "crashy", of: CountedSteps.self).result() }) == .parked)
             // Other workflows run.
             #expect(try await result(try await last.engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 4))) == 8)
             // Once fixed, it can be resumed.
             probe.open("s0")
             try await last.engine.resume("crashy")
-            #expect(try await result(last.engine.handle(for: "crashy", output: [Int].self)).count == 2)
+            #expect(try await result(last.engine.handle(for: "crashy", of: CountedSteps.self)).count == 2)
             try await last.shutdown()
         }
     }
@@ -68,7 +68,7 @@ struct RecoveryParkingTests {
             try await probe.waitForArrival("s0", count: 2)
             #expect(second.engine.summary(of: "early")?.status == .running)
             probe.open("s0")
-            _ = try await result(second.engine.handle(for: "early", output: [Int].self))
+            _ = try await result(second.engine.handle(for: "early", of: CountedSteps.self))
             try await second.shutdown()
         }
     }
@@ -103,7 +103,7 @@ struct RecoveryParkingTests {
             }
             probe.openAll()
             let last = try await RunningEngine.start(dir, [CountedSteps.self], configuration: configuration)
-            #expect(try await result(last.engine.handle(for: "w", output: [Int].self)).count == n)
+            #expect(try await result(last.engine.handle(for: "w", of: CountedSteps.self)).count == n)
             try await last.shutdown()
         }
     }

@@ -61,8 +61,8 @@ struct ShutdownTests {
             #expect(ops.map(\.name) == ["stubborn"])
             try await clock.waitForSleeper(until: start + 3_600_000_000_000)
             clock.advance(to: start + 3_600_000_000_000)
-            _ = try await result(second.engine.handle(for: "sleeper", output: Int.self))
-            #expect(try await result(second.engine.handle(for: "stubborn", output: Int.self)) == 42)
+            _ = try await result(second.engine.handle(for: "sleeper", of: Sleeper.self))
+            #expect(try await result(second.engine.handle(for: "stubborn", of: StubbornStep.self)) == 42)
             try await second.shutdown()
             #expect(probe.count("stubborn") == 1, "a recorded step does not run again")
             #expect(probe.count("next") == 1)
@@ -85,7 +85,7 @@ struct ShutdownTests {
             probe.open("s0")
             let second = try await RunningEngine.start(dir, [CountedSteps.self])
             #expect(second.engine.summary(of: "w")?.status != .failed)
-            _ = try await result(second.engine.handle(for: "w", output: [Int].self))
+            _ = try await result(second.engine.handle(for: "w", of: CountedSteps.self))
             try await second.shutdown()
             #expect(probe.counts == ["s0": 2, "s1": 1])
         }
@@ -107,7 +107,7 @@ struct ShutdownTests {
             let second = try await RunningEngine.start(dir, [CountedSteps.self])
             let ops = try await operations(second.engine, "w")
             #expect(!ops.contains { $0.kind == .stepFailed }, "the cancellation is not the step's failure")
-            let output = await outcome { try await result(second.engine.handle(for: "w", output: [Int].self)) }
+            let output = await outcome { try await result(second.engine.handle(for: "w", of: CountedSteps.self)) }
             #expect((try? output.get())?.count == 2)
             try await second.shutdown()
             #expect(probe.counts == ["s0": 2, "s1": 1])

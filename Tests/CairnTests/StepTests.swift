@@ -177,7 +177,7 @@ struct StepTests {
             probe.openAll()
 
             let second = try await RunningEngine.start(dir, [FlakyStep.self])
-            let output = try await result(second.engine.handle(for: "flaky", output: FlakyStep.Output.self))
+            let output = try await result(second.engine.handle(for: "flaky", of: FlakyStep.self))
             try await second.shutdown()
             #expect(probe.count("attempt") == 3, "a recorded failure is not retried on replay")
             let failure = try #require(output.failure)

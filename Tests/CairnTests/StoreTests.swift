@@ -68,7 +68,7 @@ struct MemoryStoreEngineTests {
 
         probe.open("s1")
         let second = try await StoreEngine.start(store, [CountedSteps.self])
-        let values = try await result(second.engine.handle(for: "steps", output: [Int].self))
+        let values = try await result(second.engine.handle(for: "steps", of: CountedSteps.self))
         #expect(values.count == 3)
         #expect(probe.count("s0") == 1, "a recorded step is not run again after the restart")
         #expect(probe.count("s1") == 2, "the step in progress at the crash runs again")
@@ -90,7 +90,7 @@ struct MemoryStoreEngineTests {
         _ = try await running.engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 2), id: "consumer")
         try await running.engine.send("late", to: "consumer", topic: "m", idempotencyKey: "k")
         try await running.engine.send("again", to: "consumer", topic: "m", idempotencyKey: "k")
-        let output = try await result(running.engine.handle(for: "consumer", output: Consumer.Output.self))
+        let output = try await result(running.engine.handle(for: "consumer", of: Consumer.self))
         #expect(output.received == ["early", "late"])
         #expect(output.leftOver == nil)
         let history = try await running.engine.historyRecords(of: "consumer")
@@ -188,7 +188,7 @@ struct HistoryIndexTests {
                     _ = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 2), id: consumer)
                     try await engine.send("late", to: consumer, topic: "m", idempotencyKey: "k")
                     try await engine.send("late", to: consumer, topic: "m", idempotencyKey: "k")
-                    _ = try await result(engine.handle(for: consumer, output: Consumer.Output.self))
+                    _ = try await result(engine.handle(for: consumer, of: Consumer.self))
                     try await engine.send("after the end", to: consumer, topic: "m")
                     try await engine.send("to nobody", to: "nobody-\(round)", topic: "m")
                     if round == 1 {

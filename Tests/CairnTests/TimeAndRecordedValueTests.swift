@@ -72,11 +72,11 @@ struct TimeAndRecordedValueTests {
             // While the process was down, 90 minutes passed: "a" is due, "b" has 30 minutes left.
             clock.advance(to: start + 3 * hour / 2)
             let second = try await RunningEngine.start(dir, [Sleeper.self], configuration: testConfiguration(clock: clock))
-            _ = try await result(second.engine.handle(for: "a", output: Int.self))
+            _ = try await result(second.engine.handle(for: "a", of: Sleeper.self))
             try await clock.waitForSleeper(until: start + 2 * hour)
             #expect(second.engine.summary(of: "b")?.status == .running)
             clock.advance(to: start + 2 * hour)
-            _ = try await result(second.engine.handle(for: "b", output: Int.self))
+            _ = try await result(second.engine.handle(for: "b", of: Sleeper.self))
             try await second.shutdown()
             #expect(probe.count("after-sleep") == 2)
         }
@@ -101,7 +101,7 @@ struct TimeAndRecordedValueTests {
 
             clock.advance(by: .seconds(12345))  // a replay later in time still sees the first run's time
             let second = try await RunningEngine.start(dir, [Recorded.self], configuration: testConfiguration(clock: clock))
-            let output = try await result(second.engine.handle(for: "rec", output: Recorded.Output.self))
+            let output = try await result(second.engine.handle(for: "rec", of: Recorded.self))
             try await second.shutdown()
             #expect(probe.notes("first seen") == [seen, seen], "the replay saw the same values")
             #expect("\(output.now.timeIntervalSince1970) \(output.uuid) \(output.random) \(output.custom)" == seen)

@@ -48,7 +48,7 @@ enum RecoveryBench {
                         let id = "rec-\(i)"
                         try await engine.send("go", to: id, topic: ParkInReceive.topic)
                         let sent = Stopwatch.now()
-                        let result = try await engine.handle(for: id, output: Int.self).result()
+                        let result = try await engine.handle(for: id, of: ParkInReceive.self).result()
                         guard result == i + 1 else { throw BenchError("workflow \(id) returned \(result), not \(i + 1)") }
                         return (sent, Stopwatch.now())
                     }

@@ -64,7 +64,9 @@ enum WaitingBench {
                 Task {
                     let id = workflowID(i)
                     if i % 2 == 1 { try await engine.send(WaitInReceive.topic, to: id, topic: WaitInReceive.topic) }
-                    let result = try await engine.handle(for: id, output: Int.self).result()
+                    let result = i % 2 == 0
+                        ? try await engine.handle(for: id, of: WaitInSleep.self).result()
+                        : try await engine.handle(for: id, of: WaitInReceive.self).result()
                     guard result == i else { throw BenchError("workflow \(id) returned \(result), not \(i)") }
                 }
             }

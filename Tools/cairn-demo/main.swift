@@ -71,7 +71,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         try await engine.send("van-7", to: summary.id, topic: "pickup", idempotencyKey: "pickup-\(summary.id)")
     }
     for summary in engine.list() {
-        receipts.append(try await engine.handle(for: summary.id, output: Receipt.self).result())
+        receipts.append(try await engine.handle(for: summary.id, of: ProcessOrder.self).result())
     }
     await engine.shutdown()
     try await group.waitForAll()

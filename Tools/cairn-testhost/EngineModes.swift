@@ -179,7 +179,7 @@ func engineMain(_ arguments: [String]) async -> Never {
         let engine = try await WorkflowEngine.open(directory: directory, configuration: configuration, workflows: [HostSteps.self])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
-            var handles: [WorkflowHandle<[Int]>] = []
+            var handles: [WorkflowHandle<HostSteps>] = []
             for i in 0..<count {
                 handles.append(try await engine.start(HostSteps.self, input: HostSteps.Input(steps: steps), id: "\(prefix)-\(i)"))
             }

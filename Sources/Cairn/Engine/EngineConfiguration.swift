@@ -38,7 +38,7 @@ public struct EngineConfiguration: Sendable {
     /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
     /// holds at most 256 MiB. Tests make it small.
     package var _recoveryRecordsPerCommit = 65_536
-    /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:input:retry:timeout:file:line:_:)``).
+    /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:retry:timeout:file:line:_:)``).
     /// Default 8.
     public var blockingThreads = 8
     /// How many workflows may run their code at once; the others wait, pending, in the order they were scheduled,

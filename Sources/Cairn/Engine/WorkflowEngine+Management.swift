@@ -2,21 +2,67 @@ import Synchronization
 import CairnLog
 
 extension WorkflowEngine {
-    /// Cancels a workflow: records the cancellation, stops it at its next operation (a step in progress is
-    /// cancelled cooperatively; its outcome, if it finishes, is still recorded). Its status becomes `cancelled`;
-    /// ``resume(_:)`` continues it from where it stopped. Cancelling a finished or already cancelled workflow does
-    /// nothing.
+    /// Cancels a workflow and, unless `includingChildren` is false, its unfinished descendants (children,
+    /// grandchildren, …): records the cancellations in one commit — a restart finds all of them cancelled or none
+    /// — and stops each at its next operation (a step in progress is cancelled cooperatively; its outcome, if it
+    /// finishes, is still recorded). Their status becomes `cancelled`; ``resume(_:)`` continues each from where it
+    /// stopped (one at a time: resuming a parent does not resume its children).
+    ///
+    /// Cancelling a finished or already cancelled workflow records nothing for it; its unfinished descendants are
+    /// still cancelled (a finished parent may have left a child running). With `includingChildren: false` the
+    /// children keep running, and a parent awaiting one finds it still running when it is resumed.
     ///
     /// After the cancellation, every operation the workflow's code calls (and a wait in progress) throws
     /// ``WorkflowError`` `.cancelled` and records nothing; ``WorkflowHandle/result()`` throws `.cancelled`.
     /// Messages sent to a cancelled workflow are kept for it and received after a resume.
-    public func cancel(_ id: String) async throws {
-        let summary = try requireSummary(id)
-        guard !summary.status.isFinished, summary.status != .cancelled else { return }
-        try await commit([Event(kind: .workflowCancelled, workflowID: id, name: summary.name, time: clock.now())])
-        let execution = state.withLock { $0.executing[id] }
-        execution?.run?.halt(.cancelled)
-        execution?.cancel()
+    /// - Throws: ``WorkflowError`` `.notFound` for an unknown ID; `.shuttingDown` / `.logFailure` when nothing
+    ///   could be recorded (then none of them is cancelled).
+    public func cancel(_ id: String, includingChildren: Bool = true) async throws {
+        _ = try requireSummary(id)
+        let cancelled = cancellable(id, includingChildren: includingChildren)
+        guard !cancelled.isEmpty else { return }
+        let now = clock.now()
+        try await commit(cancelled.map { Event(kind: .workflowCancelled, workflowID: $0.id, name: $0.name, time: now) })
+        let executions = state.withLock { s in cancelled.compactMap { s.executing[$0.id] } }
+        for execution in executions {
+            execution.run?.halt(.cancelled)
+            execution.cancel()
+        }
+    }
+
+    /// The workflows ``cancel(_:includingChildren:)`` cancels: `id` unless it is finished or cancelled, then (with
+    /// `includingChildren`) every such descendant, parents before their children. The descendants are found in one
+    /// pass over the workflows (a parent → children map of those that have a parent), not one pass per level.
+    private func cancellable(_ id: String, includingChildren: Bool) -> [(id: String, name: String)] {
+        state.withLock { s in
+            func isCancellable(_ summary: WorkflowSummary) -> Bool {
+                !summary.status.isFinished && summary.status != .cancelled
+            }
+            var found: [(id: String, name: String)] = []
+            guard let root = s.projection.workflows[id]?.summary else { return found }
+            if isCancellable(root) { found.append((root.id, root.name)) }
+            guard includingChildren else { return found }
+            var children: [String: [Int]] = [:]
+            for index in s.projection.workflows.indices {
+                if let parent = s.projection.workflows[at: index].summary.parentID {
+                    children[parent, default: []].append(index)
+                }
+            }
+            // Breadth first; `visited` guards against a cycle that IDs chosen by hand could make.
+            var queue = children[id] ?? []
+            var visited: Set<Int> = []
+            var next = 0
+            while next < queue.count {
+                let index = queue[next]
+                next += 1
+                guard visited.insert(index).inserted else { continue }
+                let summary = s.projection.workflows[at: index].summary
+                if summary.id == id { continue }
+                if isCancellable(summary) { found.append((summary.id, summary.name)) }
+                queue += children[summary.id] ?? []
+            }
+            return found
+        }
     }
 
     /// Resumes a cancelled, diverged or parked workflow: it replays its history (with the code as it is now) and

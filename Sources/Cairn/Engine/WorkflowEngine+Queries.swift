@@ -1,35 +1,72 @@
-import Synchronization
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 import CairnLog
+import HeapModule
+import Synchronization
 
 extension WorkflowEngine {
-    /// What the engine knows about workflow `id`, or nil if there is none.
+    /// What the engine knows about workflow `id` (with its result once completed), or nil if there is none.
     public func summary(of id: String) -> WorkflowSummary? {
-        state.withLock { $0.projection.workflows[id]?.summary }
+        state.withLock { $0.projection.workflows[id]?.publicSummary }
     }
 
-    /// Workflows matching every given filter, oldest start first.
+    /// The workflows matching every given filter, newest start first, at most `limit` of them, continuing `after`
+    /// a cursor from an earlier page: "the latest 50 failures" is `list(status: [.failed], limit: 50)`, the next
+    /// 50 `list(status: [.failed], limit: 50, after: page.next)`.
+    ///
+    /// With a limit, the workflows are not all sorted: one pass keeps the newest `limit` matches in a bounded heap
+    /// (time proportional to the workflows there are, plus log `limit` per match), and the summaries are made
+    /// only for those.
     /// - Parameters:
     ///   - status: only these statuses.
     ///   - name: only workflows of this registered name.
-    ///   - startedAfter, startedBefore: start time bounds, nanoseconds since 1970.
-    ///   - limit: at most this many.
+    ///   - startedSince: only those started at or after this time (to within a microsecond).
+    ///   - startedBefore: only those started before this time.
+    ///   - limit: at most this many (nil: all). A limit of 0 or less gives an empty page.
+    ///   - cursor: only those after it in the newest-first order (``WorkflowPage/next`` of the page before).
+    /// - Returns: the page, whose ``WorkflowPage/next`` is nil when nothing more matches.
     public func list(
-        status: Set<WorkflowStatus>? = nil, name: String? = nil, startedAfter: Int64? = nil,
-        startedBefore: Int64? = nil, limit: Int? = nil
-    ) -> [WorkflowSummary] {
-        let all = state.withLock { s in
-            s.projection.workflows.values.compactMap { w -> WorkflowSummary? in
-                let summary = w.summary
-                if let status, !status.contains(summary.status) { return nil }
-                if let name, summary.name != name { return nil }
-                if let startedAfter, summary.startedAt < startedAfter { return nil }
-                if let startedBefore, summary.startedAt >= startedBefore { return nil }
-                return summary
-            }
+        status: Set<WorkflowStatus>? = nil, name: String? = nil, startedSince: Date? = nil, startedBefore: Date? = nil,
+        limit: Int? = nil, after cursor: WorkflowCursor? = nil
+    ) -> WorkflowPage {
+        let since = startedSince?.nanosecondsSince1970
+        let before = startedBefore?.nanosecondsSince1970
+        let limit = limit.map { Swift.max(0, $0) } ?? .max
+        // Borrowed, not copied: a summary's strings are retained only for the workflows that match.
+        func matches(_ summary: borrowing WorkflowSummary) -> Bool {
+            if let status, !status.contains(summary.status) { return false }
+            if let name, summary.name != name { return false }
+            if let since, summary.startedAt < since { return false }
+            if let before, summary.startedAt >= before { return false }
+            if let cursor, !cursor.precedes(startedAt: summary.startedAt, id: summary.id) { return false }
+            return true
         }
-        let sorted = all.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }
-        if let limit { return Array(sorted.prefix(limit)) }
-        return sorted
+        return state.withLock { s in
+            let workflows = s.projection.workflows
+            var newest = Heap<Listed>()
+            var unbounded: [Listed] = []
+            var matched = 0
+            for index in workflows.indices where matches(workflows[at: index].summary) {
+                matched += 1
+                let listed = Listed(
+                    startedAt: workflows[at: index].summary.startedAt, id: workflows[at: index].summary.id, index: index)
+                if limit == .max {
+                    unbounded.append(listed)
+                } else if newest.count < limit {
+                    newest.insert(listed)
+                } else if let oldest = newest.min, oldest < listed {
+                    newest.replaceMin(with: listed)
+                }
+            }
+            var selected = limit == .max ? unbounded : Array(newest.unordered)
+            selected.sort(by: >)
+            let summaries = selected.map { workflows[at: $0.index].publicSummary }
+            let next = matched > summaries.count ? summaries.last.map(WorkflowCursor.init(after:)) : nil
+            return WorkflowPage(summaries: summaries, next: next)
+        }
     }
 
     /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
@@ -58,5 +95,26 @@ extension WorkflowEngine {
             }
             return true
         }
+    }
+}
+
+/// A workflow in the newest-first order of ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``:
+/// ordered by start time, then ID (the order ``WorkflowCursor`` continues).
+private struct Listed: Comparable {
+    var startedAt: Int64
+    var id: String
+    /// Where the workflow is in the projection's table (valid while the engine's lock is held).
+    var index: Int
+
+    static func < (a: Listed, b: Listed) -> Bool { (a.startedAt, a.id) < (b.startedAt, b.id) }
+    static func == (a: Listed, b: Listed) -> Bool { a.startedAt == b.startedAt && a.id == b.id }
+}
+
+extension Projection.Workflow {
+    /// The summary the engine's queries give: the stored one, with the result of a completed workflow.
+    var publicSummary: WorkflowSummary {
+        var summary = self.summary
+        if summary.status == .completed { summary.output = output }
+        return summary
     }
 }

@@ -146,7 +146,7 @@ public final class WorkflowEngine: Service, Sendable {
     ///     retries of the caller safe.
     /// - Throws: ``WorkflowError`` — `.idConflict` (the ID belongs to a workflow of another name),
     ///   `.unknownWorkflow` (not registered), `.payloadTooLarge`, `.shuttingDown`, `.logFailure`.
-    public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W.Output> {
+    public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W> {
         let event = try startEvent(W.self, input: input, id: id)
         try await startDurably(event)
         return WorkflowHandle(id: event.workflowID, engine: self)
@@ -232,8 +232,12 @@ public final class WorkflowEngine: Service, Sendable {
         }
     }
 
-    /// A handle on an existing workflow, for its result and status.
-    public func handle<Output: Codable & Sendable>(for id: String, output: Output.Type = Output.self) -> WorkflowHandle<Output> {
+    /// A handle on workflow `id` of type `W`, started earlier (in this process or before a restart): its result,
+    /// status and summary, and sending, events and cancellation from outside.
+    ///
+    /// Looks nothing up: an unknown ID is reported by the handle's calls (``WorkflowError`` `.notFound`), and a
+    /// workflow of another type by its result (`.idConflict`).
+    public func handle<W: Workflow>(for id: String, of type: W.Type) -> WorkflowHandle<W> {
         WorkflowHandle(id: id, engine: self)
     }
 

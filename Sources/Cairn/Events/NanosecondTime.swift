@@ -16,6 +16,17 @@ extension Date {
         let (seconds, fraction) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
         self.init(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(fraction) / 1e9)
     }
+
+    /// The date as nanoseconds since 1970, saturated to `Int64`'s range (`Date.distantFuture` is "never"); within
+    /// a microsecond of the date, as ``init(nanosecondsSince1970:)``.
+    package var nanosecondsSince1970: Int64 {
+        let interval = timeIntervalSince1970
+        guard interval.isFinite else { return interval < 0 ? .min : .max }
+        let seconds = interval.rounded(.down)
+        guard seconds < 9_223_372_036, seconds > -9_223_372_037 else { return seconds < 0 ? .min : .max }
+        let fraction = Int64(((interval - seconds) * 1e9).rounded())
+        return (Int64(seconds) * 1_000_000_000).addingSaturating(fraction)
+    }
 }
 
 extension Duration {

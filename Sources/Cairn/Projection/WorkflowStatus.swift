@@ -8,7 +8,7 @@ public enum WorkflowStatus: String, Sendable, Hashable, CaseIterable, Codable, C
     case completed
     /// Threw an error from its body.
     case failed
-    /// Cancelled with ``WorkflowEngine/cancel(_:)``; resumable.
+    /// Cancelled with ``WorkflowEngine/cancel(_:includingChildren:)``; resumable.
     case cancelled
     /// Parked because its code no longer matches its history; resumable after a fix.
     case diverged
@@ -45,4 +45,6 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var parkedBecause: ParkReason?
     /// The number of recorded operations kept for replay (0 once finished: finished workflows keep no history).
     public var historyCount: Int
+    /// For a completed workflow, as the engine's queries give it: its result as recorded (``output(as:codec:)``).
+    public var output: [UInt8]? = nil
 }

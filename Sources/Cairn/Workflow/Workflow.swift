@@ -18,7 +18,7 @@
 ///
 /// The body must be deterministic: given the same recorded history it must make the same operations in the same
 /// order. Anything that varies between runs (time, randomness, I/O, other services) goes through the context:
-/// inside a ``WorkflowContext/step(_:input:retry:timeout:file:line:_:)`` or as ``WorkflowContext/now(file:line:)``,
+/// inside a ``WorkflowContext/step(_:retry:timeout:file:line:_:)`` or as ``WorkflowContext/now(file:line:)``,
 /// ``WorkflowContext/uuid(file:line:)``, ``WorkflowContext/random(in:file:line:)``. See <doc:VerifyingDeterminism>.
 public protocol Workflow: Sendable {
     /// The workflow's input.

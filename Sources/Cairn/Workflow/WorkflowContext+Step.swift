@@ -8,29 +8,56 @@ extension WorkflowContext {
     ///
     /// - Parameters:
     ///   - name: the step's name, part of its identity in the history. Keep it stable.
-    ///   - input: the step's explicit input, if it has one: strict mode compares its digest with the recorded one
-    ///     and flags a change as divergence.
     ///   - retry: how often to try. Default: once.
     ///   - timeout: a limit per attempt; an attempt over it fails with a `TimeoutError` (and may be retried).
     ///   - body: the side effect. It must not call operations of the context.
     public func step<T: Codable & Sendable>(
-        _ name: String, input: (any Encodable & Sendable)? = nil, retry: RetryPolicy = .none,
-        timeout: Duration? = nil, file: String = #fileID, line: Int = #line,
+        _ name: String, retry: RetryPolicy = .none, timeout: Duration? = nil, file: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await runStep(name, input: input, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
+        try await runStep(name, digest: nil, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
     }
 
-    /// Like ``step(_:input:retry:timeout:file:line:_:)`` for a body that blocks (synchronous file or network I/O,
+    /// ``step(_:retry:timeout:file:line:_:)`` with an explicit input: strict mode compares its digest with the
+    /// recorded one and flags a change as divergence.
+    ///
+    /// Generic over the input's type (not an existential), so that Swift infers the types around it:
+    /// `context.map([1, 2, 3]) { c, i in try await c.step("p", input: i) { i } }` needs no annotation.
+    public func step<I: Encodable & Sendable, T: Codable & Sendable>(
+        _ name: String, input: I, retry: RetryPolicy = .none, timeout: Duration? = nil, file: String = #fileID,
+        line: Int = #line, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let digest = try inputDigest(input, step: name)
+        return try await runStep(name, digest: digest, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
+    }
+
+    /// Like ``step(_:retry:timeout:file:line:_:)`` for a body that blocks (synchronous file or network I/O,
     /// heavy computation, a C library): it runs on one of the engine's dedicated threads, never on Swift's
     /// cooperative pool. A timeout fails the attempt but cannot stop the thread, which finishes in the background.
     public func blockingStep<T: Codable & Sendable>(
-        _ name: String, input: (any Encodable & Sendable)? = nil, retry: RetryPolicy = .none,
-        timeout: Duration? = nil, file: String = #fileID, line: Int = #line,
+        _ name: String, retry: RetryPolicy = .none, timeout: Duration? = nil, file: String = #fileID, line: Int = #line,
+        _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await runBlockingStep(name, digest: nil, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
+    }
+
+    /// ``blockingStep(_:retry:timeout:file:line:_:)`` with an explicit input, compared in strict mode as
+    /// ``step(_:input:retry:timeout:file:line:_:)``'s.
+    public func blockingStep<I: Encodable & Sendable, T: Codable & Sendable>(
+        _ name: String, input: I, retry: RetryPolicy = .none, timeout: Duration? = nil, file: String = #fileID,
+        line: Int = #line, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        let digest = try inputDigest(input, step: name)
+        return try await runBlockingStep(
+            name, digest: digest, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line), body)
+    }
+
+    private func runBlockingStep<T: Codable & Sendable>(
+        _ name: String, digest: UInt64?, retry: RetryPolicy, timeout: Duration?, callSite: CallSite,
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
         let pool = engine.blockingPool
-        return try await runStep(name, input: input, retry: retry, timeout: timeout, callSite: CallSite(file: file, line: line)) {
+        return try await runStep(name, digest: digest, retry: retry, timeout: timeout, callSite: callSite) {
             try await pool.run { try StepBody.$current.withValue(name) { try body() } }
         }
     }
@@ -38,10 +65,10 @@ extension WorkflowContext {
     /// The step protocol, shared by both kinds of body. Everything synchronous is in `@inline(never)` helpers: this
     /// frame is allocated from the workflow's task for every step, and what it inlines makes it larger.
     private func runStep<T: Codable & Sendable>(
-        _ name: String, input: (any Encodable & Sendable)?, retry: RetryPolicy, timeout: Duration?, callSite: CallSite,
+        _ name: String, digest: UInt64?, retry: RetryPolicy, timeout: Duration?, callSite: CallSite,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let (position, recorded, digest) = try await beginStep(name, input: input, callSite: callSite)
+        let (position, recorded) = try await beginStep(name, digest: digest, callSite: callSite)
         defer { end() }
         if let recorded, recorded.hasOutcome {
             return try recordedResult(recorded, as: T.self, step: name, at: position)
@@ -51,12 +78,8 @@ extension WorkflowContext {
 
     /// Begins a step: the part of ``runStep`` that does not depend on its result type, in a frame of its own.
     @inline(never)
-    private func beginStep(
-        _ name: String, input: (any Encodable & Sendable)?, callSite: CallSite
-    ) async throws -> (Position, Recorded?, UInt64?) {
-        let digest = try inputDigest(input, step: name)
-        let (position, recorded) = try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
-        return (position, recorded, digest)
+    private func beginStep(_ name: String, digest: UInt64?, callSite: CallSite) async throws -> (Position, Recorded?) {
+        try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
     }
 
     /// Runs a step's body live, with its retries, and queues its outcome. Not inlined into ``runStep``: that frame
@@ -91,8 +114,8 @@ extension WorkflowContext {
 
     /// The digest of a step's explicit input, compared in strict mode.
     @inline(never)
-    private func inputDigest(_ input: (any Encodable & Sendable)?, step name: String) throws -> UInt64? {
-        try input.map { payloadDigest(try engine.encode($0, what: "the input of step '\(name)'", workflowID: workflowID)) }
+    private func inputDigest<I: Encodable>(_ input: I, step name: String) throws -> UInt64 {
+        payloadDigest(try engine.encode(input, what: "the input of step '\(name)'", workflowID: workflowID))
     }
 
     /// What a replayed step returns: its recorded value, or its recorded failure thrown again.

@@ -364,12 +364,12 @@ final class SimEpisode {
     private static func checkOutput(_ id: String, _ flow: SimModel.Flow, _ engine: WorkflowEngine) async throws {
         switch flow.kind {
         case .receiver:
-            let output = try await engine.handle(for: id, output: [String].self).result().map(simName)
+            let output = try await engine.handle(for: id, of: SimReceiver.self).result().map(simName)
             guard output == flow.received else {
                 throw SimFailure(message: "\(id) completed with \(output); the model says it received \(flow.received)")
             }
         case .reader:
-            let output = simName(try await engine.handle(for: id, output: String.self).result())
+            let output = simName(try await engine.handle(for: id, of: SimReader.self).result())
             guard output == flow.readerOutput else {
                 throw SimFailure(message: "reader \(id) returned \(output); the model says \(flow.readerOutput ?? "?")")
             }

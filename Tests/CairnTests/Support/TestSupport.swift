@@ -372,9 +372,9 @@ func withEngine<R: Sendable>(
 }
 
 /// Waits (bounded) for a workflow's result.
-func result<Output: Codable & Sendable>(
-    _ handle: WorkflowHandle<Output>, sourceLocation: SourceLocation = #_sourceLocation
-) async throws -> Output {
+func result<W: Workflow>(
+    _ handle: WorkflowHandle<W>, sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> W.Output {
     try await within(.seconds(30), "the result of \(handle.id)", sourceLocation: sourceLocation) { try await handle.result() }
 }
 
