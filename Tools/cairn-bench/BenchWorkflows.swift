@@ -40,8 +40,7 @@ struct FanOut: Workflow {
 /// `recovery`: one step, then a receive on topic "go" with a 600 s timeout (as DBOS's `recv(timeout_seconds=600)`,
 /// so the wait's deadline is recorded before the workflow parks). Returns the step's x + 1 once "go" arrives.
 ///
-/// The body reports through ``BenchProbe`` when its step ran live and when it got past the step (live or
-/// replayed) into the receive.
+/// The body reports through ``BenchProbe`` when its step runs live.
 struct ParkInReceive: Workflow {
     static let name = "bench-park-in-receive"
     static let topic = "go"
@@ -51,7 +50,6 @@ struct ParkInReceive: Workflow {
             BenchProbe.stepRan()
             return x + 1
         }
-        BenchProbe.entered()
         let message = try await context.receive(String.self, topic: topic, timeout: .seconds(600))
         return message == "go" ? v : -1
     }
@@ -69,40 +67,33 @@ struct OneSleep: Workflow {
 }
 
 /// `waiting`, half of the workflows: one durable sleep of ``duration`` (far longer than a run, so only the
-/// bench's clock jump ends it), then returns its input. Reports through ``BenchProbe`` when it is about to wait.
+/// bench's clock jump ends it), then returns its input.
 struct WaitInSleep: Workflow {
     static let name = "bench-wait-in-sleep"
     static let duration = Duration.seconds(3_600)
 
     static func run(_ context: WorkflowContext, input x: Int) async throws -> Int {
-        BenchProbe.entered()
         try await context.sleep(for: duration)
         return x
     }
 }
 
 /// `waiting`, the other half: one receive on ``topic`` without a timeout, then returns its input (−1 for another
-/// message). Reports through ``BenchProbe`` when it is about to wait.
+/// message).
 struct WaitInReceive: Workflow {
     static let name = "bench-wait-in-receive"
     static let topic = "wake"
 
     static func run(_ context: WorkflowContext, input x: Int) async throws -> Int {
-        BenchProbe.entered()
         let message = try await context.receive(String.self, topic: topic)
         return message == topic ? x : -1
     }
 }
 
-/// What the bench workflows' bodies report: the engine's own observable state says when a workflow runs, not when
-/// its code is back in a wait, so recovery is timed from the bodies themselves (as DBOS's bench does).
+/// What the bench workflows' bodies report: how many step bodies ran live in this process (0 after a recovery
+/// that replayed every recorded outcome).
 enum BenchProbe {
     struct Counts: Sendable {
-        /// Bodies that got past their step (live or replayed) and are about to wait.
-        var entered = 0
-        /// Monotonic time (``Stopwatch``) of the first and the last of those.
-        var firstEntered: Double?
-        var lastEntered: Double?
         /// Step bodies executed (live) in this process.
         var stepRuns = 0
     }
@@ -113,30 +104,5 @@ enum BenchProbe {
 
     static var snapshot: Counts { counts.withLock { $0 } }
 
-    static func entered() {
-        let now = Stopwatch.now()
-        counts.withLock { c in
-            c.entered += 1
-            if c.firstEntered == nil { c.firstEntered = now }
-            c.lastEntered = now
-        }
-    }
-
     static func stepRan() { counts.withLock { $0.stepRuns += 1 } }
-
-    /// Polls until `n` bodies are back in their wait; fails after 120 s without progress.
-    static func waitUntilEntered(_ n: Int, _ workload: String) async throws {
-        var last = 0
-        var lastProgress = Stopwatch.now()
-        while true {
-            let entered = snapshot.entered
-            if entered >= n { return }
-            if entered != last {
-                (last, lastProgress) = (entered, Stopwatch.now())
-            } else if Stopwatch.now() - lastProgress > 120 {
-                throw BenchError("\(workload): only \(entered) of \(n) workflows came back, none for 120 s")
-            }
-            try await Task.sleep(for: .milliseconds(1))
-        }
-    }
 }

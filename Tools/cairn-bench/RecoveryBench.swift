@@ -12,9 +12,9 @@ import Darwin
 /// the start of `WorkflowEngine.open`:
 ///
 /// - `open_s`: `open` returning (the projection rebuilt from the log);
-/// - `first_back_s`, `recovered_s`: the first / every workflow's body back past its (replayed) step, about to wait
-///   in its receive again (reported by the body through ``BenchProbe``; `run()` first records one recovery
-///   attempt per workflow, durably);
+/// - `recovered_s`: every workflow back in its receive — waiting as a record (`waiting_at_recovery`; it replays when
+///   its message comes) or, replayed, in memory (`cached_at_recovery`) — polled through ``WorkflowEngine/activity``;
+///   `run()` first records a recovery attempt for each workflow that runs code at once (none here: each waits);
 /// - `sent_s`: one `send("go")` to each, all sent at once (group commit shares their syncs), all returned;
 /// - `seconds`: every result back. p50/p99: open → each result.
 ///
@@ -40,7 +40,7 @@ enum RecoveryBench {
             directory: directory, configuration: EngineBenchmarks.configuration(), workflows: BenchWorkflows.all)
         let opened = Stopwatch.now() - start
         let times = try await EngineBenchmarks.whileRunning(engine) { engine in
-            try await BenchProbe.waitUntilEntered(n, "recovery")
+            let activity = try await WaitingBench.waitUntilWaiting(engine, n)
             let recovered = Stopwatch.now() - start
             let (sentAt, doneAt) = try await withThrowingTaskGroup(of: (Double, Double).self) { group in
                 for i in 0..<n {
@@ -62,7 +62,7 @@ enum RecoveryBench {
                 return (sent, done)
             }
             return (
-                recovered: recovered, sent: sentAt.max()! - start, done: doneAt.map { $0 - start },
+                recovered: recovered, activity: activity, sent: sentAt.max()! - start, done: doneAt.map { $0 - start },
                 cpu: CPUClock.now() - cpuStart
             )
         }
@@ -70,8 +70,9 @@ enum RecoveryBench {
         var line = EngineBenchmarks.Run(seconds: times.done.max()!, latencies: times.done, cpu: times.cpu)
             .line(context, "recovery")
         line["open_s"] = .number(opened)
-        line["first_back_s"] = .number((probe.firstEntered ?? start) - start)
         line["recovered_s"] = .number(times.recovered)
+        line["waiting_at_recovery"] = .int(times.activity.waiting)
+        line["cached_at_recovery"] = .int(times.activity.cached)
         line["sent_s"] = .number(times.sent)
         line["steps_rerun"] = .int(probe.stepRuns)
         line["target_recovered_s"] = .number(target)

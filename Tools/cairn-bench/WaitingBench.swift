@@ -14,10 +14,12 @@ import Darwin
 /// recorded durably (`sleepStarted`, `receiveStarted`) and is SIGKILLed: the log a crash leaves, and no shutdown
 /// of n tasks to pay for in the fill. Then this process, which has not run an engine yet, measures:
 ///
-/// - `open_s`: `WorkflowEngine.open` returning; `recovered_s`: every body back in its wait (``BenchProbe``), both
-///   from the start of `open`;
+/// - `open_s`: `WorkflowEngine.open` returning; `recovered_s`: every workflow back in a durable wait — as a record in
+///   the waiting room (`waiting_at_recovery`) or, replayed, in memory (`cached_at_recovery`) — both from the start
+///   of `open` (``WorkflowEngine/activity``, polled);
 /// - `rss_before_mb`, `rss_recovered_mb`, `peak_rss_mb`: resident memory just before `open`, once every workflow is
-///   back in its wait, and the process's peak (`VmHWM`); `bytes_per_workflow` = (recovered − before) / n;
+///   back in its wait, and the process's peak (`VmHWM`); `bytes_per_workflow` = (recovered − before) / n: what a
+///   waiting workflow costs (its projection record, its history's bytes, its timer or inbox entry);
 /// - `wake_s`, `woken_per_sec`: from the wake-up to every result back — the engine's clock (a ``JumpClock``) jumps
 ///   two hours, past every sleep's deadline, and one "wake" message is sent to each receiver, all at once (the
 ///   sends are durable and share their syncs; the time includes the bench's task per workflow awaiting its result);
@@ -42,7 +44,6 @@ enum WaitingBench {
         let fillSeconds = Stopwatch.now() - fillStart
         context.note("waiting: child \(child) parked \(n) workflows and was killed")
 
-        BenchProbe.reset()
         let clock = JumpClock()
         var configuration = EngineBenchmarks.configuration()
         configuration.clock = clock
@@ -53,7 +54,7 @@ enum WaitingBench {
             directory: directory, configuration: configuration, workflows: BenchWorkflows.all)
         let opened = Stopwatch.now() - start
         let times = try await EngineBenchmarks.whileRunning(engine) { engine in
-            try await BenchProbe.waitUntilEntered(n, "waiting")
+            let activity = try await waitUntilWaiting(engine, n)
             let recovered = Stopwatch.now() - start
             let residentRecovered = ProcessMemory.resident()
             let wakeStart = Stopwatch.now()
@@ -73,7 +74,8 @@ enum WaitingBench {
             for waker in wakers { try await waker.value }
             let done = Stopwatch.now()
             return (
-                recovered: recovered, resident: residentRecovered, wake: done - wakeStart, done: done - start,
+                recovered: recovered, activity: activity, resident: residentRecovered, wake: done - wakeStart,
+                done: done - start,
                 cpu: CPUClock.now() - cpuStart
             )
         }
@@ -84,6 +86,8 @@ enum WaitingBench {
         line["receivers"] = .int(n / 2)
         line["open_s"] = .number(opened)
         line["recovered_s"] = .number(times.recovered)
+        line["waiting_at_recovery"] = .int(times.activity.waiting)
+        line["cached_at_recovery"] = .int(times.activity.cached)
         line["wake_s"] = .number(times.wake)
         line["woken_per_sec"] = .number(Double(n) / times.wake, places: 0)
         line["rss_before_mb"] = .number(Double(residentBefore) / megabyte, places: 0)
@@ -115,4 +119,17 @@ enum WaitingBench {
     }
 
     private static func workflowID(_ i: Int) -> String { "wait-\(i)" }
+
+    /// Polls until all `n` workflows are back in a durable wait (waiting as records, or cached), every millisecond.
+    static func waitUntilWaiting(_ engine: WorkflowEngine, _ n: Int) async throws -> EngineActivity {
+        let deadline = Stopwatch.now() + 600
+        while true {
+            let activity = engine.activity
+            if activity.waiting + activity.cached >= n { return activity }
+            guard Stopwatch.now() < deadline else {
+                throw BenchError("waiting: only \(activity) of \(n) workflows were back in their waits after 600 s")
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
 }
