@@ -86,6 +86,20 @@ extension WorkflowEngine {
         return token
     }
 
+    /// A parallel branch of `run` starts: if every task of the workflow waited (the parallel body starts branches
+    /// from within its wait for them), the run takes a running slot back, as a wait's end does.
+    func branchStarted(_ run: WorkflowRun) {
+        guard !run.replayOnly else {
+            _ = run.branchStarted()
+            return
+        }
+        state.withLock { s in
+            guard run.branchStarted() else { return }
+            s.running += 1
+            s.cache.remove(run)
+        }
+    }
+
     /// A parallel branch of `run` ended: if every remaining task of the workflow waits, it stops counting as running.
     func branchEnded(_ run: WorkflowRun) {
         guard !run.replayOnly else { return }
@@ -125,13 +139,30 @@ extension WorkflowEngine {
             } catch {
                 result = .failure(error)
             }
+            let events = endEvents(run, context: context, result: result)
+            // The code has ended: its running slot goes to the next workflow while the end is being made durable
+            // (a sync the next one need not wait behind).
+            leaveRunning()
             do {
-                try await commit(endEvents(run, context: context, result: result))
+                try await commit(events)
             } catch {
                 endNotRecorded(id, error)
             }
+            release(id, holdsSlot: false)
+            return
         }
-        release(id)
+        release(id, holdsSlot: true)
+    }
+
+    /// The running workflow of this task stops counting as running: the next from the backlog may start.
+    @inline(never)
+    private func leaveRunning() {
+        let limit = configuration.maxRunningWorkflows
+        let admitted = state.withLock { s in
+            s.running -= 1
+            return s.admit(limit: limit)
+        }
+        for (id, name, execution) in admitted { spawn(id, name: name, execution) }
     }
 
     @inline(never)
@@ -196,14 +227,15 @@ extension WorkflowEngine {
     /// Ends an execution: a workflow still marked running (suspended, evicted, or the log failed) is pending again;
     /// an evicted one waits in the ``WaitingRoom`` (or is scheduled again at once, if its wake-up came meanwhile);
     /// waiters for the execution, and for the engine to drain, are woken.
+    /// - Parameter holdsSlot: the execution still counts as running (it ran no code: skipped, or parked at once).
     @inline(never)
-    private func release(_ id: String) {
+    private func release(_ id: String, holdsSlot: Bool) {
         let limit = configuration.maxRunningWorkflows
         let now = clock.now()
         let (ended, drained, admitted, again) = state.withLock { s in
             s.projection.setPendingIfRunning(id)
             let ended = s.executing.removeValue(forKey: id)
-            s.running -= 1
+            if holdsSlot { s.running -= 1 }
             var again = false
             if let run = ended?.run {
                 s.cache.remove(run)

@@ -184,9 +184,14 @@ final class WorkflowRun: Sendable {
         }
     }
 
-    /// A parallel branch starts (from a task that runs, so the run holds its slot).
-    func branchStarted() {
-        state.withLock { $0.tasks += 1 }
+    /// A parallel branch starts. Returns whether every task waited until now: the parallel body starts branches
+    /// from inside its `.branches` wait, so the run may have given its running slot up, and takes it back.
+    func branchStarted() -> Bool {
+        state.withLock { s in
+            let wasIdle = s.waits.count == s.tasks
+            s.tasks += 1
+            return wasIdle
+        }
     }
 
     /// A parallel branch ended; when every remaining task waits, whether the run may be evicted.

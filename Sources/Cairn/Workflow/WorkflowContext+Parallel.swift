@@ -84,7 +84,7 @@ public final class Branches: Sendable {
     /// Starts a branch with its own context; its value is available from the returned ``Branch``.
     public func start<R: Sendable>(_ body: @escaping @Sendable (WorkflowContext) async throws -> R) -> Branch<R> {
         let branch = Branch<R>()
-        parent.run.branchStarted()
+        parent.engine.branchStarted(parent.run)
         state.withLock { s in
             let context = WorkflowContext(run: parent.run, prefix: prefix + [s.next])
             s.next += 1
