@@ -79,13 +79,19 @@ extension WorkflowEngine {
 
     /// Resumes every unfinished workflow: registered ones by replay, the rest parked.
     ///
-    /// A workflow that will run code of its own at once has a recovery attempt recorded first, so that one whose
-    /// run keeps crashing the process is parked after ``EngineConfiguration/maxRecoveryAttempts``. One whose main
-    /// body waits durably until a deadline still to come (a sleep, a receive or event read with a timeout) has none:
-    /// a process that died while it waited did not die of it, and a workflow sleeping through many unclean restarts
-    /// must not run out of attempts. (Its replay up to the wait runs its code again, but that code reached the wait
-    /// before; a replay that crashes is then not counted — the price of recording nothing per waiting workflow at
-    /// every restart.)
+    /// A registered workflow whose history ends in a durable wait whose wake-up has not come — a sleep or a timeout
+    /// still to come, a receive whose message has not arrived, a child's result while the child has not settled — is
+    /// not replayed: it goes to the waiting room as its record, with no task, until the wake-up comes (the same state
+    /// as a workflow evicted from the cache: ``EngineConfiguration/maxCachedWorkflows``). Opening a log of a million
+    /// waiting workflows therefore starts no task for them. Such a workflow runs no code at open, so no recovery
+    /// attempt is recorded for it: a process that died while it waited did not die of it, and a workflow sleeping
+    /// through many unclean restarts never runs out of attempts.
+    ///
+    /// Every other one runs code as soon as it is resumed: a recovery attempt is recorded first, so that one whose
+    /// run keeps crashing the process is parked after ``EngineConfiguration/maxRecoveryAttempts``. It is scheduled,
+    /// and at most ``EngineConfiguration/maxRunningWorkflows`` start at once; the rest wait their turn as IDs. A wait
+    /// inside parallel branches is not seen here (a branch's end is not recorded), so such a workflow is resumed, and
+    /// charged, like one that runs code.
     ///
     /// The records go in commits of ``EngineConfiguration/_recoveryRecordsPerCommit``: one commit is one frame, and
     /// a frame holds at most 256 MiB (some 3 million attempts).
