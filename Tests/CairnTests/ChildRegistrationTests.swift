@@ -110,6 +110,12 @@ struct RegForgetful: Workflow {
     }
 }
 
+/// Another type under ``RegTop``'s name: with ``RegImpostor``, two conflicts in one list.
+struct RegTopImpostor: Workflow {
+    static let name = RegTop.name
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int { input }
+}
+
 /// Starts, as a child, ``RegImpostor`` while ``RegDeclaredChild`` holds that name in the engine.
 struct RegImpostorStarter: Workflow {
     static let name = "registration-impostor-starter"
@@ -179,7 +185,10 @@ struct ChildRegistrationTests {
 
     @Test("the engine-less check reports what open refuses, with the same error")
     func engineLessCheckAgreesWithOpen() async throws {
-        let lists: [[any Workflow.Type]] = [[RegDeclaringParent.self, RegImpostorParent.self], [RegImpostorParent.self, RegDeclaredChild.self]]
+        let lists: [[any Workflow.Type]] = [
+            [RegDeclaringParent.self, RegImpostorParent.self], [RegImpostorParent.self, RegDeclaredChild.self],
+            [RegImpostorParent.self, RegTop.self, RegTopImpostor.self],
+        ]
         for workflows in lists {
             var checked: WorkflowError?
             do { try verifyRegistration(workflows) } catch { checked = error }
@@ -191,6 +200,14 @@ struct ChildRegistrationTests {
                 #expect(opened.code == check.code)
                 #expect(opened.message == check.message)
             }
+        }
+        // Two conflicts: one error names both, so one deploy fixes both.
+        do {
+            try verifyRegistration([RegImpostorParent.self, RegTop.self, RegTopImpostor.self])
+            Issue.record("two conflicts were not refused")
+        } catch {
+            #expect(error.message.contains("'\(RegTop.name)'") && error.message.contains("'\(RegDeclaredChild.name)'"), "\(error.message)")
+            #expect(error.message.contains("and 1 more"), "\(error.message)")
         }
         // Given directly, not through children: also the same.
         #expect(throws: WorkflowError.self) { try verifyRegistration([RegDeclaredChild.self, RegImpostor.self]) }

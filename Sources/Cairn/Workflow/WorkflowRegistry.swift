@@ -12,7 +12,7 @@ package struct WorkflowRegistry: Sendable {
     /// What keeps these types from running together, in the order the walk meets it (given types first, then
     /// their children, level by level): each a ``WorkflowError`` `.idConflict` naming the name, both types and
     /// where each was found. Empty when they can.
-    package let problems: [WorkflowError]
+    let problems: [WorkflowError]
 
     /// Walks `workflows` and the children they declare, breadth first. Each type is visited once (by identity), so
     /// a workflow that declares itself, or a cycle of them, ends the walk; the same type found twice is no problem.
@@ -45,11 +45,16 @@ package struct WorkflowRegistry: Sendable {
     }
 
     /// The registry of `workflows`.
-    /// - Throws: the first of its ``problems``.
+    /// - Throws: the first of its ``problems``, whose message goes on with the others' when there are more: one
+    ///   deploy fixes them all.
     package static func resolve(_ workflows: [any Workflow.Type]) throws(WorkflowError) -> WorkflowRegistry {
         let registry = WorkflowRegistry(workflows)
-        if let problem = registry.problems.first { throw problem }
-        return registry
+        guard var refusal = registry.problems.first else { return registry }
+        let others = registry.problems.dropFirst()
+        if !others.isEmpty {
+            refusal.message += " — and \(others.count) more: " + others.map(\.message).joined(separator: " — ")
+        }
+        throw refusal
     }
 
     /// The registered workflow names, sorted.
