@@ -153,7 +153,8 @@ public final class WorkflowEngine: Service, Sendable {
     private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?) throws -> Event {
         guard registry[W.name] != nil else {
             throw WorkflowError(
-                .unknownWorkflow, "workflow '\(W.name)' is not registered; pass it to WorkflowEngine.open(workflows:)")
+                .unknownWorkflow,
+                "workflow '\(W.name)' (\(String(reflecting: W.self))) is not registered; pass it to WorkflowEngine.open(workflows:), or declare it in the children of a workflow passed there")
         }
         let id = id ?? randomUUIDString()
         let payload = try encode(input, what: "the workflow's input", workflowID: id)
