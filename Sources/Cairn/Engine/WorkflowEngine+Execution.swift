@@ -275,11 +275,11 @@ extension WorkflowEngine {
             events.append(Event(
                 kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: ParkReason.diverged.flags,
                 payload: Array(recordableReason(report.description).utf8)))
-        case .undecodable(let error):
-            logger.error("a recorded value no longer decodes; workflow parked", metadata: ["workflow": "\(id)", "reason": "\(error.message)"])
+        case .parked(let reason, let error):
+            logger.error("workflow parked", metadata: ["workflow": "\(id)", "because": "\(reason)", "reason": "\(error.message)"])
             metrics.parked.increment()
             events.append(Event(
-                kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: ParkReason.undecodableValue.flags,
+                kind: .workflowParked, workflowID: id, name: run.name, time: now, flags: reason.flags,
                 payload: Array(recordableReason(error.message).utf8)))
         case .cancelled, .suspended, .evicted, .frontier:
             break  // cancel() recorded the cancellation; a suspended workflow resumes at the next start, an evicted one when woken

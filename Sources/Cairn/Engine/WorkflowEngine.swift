@@ -60,11 +60,13 @@ public final class WorkflowEngine: Service, Sendable {
     /// Opens the engine on `directory` (created if missing) and rebuilds its state from the log.
     ///
     /// - Parameters:
-    ///   - workflows: the workflow types this process can run. Unfinished workflows of other names are parked
-    ///     at recovery (and resumed automatically once a later start registers them).
+    ///   - workflows: the workflow types this process can run; the children they declare (``Workflow/children``)
+    ///     are registered with them, transitively. Unfinished workflows of other names are parked at recovery (and
+    ///     resumed automatically once a later start registers them).
     /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
     ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded; `.invalidArgument` when the
     ///   configuration cannot work (``EngineConfiguration/maxPayloadSize`` does not fit the log's record limit),
+    ///   and `.idConflict` when two of the workflow types, given or declared as children, have one name: both
     ///   before anything is opened.
     public static func open(
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
@@ -124,16 +126,10 @@ public final class WorkflowEngine: Service, Sendable {
     /// The log, when the engine's store is a log directory (tests read it directly).
     var log: Log? { (store as? LogStore)?.log }
 
-    static func makeRegistry(_ workflows: [any Workflow.Type]) throws -> [String: WorkflowRegistration] {
-        var registry: [String: WorkflowRegistration] = [:]
-        for type in workflows {
-            let registration = WorkflowRegistration(type)
-            guard registry[registration.name] == nil else {
-                throw WorkflowError(.idConflict, "two workflow types are registered under the name '\(registration.name)'")
-            }
-            registry[registration.name] = registration
-        }
-        return registry
+    /// The registrations of `workflows` and the children they declare, transitively (``WorkflowRegistry``).
+    /// - Throws: the first of the registry's problems (`.idConflict`: two types under one name).
+    static func makeRegistry(_ workflows: [any Workflow.Type]) throws(WorkflowError) -> [String: WorkflowRegistration] {
+        try WorkflowRegistry.resolve(workflows).registrations
     }
 
     // MARK: Starting
@@ -157,7 +153,8 @@ public final class WorkflowEngine: Service, Sendable {
     private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?) throws -> Event {
         guard registry[W.name] != nil else {
             throw WorkflowError(
-                .unknownWorkflow, "workflow '\(W.name)' is not registered; pass it to WorkflowEngine.open(workflows:)")
+                .unknownWorkflow,
+                "workflow '\(W.name)' (\(String(reflecting: W.self))) is not registered; pass it to WorkflowEngine.open(workflows:), or declare it in the children of a workflow passed there")
         }
         let id = id ?? randomUUIDString()
         let payload = try encode(input, what: "the workflow's input", workflowID: id)

@@ -14,7 +14,7 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         public static let unknownWorkflow = Code("unknownWorkflow")
         /// No workflow with this ID exists.
         public static let notFound = Code("notFound")
-        /// The ID is already taken by a workflow of another name.
+        /// The ID is already taken by a workflow of another name; or, at open, a workflow name by two types.
         public static let idConflict = Code("idConflict")
         /// A payload (input, output, message) could not be encoded or decoded.
         public static let undecodablePayload = Code("undecodablePayload")

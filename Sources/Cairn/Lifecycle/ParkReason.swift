@@ -5,8 +5,9 @@
 public enum ParkReason: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Its code no longer matches its history (recorded as a flag of the park); resumable after a fix.
     case diverged
-    /// Its workflow name is not registered in the process that recovered it:
-    /// recovery resumes it by itself once a process registers the name.
+    /// Its workflow name is not registered in the process that recovered it: recovery resumes it by itself once a
+    /// process registers the name. Or it started a child whose type is not registered: recovery resumes it at every
+    /// start, and it goes on once the child is registered (``Workflow/children``).
     case unknownWorkflow
     /// Its recovery was attempted too often without progress.
     case recoveryExhausted

@@ -123,7 +123,7 @@ extension WorkflowEngine {
                     "the code makes an operation the finished record does not have (an operation was inserted?)")
             }
             return verdict(.clean(reachedEnd: false), count)
-        case .undecodable(let error):
+        case .parked(_, let error):
             return verdict(.failed("\(error)"), count)
         case .cancelled, .suspended, .evicted:
             return verdict(.failed("the replay was interrupted"), count)

@@ -16,9 +16,11 @@ final class WorkflowRun: Sendable {
 
     enum Stop: Sendable {
         case diverged(DeterminismError)
-        /// A recorded value no longer decodes as the type the code asks for (its type changed in a deploy): the
-        /// workflow is parked, with this error's message as the reason, until a fix lets it decode.
-        case undecodable(WorkflowError)
+        /// The workflow's history is sound but today's process cannot go on with it — a recorded value no longer
+        /// decodes (``ParkReason/undecodableValue``), a child's type is not registered
+        /// (``ParkReason/unknownWorkflow``): it is parked for this reason, with the error's message as the text,
+        /// until a fix lets it go on.
+        case parked(ParkReason, WorkflowError)
         case cancelled
         /// The engine is shutting down: the workflow stays unfinished in the log and resumes at the next start.
         case suspended
@@ -94,7 +96,7 @@ final class WorkflowRun: Sendable {
         case nil: return
         case .diverged(let error):
             throw WorkflowError(.diverged, "\(error)", workflowID: id, position: error.position, underlying: error)
-        case .undecodable(let error):
+        case .parked(_, let error):
             throw error
         case .cancelled:
             throw WorkflowError(.cancelled, "the workflow was cancelled", workflowID: id)
@@ -139,8 +141,18 @@ final class WorkflowRun: Sendable {
             .undecodablePayload,
             "workflow '\(id)' (\(name)) is parked \(place): \(error.message) To go on, fix the type so that it decodes the recorded bytes, or version the change with patched(_:) so that histories recorded before it keep the old type; then deploy and resume the workflow with resume(\"\(id)\")",
             workflowID: id, position: error.position, underlying: error.underlying)
-        halt(.undecodable(parked))
+        halt(.parked(.undecodableValue, parked))
         return parked
+    }
+
+    /// Stops the run because it starts a child workflow this process cannot run (`error`, which says which and
+    /// what to do): the workflow will be parked as ``ParkReason/unknownWorkflow``, not failed — the missing
+    /// registration is a deploy's mistake, and recovery resumes it at the next start, where it goes on once the
+    /// child is registered (and parks again until then). Live and after a restart it ends the same way. Returns
+    /// the error to throw.
+    func childNotRegistered(_ error: WorkflowError) -> WorkflowError {
+        halt(.parked(.unknownWorkflow, error))
+        return error
     }
 
     func consume(_ position: Position) {

@@ -29,17 +29,38 @@ public protocol Workflow: Sendable {
     /// The name under which histories record this workflow. Keep it stable: recovery finds the code by it.
     static var name: String { get }
 
+    /// The workflow types this workflow may start as children (``WorkflowContext/startChild(_:input:id:file:line:)``,
+    /// ``WorkflowContext/runChild(_:input:id:file:line:)``); none by default.
+    ///
+    /// ``WorkflowEngine/open(directory:configuration:workflows:)`` registers them, and theirs, transitively: a
+    /// service passes only its top-level workflows, and a child missing from the list cannot be forgotten. A
+    /// workflow may declare itself (recursion). Two types found under one name are refused at open.
+    /// ```swift
+    /// static var children: [any Workflow.Type] { [ReserveStock.self, ChargeCard.self] }
+    /// ```
+    static var children: [any Workflow.Type] { get }
+
     /// The workflow's body.
     static func run(_ context: WorkflowContext, input: Input) async throws -> Output
+}
+
+extension Workflow {
+    /// No children: a workflow that starts none need not say so.
+    public static var children: [any Workflow.Type] { [] }
 }
 
 /// A workflow registered with the engine, with its types erased: decodes the input, runs, encodes the output.
 struct WorkflowRegistration: Sendable {
     let name: String
+    /// The registered type, to tell it from another type of the same name, and to name it in errors.
+    let typeID: ObjectIdentifier
+    let typeName: String
     let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
 
     init<W: Workflow>(_ type: W.Type) {
         name = W.name
+        typeID = ObjectIdentifier(W.self)
+        typeName = String(reflecting: W.self)
         run = { context, input, codec in
             context.adoptCurrentTask()
             let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)

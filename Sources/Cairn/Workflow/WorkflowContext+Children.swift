@@ -2,6 +2,13 @@ import Synchronization
 extension WorkflowContext {
     /// Starts a child workflow and returns its handle. The start is durable before this returns.
     ///
+    /// The child's type must be registered: declare it in this workflow's ``Workflow/children`` (the engine then
+    /// registers it at open), or pass it to ``WorkflowEngine/open(directory:configuration:workflows:)``. A child whose
+    /// type is not registered (or whose name belongs to another type) parks this workflow as
+    /// ``ParkReason/unknownWorkflow`` rather than failing it: the call throws ``WorkflowError`` `.unknownWorkflow`,
+    /// every later operation throws it too, and nothing but the park is recorded; the next start resumes the workflow,
+    /// which goes on once the child is registered.
+    ///
     /// - Parameter id: the child's ID; by default derived from this workflow's ID and the position of this call
     ///   (`"<parent>/<position>"`), so replay finds the same child.
     public func startChild<W: Workflow>(
@@ -16,8 +23,8 @@ extension WorkflowContext {
         if let recorded = recorded?.event {
             return ChildWorkflow(id: recorded.target ?? "", parent: self)
         }
-        guard engine.registry[W.name] != nil else {
-            throw WorkflowError(.unknownWorkflow, "child workflow '\(W.name)' is not registered", workflowID: workflowID, position: position)
+        guard let registration = engine.registry[W.name], registration.typeID == ObjectIdentifier(W.self) else {
+            throw notRegistered(W.self, at: position, callSite: callSite)
         }
         let childID = id ?? "\(workflowID)/\(position)"
         let now = engine.clock.now()
@@ -27,6 +34,20 @@ extension WorkflowContext {
             parentPosition: position, payload: inputBytes)
         try await engine.startDurably(start, alsoRecording: takePending() + [marker])
         return ChildWorkflow(id: childID, parent: self)
+    }
+
+    /// Parks this workflow, which starts a child of type `W` that this process cannot run: the error, which names
+    /// both workflows and says what to do (see ``WorkflowRun/childNotRegistered(_:)``).
+    @inline(never)
+    private func notRegistered<W: Workflow>(_ type: W.Type, at position: Position, callSite: CallSite) -> WorkflowError {
+        let parent = engine.registry[run.name]?.typeName ?? run.name
+        let child = String(reflecting: W.self)
+        let problem = engine.registry[W.name].map { "the name '\(W.name)' belongs to another type, \($0.typeName)" }
+            ?? "\(child) is not registered in this process"
+        return run.childNotRegistered(WorkflowError(
+            .unknownWorkflow,
+            "workflow '\(workflowID)' (\(parent)) starts child workflow '\(W.name)' (\(child)) at \(callSite), but \(problem); the workflow is parked — declare \(child) in \(parent).children (or pass it to WorkflowEngine.open(workflows:)) and deploy: the workflow resumes at the next start",
+            workflowID: workflowID, position: position))
     }
 
     /// Starts a child workflow and waits for its result: ``startChild(_:input:id:file:line:)`` then
