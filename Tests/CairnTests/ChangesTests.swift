@@ -132,6 +132,33 @@ struct ChangesTests {
         }
     }
 
+    @Test("updates() ends after a cancellation; a resumed workflow is followed by a new call")
+    func updatesEndOnCancellation() async throws {
+        let probe = Probe()
+        try await withDirectory("changes") { dir in
+            try await withEngine(dir, [Reporter.self]) { engine in
+                let handle = try await engine.start(Reporter.self, input: ProbeInput(probe: probe.key, n: 1), id: "r")
+                let updates = handle.updates()
+                try await handle.cancel()
+                let (read, error) = try await drain(updates)
+                #expect(error == nil)
+                #expect(read.count == 2)
+                #expect(read.last == "r cancelled")
+                #expect(engine._changeSubscriberCount == 0)
+
+                // Subscribed before the resume, it would give `cancelled` and end: subscribe after it.
+                try await engine.resume("r")
+                let resumed = handle.updates()
+                try await handle.send("now", topic: "start")
+                try await handle.send("go", topic: "go")
+                let (after, afterError) = try await drain(resumed)
+                #expect(afterError == nil)
+                #expect(["r pending", "r running"].contains(after.first))
+                #expect(Array(after.dropFirst()) == ["r progress=1", "r progress=2", "r completed"])
+            }
+        }
+    }
+
     @Test("updates() of an unknown ID throws notFound")
     func updatesOfUnknownWorkflow() async throws {
         try await withDirectory("changes") { dir in

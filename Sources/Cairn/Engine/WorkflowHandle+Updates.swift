@@ -8,13 +8,13 @@ extension WorkflowHandle {
     /// }
     /// ```
     ///
-    /// The sequence ends after the workflow is completed, failed or cancelled (a workflow that is already is given
-    /// as its status, then the sequence ends). A parked or diverged workflow can be resumed, so the sequence goes on
-    /// through those; a cancelled one resumed later needs a new call. It works the same for a workflow evicted from
-    /// memory while it waits (``EngineConfiguration/maxCachedWorkflows``). `running` is not a change (it is not
-    /// recorded): see ``WorkflowChange``.
+    /// The sequence ends after the workflow is completed, failed or cancelled (for a workflow that already is, it
+    /// gives that status and ends). A parked or diverged workflow can be resumed, so the sequence goes on through
+    /// those; to follow a cancelled one that is resumed, call this again after ``WorkflowEngine/resume(_:)``. A
+    /// workflow evicted from memory while it waits (``EngineConfiguration/maxCachedWorkflows``) changes just the
+    /// same. `running` is not a change (it is not recorded): see ``WorkflowChange``.
     ///
-    /// The sequence is single-pass; it ends normally when its task is cancelled or it is dropped.
+    /// The sequence is single-pass; it ends normally when its task is cancelled or it (with its iterator) is dropped.
     /// - Returns: a sequence that throws ``WorkflowError`` `.notFound` when no workflow has this ID; `.fellBehind`
     ///   when its consumer falls ``EngineConfiguration/maxBufferedChanges`` changes behind; `.shuttingDown` (or
     ///   `.logFailure`) when the engine stops before the workflow ends (it resumes when the log is opened again).
