@@ -200,11 +200,12 @@ struct ChangesTests {
     func severalSubscribers() async throws {
         let probe = Probe()
         try await withDirectory("changes") { dir in
-            try await withEngine(dir, [Reporter.self, Quick.self]) { engine in
+            let unmatched = try await withEngine(dir, [Reporter.self, Quick.self]) { engine in
                 let first = engine.changes()
                 let second = engine.changes()
                 let reporters = engine.changes(name: Reporter.name)
-                #expect(engine._changeSubscriberCount == 3)
+                let unmatched = engine.changes(name: Quick.name, id: "r")
+                #expect(engine._changeSubscriberCount == 4)
                 _ = try await result(try await engine.start(Quick.self, input: ProbeInput(probe: probe.key, label: "q"), id: "q"))
                 let handle = try await engine.start(Reporter.self, input: ProbeInput(probe: probe.key, n: 1), id: "r")
                 let updates = handle.updates()
@@ -218,7 +219,12 @@ struct ChangesTests {
                 let (read, error) = try await drain(updates)
                 #expect(error == nil)
                 #expect(read.suffix(3) == ["r progress=1", "r progress=2", "r completed"])
+                return unmatched
             }
+            // Nothing matched both filters; the engine's shutdown ended the sequence.
+            let (read, error) = try await drain(unmatched)
+            #expect(read.isEmpty)
+            #expect(code(error) == .shuttingDown)
         }
     }
 

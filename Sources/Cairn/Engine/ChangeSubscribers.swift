@@ -30,7 +30,7 @@ struct ChangeSubscribers {
     struct Subscriber {
         let id: Int
         let continuation: Continuation
-        /// Only workflows of this name (subscribers to every workflow only).
+        /// Only workflows of this name.
         let name: String?
         let statuses: Bool
         let events: Events
@@ -115,16 +115,15 @@ struct ChangeSubscribers {
             change = made
             return made
         }
+        func wants(_ subscriber: Subscriber) -> WorkflowChange? {
+            guard subscriber.statuses, subscriber.name == nil || subscriber.name == name else { return nil }
+            return made()
+        }
         if !everyWorkflow.isEmpty {
-            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false) { subscriber in
-                guard subscriber.statuses, subscriber.name == nil || subscriber.name == name else { return nil }
-                return made()
-            }
+            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false, wants)
         }
         if !byWorkflow.isEmpty, var subscribers = byWorkflow[workflowID] {
-            Self.deliver(to: &subscribers, of: workflowID, count: &count, ending: &ending, ends: endsUpdates) { subscriber in
-                subscriber.statuses ? made() : nil
-            }
+            Self.deliver(to: &subscribers, of: workflowID, count: &count, ending: &ending, ends: endsUpdates, wants)
             byWorkflow[workflowID] = subscribers.isEmpty ? nil : subscribers
         }
     }
@@ -140,17 +139,16 @@ struct ChangeSubscribers {
             return found
         }
         let change = WorkflowChange.event(.init(workflowID: key.workflowID, key: key.name, value: value))
+        func wants(_ subscriber: Subscriber) -> WorkflowChange? {
+            guard subscriber.events.contains(key.name) else { return nil }
+            if let wanted = subscriber.name, wanted != named() { return nil }
+            return change
+        }
         if !everyWorkflow.isEmpty {
-            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false) { subscriber in
-                guard subscriber.events.contains(key.name) else { return nil }
-                if let wanted = subscriber.name, wanted != named() { return nil }
-                return change
-            }
+            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false, wants)
         }
         if !byWorkflow.isEmpty, var subscribers = byWorkflow[key.workflowID] {
-            Self.deliver(to: &subscribers, of: key.workflowID, count: &count, ending: &ending, ends: false) { subscriber in
-                subscriber.events.contains(key.name) ? change : nil
-            }
+            Self.deliver(to: &subscribers, of: key.workflowID, count: &count, ending: &ending, ends: false, wants)
             byWorkflow[key.workflowID] = subscribers.isEmpty ? nil : subscribers
         }
     }
