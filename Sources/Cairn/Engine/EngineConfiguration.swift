@@ -64,6 +64,11 @@ public struct EngineConfiguration: Sendable {
     /// workflow in one is never evicted. An evicted workflow's code sees its waits end with
     /// ``WorkflowError/Code/evicted``, which it must let through (as it must `.cancelled` and `.shuttingDown`).
     public var maxCachedWorkflows = 10_000
+    /// How many changes each consumer of ``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()`` or
+    /// ``WorkflowHandle/eventValues(_:key:)`` may have waiting, unread. The engine never waits for a consumer: one
+    /// that falls further behind is unsubscribed and its sequence throws ``WorkflowError/Code/fellBehind`` after
+    /// the changes it had buffered. Each buffered change holds a summary or an event's value. Default 10,000.
+    public var maxBufferedChanges = 10_000
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
@@ -84,6 +89,9 @@ public struct EngineConfiguration: Sendable {
         }
         guard maxRunningWorkflows >= 1 else {
             throw WorkflowError(.invalidArgument, "maxRunningWorkflows \(maxRunningWorkflows) must be at least 1")
+        }
+        guard maxBufferedChanges >= 1 else {
+            throw WorkflowError(.invalidArgument, "maxBufferedChanges \(maxBufferedChanges) must be at least 1")
         }
         guard maxErrorMessageSize >= 0 else {
             throw WorkflowError(.invalidArgument, "maxErrorMessageSize \(maxErrorMessageSize) must not be negative")

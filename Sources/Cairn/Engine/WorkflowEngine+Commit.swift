@@ -61,15 +61,17 @@ extension WorkflowEngine {
     /// store calls it (through its ``CommitSink``) before the appenders resume: the log on its writer thread
     /// (``LogConfiguration/_acknowledge``). Generic over the batch, so no existential is called per record.
     func applyCommitted<Batch: CommittedBatch>(_ batch: Batch) {
-        let signals = state.withLock { s in
+        let (signals, endings) = state.withLock { s in
+            guard s.changeSubscribers.isEmpty else { return s.applyObserved(batch) }
             var signals: [Signal] = []
             batch.forEachRecord { record, lsn in
                 record.payload.withUnsafeBytes { bytes in
                     s.wake(s.projection.apply(EventEnvelope(written: record, lsn: lsn, bytes: bytes)), into: &signals)
                 }
             }
-            return signals
+            return (signals, [])
         }
+        for ending in endings { ending.finish() }
         for signal in signals { signal.fire() }
     }
 

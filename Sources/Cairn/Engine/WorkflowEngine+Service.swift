@@ -244,6 +244,7 @@ extension WorkflowEngine {
             return (s.logFailure, s.workflowWaiters.values.flatMap { $0 })
         }
         for waiter in waiters { waiter.fire() }
+        endChanges()
         if let failure {
             logger.error("could not close the log cleanly", metadata: ["error": "\(failure)"])
         }

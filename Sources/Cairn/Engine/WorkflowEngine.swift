@@ -355,6 +355,8 @@ struct EngineState: ~Copyable {
     var keyWaiters: [Projection.Key: [Signal]] = [:]
     /// Tasks waiting for a workflow to appear or change status.
     var workflowWaiters: [String: [Signal]] = [:]
+    /// Who follows changes as they are committed (``WorkflowEngine/changes(name:id:)``).
+    var changeSubscribers = ChangeSubscribers()
 
     init(projection: consuming Projection) { self.projection = projection }
 }

@@ -38,6 +38,10 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         /// (``EngineConfiguration/maxCachedWorkflows``): its waits end with this error, and the engine resumes it by
         /// replay when a wait's wake-up comes. Code that catches errors around a wait must rethrow it.
         public static let evicted = Code("evicted")
+        /// The consumer of a change sequence (``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()``)
+        /// fell ``EngineConfiguration/maxBufferedChanges`` changes behind and was unsubscribed: read the state again
+        /// and subscribe again.
+        public static let fellBehind = Code("fellBehind")
         /// The engine is shutting down or stopped: no new work is accepted.
         public static let shuttingDown = Code("shuttingDown")
         /// A management call that does not apply to the workflow's state (resume a finished workflow, …).
