@@ -134,7 +134,8 @@ extension WorkflowEngine {
         return fired
     }
 
-    /// Waits until workflow `id` is finished, cancelled or parked; returns its summary (nil if it does not exist).
+    /// Waits until workflow `id` is finished, cancelled or parked; returns its summary, with its output once completed
+    /// (nil if it does not exist).
     func awaitSettled(_ id: String, interrupt: Signal? = nil) async throws -> WorkflowSummary? {
         while true {
             switch settled(id) {
@@ -158,8 +159,9 @@ extension WorkflowEngine {
     func settled(_ id: String) -> Settled {
         state.withLock { s in
             guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
-            let summary = s.projection.workflows[at: index].summary
-            if !summary.status.isActive { return .settled(summary) }
+            let status = s.projection.workflows[at: index].summary.status
+            // With its output: a handle's result needs no second look.
+            if !status.isActive { return .settled(s.projection.workflows[at: index].publicSummary) }
             if s.phase == .stopped {
                 return .stopped(s.logFailure.map { failure in
                     WorkflowError(

@@ -84,8 +84,8 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
         }
         switch summary.status {
         case .completed:
-            let output = engine.state.withLock { $0.projection.workflows[id]?.output } ?? []
-            return try engine.decode(W.Output.self, from: output, what: "the workflow's result", workflowID: id, position: nil)
+            return try engine.decode(
+                W.Output.self, from: summary.output ?? [], what: "the workflow's result", workflowID: id, position: nil)
         case .failed:
             throw summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
         case .cancelled:

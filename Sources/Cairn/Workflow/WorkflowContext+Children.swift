@@ -100,8 +100,8 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
             }
             switch summary.status {
             case .completed:
-                let output = engine.state.withLock { $0.projection.workflows[id]?.output } ?? []
-                outcome = parent.event(.childCompleted, at: position, name: id, callSite: callSite, target: id, payload: output)
+                outcome = parent.event(
+                    .childCompleted, at: position, name: id, callSite: callSite, target: id, payload: summary.output ?? [])
             case .failed:
                 let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
                 outcome = parent.event(
