@@ -32,7 +32,7 @@ public protocol Workflow: Sendable {
     /// The workflow types this workflow may start as children (``WorkflowContext/startChild(_:input:id:file:line:)``,
     /// ``WorkflowContext/runChild(_:input:id:file:line:)``); none by default.
     ///
-    /// ``WorkflowEngine/open(directory:configuration:workflows:)`` registers them, and theirs, transitively: a
+    /// ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)`` registers them, and theirs, transitively: a
     /// service passes only its top-level workflows, and a child missing from the list cannot be forgotten. A
     /// workflow may declare itself (recursion). Two types found under one name are refused at open.
     /// ```swift
