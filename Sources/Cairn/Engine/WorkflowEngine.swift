@@ -73,8 +73,9 @@ public final class WorkflowEngine: Service, Sendable {
     /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
     ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded; `.invalidArgument` when the
     ///   configuration cannot work (``EngineConfiguration/maxPayloadSize`` does not fit the log's record limit),
-    ///   and `.idConflict` when two of the workflow types, given or declared as children, have one name: both
-    ///   before anything is opened.
+    ///   `.idConflict` when two of the workflow types, given or declared as children, have one name, and
+    ///   `.missingDependency` when one of them declares a dependency (``Workflow/dependencies``) not given here:
+    ///   all before anything is opened.
     public static func open(
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
         workflows: [any Workflow.Type] = [], dependencies: WorkflowDependencies = WorkflowDependencies()
@@ -114,6 +115,7 @@ public final class WorkflowEngine: Service, Sendable {
         dependencies: WorkflowDependencies, metrics: EngineMetrics
     ) async throws -> WorkflowEngine {
         let registry = try makeRegistry(workflows)
+        try dependencies.check(registry)
         let sink = CommitSink()
         let builder = ProjectionBuilder()
         try await store.open(delivering: sink) { record in try builder.apply(record) }

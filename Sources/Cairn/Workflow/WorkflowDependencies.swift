@@ -8,8 +8,9 @@
 ///
 /// A key has no default value on purpose: a dependency the service forgot to provide must be a named error (and a
 /// parked workflow, resumed once a deploy provides it), not a silent stand-in that charges no card. Two
-/// dependencies of one type (two HTTP clients) are told apart by their keys.
-public protocol WorkflowDependencyKey {
+/// dependencies of one type (two HTTP clients) are told apart by their keys. Sendable so that workflows can list
+/// the keys they need (``Workflow/dependencies``): a key is a type, usually a caseless enum.
+public protocol WorkflowDependencyKey: Sendable {
     /// The type of the value provided under this key.
     associatedtype Value: Sendable
 }
@@ -55,4 +56,22 @@ public struct WorkflowDependencies: Sendable {
 
     /// The names of the keys provided, sorted (for errors).
     var keyNames: [String] { entries.values.map(\.key).sorted() }
+
+    /// Refuses what the registered workflows declare (``Workflow/dependencies``) and these do not provide: one
+    /// error naming every missing key and the workflows that declare it, so that one deploy fixes them all.
+    /// - Throws: ``WorkflowError`` `.missingDependency`.
+    func check(_ registrations: [String: WorkflowRegistration]) throws(WorkflowError) {
+        var missing: [String: Set<String>] = [:]  // key name → the workflow types that declare it
+        for registration in registrations.values {
+            for key in registration.dependencies where entries[ObjectIdentifier(key)] == nil {
+                missing[String(reflecting: key), default: []].insert(registration.typeName)
+            }
+        }
+        guard !missing.isEmpty else { return }
+        let list = missing.keys.sorted().map { "\($0) (declared by \(missing[$0]!.sorted().joined(separator: ", ")))" }
+        let given = keyNames.isEmpty ? "none" : keyNames.joined(separator: ", ")
+        throw WorkflowError(
+            .missingDependency,
+            "the engine was not given \(list.count == 1 ? "a dependency" : "dependencies") that registered workflows declare: \(list.joined(separator: "; ")) (given: \(given)); pass \(list.count == 1 ? "it" : "them") to WorkflowEngine.open(dependencies:) (in a test: fakes); nothing was opened")
+    }
 }
