@@ -105,7 +105,10 @@ struct DepBlockingChild: Workflow {
     static let name = "dependency-blocking-child"
     static func run(_ context: WorkflowContext, input cents: Int) async throws -> String {
         let payments = try context.dependency(DepPayments.self)
-        let label = try await context.blockingStep("label") { "child-from-\(try context.dependency(DepNotes.self).name)" }
+        let label = try await context.blockingStep("label") {
+            let notes = try context.dependency(DepNotes.self)  // on one of the engine's threads
+            return "child-from-\(notes.name)"
+        }
         return try await context.step("charge") { try await payments.charge(cents, label: label) }
     }
 }
