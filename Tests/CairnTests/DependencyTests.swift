@@ -178,7 +178,8 @@ struct DependencyTests {
         }
         // The same workflow in a test, with a fake: the live client is not called again.
         try await withTestEngine(workflows: [DepCheckout.self], dependencies: WorkflowDependencies().with(DepPayments.self, fake)) { engine in
-            #expect(try await result(try await engine.start(DepCheckout.self, input: 5, id: "test")) == "fake-5")
+            let charge = try await result(try await engine.start(DepCheckout.self, input: 5, id: "test"))
+            #expect(charge == "fake-5")
         }
         #expect(live.recorded == ["charge:12"])
         #expect(fake.recorded == ["charge:5"])
@@ -222,6 +223,8 @@ struct DependencyTests {
             try await first.stop()
 
             let second = try await DepEngine(dir, [DepUndeclared.self], WorkflowDependencies().with(DepPayments.self, payments))
+            // Until recovery resumes it the workflow still reads as parked, and a result would say so.
+            try await waitForStatus(second.engine, "undeclared", .completed)
             let output = try await result(second.engine.handle(for: "undeclared", of: DepUndeclared.self))
             #expect(output == "redeployed-7")
             #expect(payments.recorded == ["undeclared:7"])
