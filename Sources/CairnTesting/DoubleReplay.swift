@@ -18,16 +18,20 @@ public import Cairn
 /// the live run (they may be as nondeterministic as they like: their results are recorded).
 public enum DoubleReplay {
     /// Runs `type` with `input` and replays it twice.
+    /// - Parameter dependencies: what the code reaches with ``Cairn/WorkflowContext/dependency(_:file:line:)``
+    ///   (fakes), in the live run and in the replays.
     /// - Returns: the two replays' report (clean when both replays match the live run).
     public static func check<W: Workflow>(
-        _ type: W.Type, input: W.Input, workflows: [any Workflow.Type] = [], mode: DeterminismMode = .strict
+        _ type: W.Type, input: W.Input, workflows: [any Workflow.Type] = [],
+        dependencies: WorkflowDependencies = WorkflowDependencies(), mode: DeterminismMode = .strict
     ) async throws -> ReplayReport {
         let directory = TemporaryDirectory(prefix: "cairn-double-replay")
         defer { directory.remove() }
         var all = workflows
         if !all.contains(where: { $0.name == W.name }) { all.append(type) }
-        try await FixtureRecorder.record(type, input: input, id: "double-replay", workflows: all, into: directory.path)
-        let replayer = Replayer(workflows: all, mode: mode)
+        try await FixtureRecorder.record(
+            type, input: input, id: "double-replay", workflows: all, dependencies: dependencies, into: directory.path)
+        let replayer = Replayer(workflows: all, dependencies: dependencies, mode: mode)
         var results: [WorkflowReplay] = []
         for round in 1...2 {
             // Different live allocations before each replay, so dictionaries built by the replay get storage at

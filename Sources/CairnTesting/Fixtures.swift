@@ -13,19 +13,22 @@ public enum FixtureRecorder {
     /// `directory`, replacing what was there. Child workflows it starts are recorded too.
     /// - Parameters:
     ///   - workflows: every workflow the run needs (children included); `type` is added if missing.
+    ///   - dependencies: what the run's code reaches with ``Cairn/WorkflowContext/dependency(_:file:line:)``: its
+    ///     steps run live here, so every dependency they use (fakes).
     ///   - prepare: called with the running engine before the workflow starts (send it messages, start
     ///     workflows it waits for…).
     /// - Returns: the workflow's result (or rethrows its failure; the fixture is written either way).
     @discardableResult
     public static func record<W: Workflow>(
-        _ type: W.Type, input: W.Input, id: String, workflows: [any Workflow.Type] = [], into directory: String,
+        _ type: W.Type, input: W.Input, id: String, workflows: [any Workflow.Type] = [],
+        dependencies: WorkflowDependencies = WorkflowDependencies(), into directory: String,
         prepare: @Sendable (WorkflowEngine) async throws -> Void = { _ in }
     ) async throws -> Result<W.Output, any Error> {
         let target = resolve(directory)
         try? FileManager.default.removeItem(atPath: target)
         var all = workflows
         if !all.contains(where: { $0.name == W.name }) { all.append(type) }
-        let result = try await withTestEngine(workflows: all, directory: target) { engine -> Result<W.Output, any Error> in
+        let result = try await withTestEngine(workflows: all, dependencies: dependencies, directory: target) { engine -> Result<W.Output, any Error> in
             try await prepare(engine)
             let handle = try await engine.start(type, input: input, id: id)
             do { return .success(try await handle.result()) } catch { return .failure(error) }

@@ -1,7 +1,7 @@
 public import Cairn
 
 /// Checks, without an engine, the workflow types a service passes to
-/// ``Cairn/WorkflowEngine/open(directory:configuration:workflows:)``: registers them with the children they declare
+/// ``Cairn/WorkflowEngine/open(directory:configuration:workflows:dependencies:)``: registers them with the children they declare
 /// (``Cairn/Workflow/children``), transitively, and throws the error `open` would throw for them.
 ///
 /// One line in a test catches, before a deploy, two workflow types under one name — given, or found as children:

@@ -22,16 +22,24 @@ public struct Replayer: Sendable {
     public var workflows: [any Workflow.Type]
     /// What is compared: ``Cairn/DeterminismMode/strict`` (default) or ``Cairn/DeterminismMode/structure``.
     public var mode: DeterminismMode
+    /// What workflow code reaches with ``Cairn/WorkflowContext/dependency(_:file:line:)``, usually fakes. Only
+    /// lookups the replay runs need one: those in a workflow's body; a recorded step's body does not run.
+    public var dependencies: WorkflowDependencies
 
     /// A replayer for these workflows.
-    public init(workflows: [any Workflow.Type], mode: DeterminismMode = .strict) {
+    public init(
+        workflows: [any Workflow.Type], dependencies: WorkflowDependencies = WorkflowDependencies(),
+        mode: DeterminismMode = .strict
+    ) {
         self.workflows = workflows
+        self.dependencies = dependencies
         self.mode = mode
     }
 
     /// Replays the workflows recorded in `directory` (all, or those in `ids`).
     public func replay(directory: String, ids: Set<String>? = nil) async throws -> ReplayReport {
-        let results = try await WorkflowEngine.replay(directory: directory, workflows: workflows, ids: ids, mode: mode)
+        let results = try await WorkflowEngine.replay(
+            directory: directory, workflows: workflows, dependencies: dependencies, ids: ids, mode: mode)
         return ReplayReport(source: directory, mode: mode, results: results)
     }
 

@@ -37,10 +37,12 @@ public struct TemporaryDirectory: Sendable {
 /// The engine uses a ``TestClock`` in skipping mode unless `configuration.clock` says otherwise, and
 /// ``CairnLog/LogConfiguration/Durability/never`` (a test needs no `fdatasync`) unless `durable` is set.
 /// - Parameters:
+///   - dependencies: what the workflows reach with ``Cairn/WorkflowContext/dependency(_:file:line:)``: fakes.
 ///   - directory: use this directory instead of a temporary one, and keep it (to capture a fixture).
 public func withTestEngine<R: Sendable>(
-    workflows: [any Workflow.Type], configuration: EngineConfiguration? = nil, clock: TestClock? = nil,
-    directory: String? = nil, durable: Bool = false, _ body: (WorkflowEngine) async throws -> R
+    workflows: [any Workflow.Type], dependencies: WorkflowDependencies = WorkflowDependencies(),
+    configuration: EngineConfiguration? = nil, clock: TestClock? = nil, directory: String? = nil, durable: Bool = false,
+    _ body: (WorkflowEngine) async throws -> R
 ) async throws -> R {
     var configuration = configuration ?? {
         var quiet = EngineConfiguration()
@@ -53,7 +55,8 @@ public func withTestEngine<R: Sendable>(
     let temporary = directory == nil ? TemporaryDirectory() : nil
     defer { temporary?.remove() }
     let engine = try await WorkflowEngine.open(
-        directory: directory ?? temporary!.path, configuration: configuration, workflows: workflows)
+        directory: directory ?? temporary!.path, configuration: configuration, workflows: workflows,
+        dependencies: dependencies)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await engine.run() }
         let result: Result<R, any Error>

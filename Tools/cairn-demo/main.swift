@@ -18,6 +18,11 @@ func configuration() -> EngineConfiguration {
     return configuration
 }
 
+/// What this process gives its workflows: the side-effect file under `root`.
+func dependencies(_ root: String) -> WorkflowDependencies {
+    WorkflowDependencies().with(SideEffectsKey.self, SideEffects(path: root + "/side-effects.txt"))
+}
+
 func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
@@ -25,8 +30,9 @@ func say(_ text: String) {
 if arguments.count == 3 && arguments[1] == "--serve" {
     // The child: the service before the crash.
     let root = arguments[2]
-    sideEffects = SideEffects(path: root + "/side-effects.txt")
-    let engine = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+    let engine = try await WorkflowEngine.open(
+        directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self],
+        dependencies: dependencies(root))
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await engine.run() }
         for (i, item) in ["kettle", "teapot", "mugs", "tea", "strainer"].enumerated() {
@@ -43,7 +49,7 @@ let root = arguments.count == 3 && arguments[1] == "--dir" ? arguments[2]
     : FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo").path
 try? FileManager.default.removeItem(atPath: root)
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-sideEffects = SideEffects(path: root + "/side-effects.txt")
+let sideEffects = SideEffects(path: root + "/side-effects.txt")  // read here to report; written by the workflows
 say("Cairn demo — log directory \(root)/log\n")
 
 // 1. Run the service in a child process and kill it mid-way.
@@ -61,7 +67,8 @@ say("1. the service ran \(beforeCrash.count) step bodies, then was killed with S
 for line in beforeCrash { say("     \(line)") }
 
 // 2. Restart: reopen the log, resume by replay, deliver the pickups.
-let engine = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+let engine = try await WorkflowEngine.open(
+    directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self], dependencies: dependencies(root))
 let pending = engine.list(status: [.pending])
 say("\n2. restarted: the log was recovered (\(engine.list().count) workflows, \(pending.count) unfinished); resuming by replay")
 var receipts: [Receipt] = []
@@ -83,7 +90,8 @@ var runs: [String: Int] = [:]
 for line in after { runs[line, default: 0] += 1 }
 say("\n3. every order finished:")
 say("     \("workflow".padding(toLength: 10, withPad: " ", startingAt: 0))  status     tracking            steps run (before crash + after)")
-let reopened = try await WorkflowEngine.open(directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self])
+let reopened = try await WorkflowEngine.open(
+    directory: root + "/log", configuration: configuration(), workflows: [ProcessOrder.self], dependencies: dependencies(root))
 for receipt in receipts.sorted(by: { $0.order < $1.order }) {
     let status = reopened.summary(of: receipt.order)?.status.rawValue ?? "?"
     let steps = ["reserve-inventory", "charge-card", "ship"].map { step -> String in

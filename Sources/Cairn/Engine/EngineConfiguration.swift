@@ -19,7 +19,7 @@ public struct EngineConfiguration: Sendable {
     /// ``WorkflowError/Code/payloadTooLarge`` before anything is written. Default 1 MiB.
     ///
     /// Each payload is written in one log record, with its event's envelope (IDs, names, call site; allowed
-    /// ``envelopeAllowance`` bytes), so ``WorkflowEngine/open(directory:configuration:workflows:)`` refuses a
+    /// ``envelopeAllowance`` bytes), so ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)`` refuses a
     /// configuration where `maxPayloadSize + envelopeAllowance` exceeds `log.maxRecordSize`.
     public var maxPayloadSize = 1 << 20
     /// The longest error description recorded, in UTF-8 bytes: what a step or a workflow threw, as its

@@ -31,9 +31,11 @@ public final class WorkflowEngine: Service, Sendable {
     /// The configuration the engine was opened with.
     public let configuration: EngineConfiguration
     /// Where the engine's records are (``LogStore`` for a log directory); nil for a replay-only engine
-    /// (``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``), which writes nothing.
+    /// (``WorkflowEngine/replay(directory:workflows:dependencies:ids:mode:configuration:)``), which writes nothing.
     let store: (any WorkflowStore)?
     let registry: [String: WorkflowRegistration]
+    /// What workflow code reaches with ``WorkflowContext/dependency(_:file:line:)``: read, never recorded.
+    let dependencies: WorkflowDependencies
     let state: Mutex<EngineState>
     let blockingPool: BlockingPool
     let metrics: EngineMetrics
@@ -46,12 +48,14 @@ public final class WorkflowEngine: Service, Sendable {
 
     init(
         directory: String, configuration: EngineConfiguration, store: (any WorkflowStore)?,
-        registry: [String: WorkflowRegistration], projection: Projection, metrics: EngineMetrics? = nil
+        registry: [String: WorkflowRegistration], dependencies: WorkflowDependencies, projection: Projection,
+        metrics: EngineMetrics? = nil
     ) {
         self.directory = directory
         self.configuration = configuration
         self.store = store
         self.registry = registry
+        self.dependencies = dependencies
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)
@@ -63,14 +67,18 @@ public final class WorkflowEngine: Service, Sendable {
     ///   - workflows: the workflow types this process can run; the children they declare (``Workflow/children``)
     ///     are registered with them, transitively. Unfinished workflows of other names are parked at recovery (and
     ///     resumed automatically once a later start registers them).
+    ///   - dependencies: the service's clients and settings that workflow code reaches with
+    ///     ``WorkflowContext/dependency(_:file:line:)`` (a test passes fakes). Not recorded: workflows resumed here
+    ///     use these, whichever process started them.
     /// - Throws: ``CairnLog/LogError`` when the log cannot be opened (locked by another process, corrupt, …);
     ///   ``WorkflowError`` `.undecodableEvent` when an event cannot be decoded; `.invalidArgument` when the
     ///   configuration cannot work (``EngineConfiguration/maxPayloadSize`` does not fit the log's record limit),
-    ///   and `.idConflict` when two of the workflow types, given or declared as children, have one name: both
-    ///   before anything is opened.
+    ///   `.idConflict` when two of the workflow types, given or declared as children, have one name, and
+    ///   `.missingDependency` when one of them declares a dependency (``Workflow/dependencies``) not given here:
+    ///   all before anything is opened.
     public static func open(
         directory: String, configuration: EngineConfiguration = EngineConfiguration(),
-        workflows: [any Workflow.Type] = []
+        workflows: [any Workflow.Type] = [], dependencies: WorkflowDependencies = WorkflowDependencies()
     ) async throws -> WorkflowEngine {
         try configuration.validate()
         var logConfiguration = configuration.log
@@ -83,36 +91,38 @@ public final class WorkflowEngine: Service, Sendable {
             userObserver?(commit)
         }
         let store = LogStore(directory: directory, configuration: logConfiguration)
-        return try await open(store: store, configuration: configuration, workflows: workflows, metrics: metrics)
+        return try await open(
+            store: store, configuration: configuration, workflows: workflows, dependencies: dependencies, metrics: metrics)
     }
 
     /// Opens the engine on `store` and rebuilds its state from what the store reads at open. The store must not be
     /// open; it may have been opened and closed before (an engine restarted on the same store).
     ///
     /// - Throws: what ``WorkflowStore/open(delivering:visit:)`` throws; ``WorkflowError`` as
-    ///   ``open(directory:configuration:workflows:)``.
+    ///   ``open(directory:configuration:workflows:dependencies:)``.
     package static func open(
         store: any WorkflowStore, configuration: EngineConfiguration = EngineConfiguration(),
-        workflows: [any Workflow.Type] = []
+        workflows: [any Workflow.Type] = [], dependencies: WorkflowDependencies = WorkflowDependencies()
     ) async throws -> WorkflowEngine {
         try configuration.validate()
         return try await open(
-            store: store, configuration: configuration, workflows: workflows,
+            store: store, configuration: configuration, workflows: workflows, dependencies: dependencies,
             metrics: EngineMetrics(dimensions: configuration.metricsDimensions))
     }
 
     private static func open(
         store: any WorkflowStore, configuration: EngineConfiguration, workflows: [any Workflow.Type],
-        metrics: EngineMetrics
+        dependencies: WorkflowDependencies, metrics: EngineMetrics
     ) async throws -> WorkflowEngine {
         let registry = try makeRegistry(workflows)
+        try dependencies.check(registry)
         let sink = CommitSink()
         let builder = ProjectionBuilder()
         try await store.open(delivering: sink) { record in try builder.apply(record) }
         let projection = builder.take()
         let engine = WorkflowEngine(
             directory: store.location, configuration: configuration, store: store, registry: registry,
-            projection: projection, metrics: metrics)
+            dependencies: dependencies, projection: projection, metrics: metrics)
         sink.engine = engine
         engine.logger.info(
             "workflow engine opened",

@@ -50,6 +50,9 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         public static let logFailure = Code("logFailure")
         /// A step exhausted its retries or timed out (see ``StepFailure``).
         public static let stepFailed = Code("stepFailed")
+        /// Workflow code asked for a dependency (``WorkflowContext/dependency(_:file:line:)``) the engine was not
+        /// given; the workflow is parked until a process that provides it resumes it.
+        public static let missingDependency = Code("missingDependency")
         /// A setting or argument is out of range or inconsistent (``EngineConfiguration``); nothing was written.
         public static let invalidArgument = Code("invalidArgument")
     }

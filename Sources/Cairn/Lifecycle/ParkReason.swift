@@ -7,7 +7,9 @@ public enum ParkReason: String, Sendable, Hashable, CaseIterable, CustomStringCo
     case diverged
     /// Its workflow name is not registered in the process that recovered it: recovery resumes it by itself once a
     /// process registers the name. Or it started a child whose type is not registered: recovery resumes it at every
-    /// start, and it goes on once the child is registered (``Workflow/children``).
+    /// start, and it goes on once the child is registered (``Workflow/children``). Or it asked for a dependency the
+    /// process was not given (``WorkflowContext/dependency(_:file:line:)``), resumed alike: what the process lacks is
+    /// what the text names.
     case unknownWorkflow
     /// Its recovery was attempted too often without progress.
     case recoveryExhausted

@@ -54,11 +54,14 @@ extension WorkflowEngine {
     ///
     /// `CairnTesting`'s `Replayer` wraps this with readable reports and fixture helpers.
     /// - Parameters:
+    ///   - dependencies: what workflow code reaches with ``WorkflowContext/dependency(_:file:line:)`` (fakes):
+    ///     needed only for lookups the replay runs — in the workflow's body, not in recorded steps' bodies, which
+    ///     do not run.
     ///   - ids: the workflows to replay; all when nil.
     ///   - mode: what is compared (see ``DeterminismMode``).
     public static func replay(
-        directory: String, workflows: [any Workflow.Type], ids: Set<String>? = nil, mode: DeterminismMode = .strict,
-        configuration: EngineConfiguration = EngineConfiguration()
+        directory: String, workflows: [any Workflow.Type], dependencies: WorkflowDependencies = WorkflowDependencies(),
+        ids: Set<String>? = nil, mode: DeterminismMode = .strict, configuration: EngineConfiguration = EngineConfiguration()
     ) async throws -> [WorkflowReplay] {
         let registry = try makeRegistry(workflows)
         let projection = try await DedicatedThread.run(name: "cairn-replay-read") {
@@ -67,7 +70,8 @@ extension WorkflowEngine {
             return builder.take()
         }
         let engine = WorkflowEngine(
-            directory: directory, configuration: configuration, store: nil, registry: registry, projection: projection)
+            directory: directory, configuration: configuration, store: nil, registry: registry,
+            dependencies: dependencies, projection: projection)
         let chosen = projection.workflows.keys.filter { ids?.contains($0) ?? true }.sorted()
         // Workflows replay independently: a few at a time keeps every core busy.
         return await withTaskGroup(of: (Int, WorkflowReplay).self) { group in

@@ -4,11 +4,14 @@
 /// ```swift
 /// struct ProcessOrder: Workflow {
 ///     static let name = "process-order"
+///     static var dependencies: [any WorkflowDependencyKey.Type] { [Inventory.self, Payments.self] }
 ///
 ///     static func run(_ context: WorkflowContext, input order: Order) async throws -> Receipt {
-///         let reservation = try await context.step("reserve-inventory") { try await inventory.reserve(order) }
+///         let reservation = try await context.step("reserve-inventory") {
+///             try await context.dependency(Inventory.self).reserve(order)
+///         }
 ///         let charge = try await context.step("charge-card", retry: .exponential(maxAttempts: 5)) {
-///             try await payments.charge(order.total, card: order.card)
+///             try await context.dependency(Payments.self).charge(order.total, card: order.card)
 ///         }
 ///         try await context.sleep(for: .seconds(30))
 ///         return Receipt(reservation: reservation, charge: charge)
@@ -20,6 +23,9 @@
 /// order. Anything that varies between runs (time, randomness, I/O, other services) goes through the context:
 /// inside a ``WorkflowContext/step(_:retry:timeout:file:line:_:)`` or as ``WorkflowContext/now(file:line:)``,
 /// ``WorkflowContext/uuid(file:line:)``, ``WorkflowContext/random(in:file:line:)``. See <doc:VerifyingDeterminism>.
+///
+/// `run` is static: the service's clients reach it as injected dependencies (<doc:Dependencies>), not as state of
+/// a workflow value or a global.
 public protocol Workflow: Sendable {
     /// The workflow's input.
     associatedtype Input: Codable & Sendable
@@ -32,13 +38,25 @@ public protocol Workflow: Sendable {
     /// The workflow types this workflow may start as children (``WorkflowContext/startChild(_:input:id:file:line:)``,
     /// ``WorkflowContext/runChild(_:input:id:file:line:)``); none by default.
     ///
-    /// ``WorkflowEngine/open(directory:configuration:workflows:)`` registers them, and theirs, transitively: a
+    /// ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)`` registers them, and theirs, transitively: a
     /// service passes only its top-level workflows, and a child missing from the list cannot be forgotten. A
     /// workflow may declare itself (recursion). Two types found under one name are refused at open.
     /// ```swift
     /// static var children: [any Workflow.Type] { [ReserveStock.self, ChargeCard.self] }
     /// ```
     static var children: [any Workflow.Type] { get }
+
+    /// The dependencies this workflow reaches with ``WorkflowContext/dependency(_:file:line:)``; none by default.
+    ///
+    /// ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)`` refuses to open when a registered
+    /// workflow (a child too) declares one the engine was not given: a deploy that forgot it fails at start, not in
+    /// a workflow hours later. Declaring is optional: a lookup of an undeclared key works, and parks the workflow
+    /// when the key is missing. A replay does not check: it runs no step, and needs only the dependencies its
+    /// workflows' bodies look up.
+    /// ```swift
+    /// static var dependencies: [any WorkflowDependencyKey.Type] { [Payments.self, Warehouse.self] }
+    /// ```
+    static var dependencies: [any WorkflowDependencyKey.Type] { get }
 
     /// The workflow's body.
     static func run(_ context: WorkflowContext, input: Input) async throws -> Output
@@ -47,6 +65,9 @@ public protocol Workflow: Sendable {
 extension Workflow {
     /// No children: a workflow that starts none need not say so.
     public static var children: [any Workflow.Type] { [] }
+
+    /// No dependencies declared.
+    public static var dependencies: [any WorkflowDependencyKey.Type] { [] }
 }
 
 /// A workflow registered with the engine, with its types erased: decodes the input, runs, encodes the output.
@@ -55,12 +76,15 @@ struct WorkflowRegistration: Sendable {
     /// The registered type, to tell it from another type of the same name, and to name it in errors.
     let typeID: ObjectIdentifier
     let typeName: String
+    /// The dependencies the workflow declares (``Workflow/dependencies``), checked at open.
+    let dependencies: [any WorkflowDependencyKey.Type]
     let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
 
     init<W: Workflow>(_ type: W.Type) {
         name = W.name
         typeID = ObjectIdentifier(W.self)
         typeName = String(reflecting: W.self)
+        dependencies = W.dependencies
         run = { context, input, codec in
             context.adoptCurrentTask()
             let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)

@@ -3,7 +3,7 @@ extension WorkflowContext {
     /// Starts a child workflow and returns its handle. The start is durable before this returns.
     ///
     /// The child's type must be registered: declare it in this workflow's ``Workflow/children`` (the engine then
-    /// registers it at open), or pass it to ``WorkflowEngine/open(directory:configuration:workflows:)``. A child whose
+    /// registers it at open), or pass it to ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)``. A child whose
     /// type is not registered (or whose name belongs to another type) parks this workflow as
     /// ``ParkReason/unknownWorkflow`` rather than failing it: the call throws ``WorkflowError`` `.unknownWorkflow`,
     /// every later operation throws it too, and nothing but the park is recorded; the next start resumes the workflow,

@@ -1,9 +1,9 @@
 /// The workflows one process can run, by name: the types given to
-/// ``WorkflowEngine/open(directory:configuration:workflows:)`` and, transitively, the children they declare
+/// ``WorkflowEngine/open(directory:configuration:workflows:dependencies:)`` and, transitively, the children they declare
 /// (``Workflow/children``).
 ///
 /// The one place that decides what a list of workflow types registers and what is wrong with it: the engine's open
-/// (and ``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``) and CairnTesting's
+/// (and ``WorkflowEngine/replay(directory:workflows:dependencies:ids:mode:configuration:)``) and CairnTesting's
 /// `verifyRegistration(_:)` all go through ``resolve(_:)``, so a test without an engine catches what `open` would
 /// refuse in production, with the same error.
 package struct WorkflowRegistry: Sendable {
