@@ -34,6 +34,8 @@ public final class WorkflowEngine: Service, Sendable {
     /// (``WorkflowEngine/replay(directory:workflows:ids:mode:configuration:)``), which writes nothing.
     let store: (any WorkflowStore)?
     let registry: [String: WorkflowRegistration]
+    /// The error types recorded failures decode into (``DurableError``).
+    let errorTypes: DurableErrorRegistry
     let state: Mutex<EngineState>
     let blockingPool: BlockingPool
     let metrics: EngineMetrics
@@ -52,6 +54,7 @@ public final class WorkflowEngine: Service, Sendable {
         self.configuration = configuration
         self.store = store
         self.registry = registry
+        errorTypes = DurableErrorRegistry(registry.values)
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)

@@ -40,6 +40,10 @@ public protocol Workflow: Sendable {
     /// ```
     static var children: [any Workflow.Type] { get }
 
+    /// The error types this workflow's steps and body throw that callers catch by type (``DurableError``); none by
+    /// default. Registered at open with the workflow, as ``children`` are.
+    static var errors: [any DurableError.Type] { get }
+
     /// The workflow's body.
     static func run(_ context: WorkflowContext, input: Input) async throws -> Output
 }
@@ -55,12 +59,15 @@ struct WorkflowRegistration: Sendable {
     /// The registered type, to tell it from another type of the same name, and to name it in errors.
     let typeID: ObjectIdentifier
     let typeName: String
+    /// The error types the workflow declares (``Workflow/errors``).
+    let errors: [any DurableError.Type]
     let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
 
     init<W: Workflow>(_ type: W.Type) {
         name = W.name
         typeID = ObjectIdentifier(W.self)
         typeName = String(reflecting: W.self)
+        errors = W.errors
         run = { context, input, codec in
             context.adoptCurrentTask()
             let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)
