@@ -388,10 +388,11 @@ struct FixtureStepFailure: Workflow {
         #expect((1...10).map { policy.delay(after: $0, using: &a) } == (1...10).map { policy.delay(after: $0, using: &b) })
     }
 
-    @Test("jitter: 0.1 by default; out-of-range values are brought into range, also when set past the initializer")
+    @Test("jitter: 0 by default; out-of-range values are brought into range, also when set past the initializer")
     func jitterDefaultsAndClamps() {
-        #expect(RetryPolicy(maxAttempts: 3).jitter == 0.1)
-        #expect(RetryPolicy.exponential(maxAttempts: 3).jitter == 0.1)
+        #expect(RetryPolicy(maxAttempts: 3).jitter == 0)
+        #expect(RetryPolicy.exponential(maxAttempts: 3).jitter == 0)
+        #expect(RetryPolicy(maxAttempts: 3, jitter: 0.25).jitter == 0.25)
         #expect(RetryPolicy(maxAttempts: 3, jitter: 7).jitter == 1)
         #expect(RetryPolicy(maxAttempts: 3, jitter: -1).jitter == 0)
         #expect(RetryPolicy(maxAttempts: 3, jitter: .nan).jitter == 0)

@@ -18,7 +18,8 @@ extension WorkflowEngine {
             if let value = failure.value, !fits(value, beside: recorded.message) { recorded.value = nil }
             return recorded
         }
-        var failure = WorkflowFailure(errorType: recordableType(recordedErrorType(of: error)), message: recordable("\(error)"))
+        var failure = WorkflowFailure(
+            errorType: recordableType(recordedErrorType(of: error)), message: recordable("\(error)"))
         guard let durable = error as? any DurableError else { return failure }
         do {
             let value = try codec.encode(durable)

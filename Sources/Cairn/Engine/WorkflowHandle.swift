@@ -88,7 +88,8 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
             let output = engine.state.withLock { $0.projection.workflows[id]?.output } ?? []
             return try engine.decode(W.Output.self, from: output, what: "the workflow's result", workflowID: id, position: nil)
         case .failed:
-            throw engine.thrownError(of: summary.failure ?? WorkflowFailure(errorType: "Error", message: ""), workflowID: id)
+            let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
+            throw engine.thrownError(of: failure, workflowID: id)
         case .cancelled:
             throw WorkflowError(.cancelled, "the workflow was cancelled; resume it to go on", workflowID: id)
         case .diverged:

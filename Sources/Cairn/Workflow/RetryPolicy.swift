@@ -40,10 +40,11 @@ public struct RetryPolicy: Sendable, Hashable {
     /// a number) the nearest bound (0 for not a number). Any size is safe: the wait is computed without overflow
     /// and never exceeds `maxInterval` (nor about 34,000 years).
     ///
-    /// The default jitter, 0.1, draws each wait between 90% and 100% of its backoff.
+    /// The default jitter is 0: the waits are exactly the backoff, never shorter, as the schedule says. Where many
+    /// workflows may fail together (they call one dependency), 0.1–0.3 spreads their retries.
     public init(
         maxAttempts: Int, initialInterval: Duration = .milliseconds(100), backoffRate: Double = 2,
-        maxInterval: Duration = .seconds(30), jitter: Double = 0.1, nonRetryable: [any Error.Type] = []
+        maxInterval: Duration = .seconds(30), jitter: Double = 0, nonRetryable: [any Error.Type] = []
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialInterval = max(.zero, initialInterval)
@@ -56,8 +57,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// One attempt, no retry.
     public static let none = RetryPolicy(maxAttempts: 1)
 
-    /// Exponential backoff: 100 ms, 200 ms, 400 ms, … up to 30 s between attempts, each wait drawn between 90% and
-    /// 100% of that.
+    /// Exponential backoff: 100 ms, 200 ms, 400 ms, … up to 30 s between attempts.
     public static func exponential(maxAttempts: Int) -> RetryPolicy { RetryPolicy(maxAttempts: maxAttempts) }
 
     /// Whether a failed attempt that threw `error` may be followed by another (attempts permitting): not for a
@@ -69,9 +69,10 @@ public struct RetryPolicy: Sendable, Hashable {
         return !nonRetryable.contains { ObjectIdentifier($0) == thrown }
     }
 
-    /// The backoff after failed attempt `attempt` (1-based), before jitter: `initialInterval × backoffRate^(attempt − 1)`, at most
-    /// `maxInterval`. Computed in floating point and clamped, so huge attempt counts, rates or intervals saturate
-    /// (an infinite factor times a zero interval is zero) instead of trapping: a trap would recur at every restart, as the step runs again.
+    /// The backoff after failed attempt `attempt` (1-based), before jitter:
+    /// `initialInterval × backoffRate^(attempt − 1)`, at most `maxInterval`. Computed in floating point and
+    /// clamped, so huge attempt counts, rates or intervals saturate (an infinite factor times a zero interval is
+    /// zero) instead of trapping: a trap would recur at every restart, as the step runs again.
     func delay(after attempt: Int) -> Duration {
         Duration.seconds(backoffSeconds(after: attempt))
     }
