@@ -17,7 +17,7 @@ enum EventFormat {
             let result = preview(bytes: summary.result, text: summary.failure != nil, max: max - 12)
             return "\(summary.status): \(result)"
         }
-        return preview(bytes: event.payload, text: payloadIsText(event), max: max)
+        return preview(bytes: event.shownPayload, text: payloadIsText(event), max: max)
     }
 
     static func preview(bytes: [UInt8], text: Bool, max: Int) -> String {
@@ -109,7 +109,11 @@ enum EventFormat {
             w.endObject()
         } else {
             w.key("payload")
-            payload(event.payload, text: payloadIsText(event), into: &w)
+            payload(event.shownPayload, text: payloadIsText(event), into: &w)
+            if let value = WorkflowFailure(recordedBy: event)?.value {
+                w.key("errorValue")
+                payload(value, text: false, into: &w)
+            }
         }
         w.endObject()
     }

@@ -276,17 +276,10 @@ extension WorkflowEngine {
             case .failure(let error):
                 if Task.isCancelled { break }  // stopped from outside without a reason recorded: stays unfinished
                 metrics.failed.increment()
-                var type: String
-                var message: String
-                if let failure = error as? WorkflowFailure {
-                    (type, message) = (failure.errorType, failure.message)
-                } else {
-                    (type, message) = (String(reflecting: Swift.type(of: error)), "\(error)")
-                }
-                (type, message) = (recordableType(type), recordable(message))
+                let failure = recordedFailure(of: error, workflowID: id, position: nil)
                 events.append(Event(
-                    kind: .workflowFailed, workflowID: id, name: run.name, time: now, errorType: type,
-                    payload: Array(message.utf8)))
+                    kind: .workflowFailed, workflowID: id, name: run.name, time: now, errorType: failure.errorType,
+                    flags: failure.recordedFlags, payload: failure.recordedPayload))
             }
         }
         return events

@@ -36,6 +36,8 @@ public final class WorkflowEngine: Service, Sendable {
     let registry: [String: WorkflowRegistration]
     /// What workflow code reaches with ``WorkflowContext/dependency(_:file:line:)``: read, never recorded.
     let dependencies: WorkflowDependencies
+    /// The error types recorded failures decode into (``DurableError``).
+    let errorTypes: DurableErrorRegistry
     let state: Mutex<EngineState>
     let blockingPool: BlockingPool
     let metrics: EngineMetrics
@@ -56,6 +58,7 @@ public final class WorkflowEngine: Service, Sendable {
         self.store = store
         self.registry = registry
         self.dependencies = dependencies
+        errorTypes = DurableErrorRegistry(registry.values)
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)

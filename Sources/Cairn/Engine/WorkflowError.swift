@@ -14,7 +14,8 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         public static let unknownWorkflow = Code("unknownWorkflow")
         /// No workflow with this ID exists.
         public static let notFound = Code("notFound")
-        /// The ID is already taken by a workflow of another name; or, at open, a workflow name by two types.
+        /// The ID is already taken by a workflow of another name; or, at open, a workflow name (or a
+        /// ``DurableError/errorType``) by two types.
         public static let idConflict = Code("idConflict")
         /// A payload (input, output, message) could not be encoded or decoded.
         public static let undecodablePayload = Code("undecodablePayload")
@@ -102,7 +103,9 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
 public struct StepFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The step's name.
     public var step: String
-    /// The Swift type name of the error the step's body threw (`"TimeoutError"` for a timeout).
+    /// The Swift type name of the error the step's body threw (`"TimeoutError"` for a timeout); a
+    /// ``DurableError``'s ``DurableError/errorType`` when its type is not registered (a registered one is thrown as
+    /// itself).
     public var errorType: String
     /// The error's description.
     public var message: String
@@ -119,11 +122,16 @@ public struct StepFailure: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// The error a workflow's result carries when its body threw: the type name and description of what it threw,
 /// as recorded.
+///
+/// ``WorkflowHandle/result()`` and ``ChildWorkflow/result(file:line:)`` throw it for an error of any type but a
+/// registered ``DurableError``, which they throw as itself; a summary's ``WorkflowSummary/failure`` is always one.
 public struct WorkflowFailure: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The Swift type name of the error.
+    /// The Swift type name of the error; a ``DurableError``'s ``DurableError/errorType``.
     public var errorType: String
     /// The error's description.
     public var message: String
+    /// A ``DurableError``'s value, as the payload codec encoded it; nil for an error of another type.
+    package var value: [UInt8]?
 
     /// Creates a workflow failure.
     public init(errorType: String, message: String) {

@@ -25,7 +25,8 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
     }
 
     /// Waits for the workflow to finish and returns its result.
-    /// - Throws: ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
+    /// - Throws: the ``DurableError`` the workflow's body threw, when its type is registered; otherwise
+    ///   ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
     ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`; `.idConflict` when the
     ///   workflow is not a `W`; `.shuttingDown` (or
     ///   `.logFailure`, when its log failed) when the engine stopped before the workflow finished — it resumes
@@ -87,7 +88,8 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
             return try engine.decode(
                 W.Output.self, from: summary.output ?? [], what: "the workflow's result", workflowID: id, position: nil)
         case .failed:
-            throw summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
+            let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
+            throw engine.thrownError(of: failure, workflowID: id)
         case .cancelled:
             throw WorkflowError(.cancelled, "the workflow was cancelled; resume it to go on", workflowID: id)
         case .diverged:

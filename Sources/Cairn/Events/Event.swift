@@ -110,6 +110,10 @@ package struct Event: Sendable, Hashable {
         /// (``WorkflowEngine/fork(_:before:newID:)``): replayed there, but its effect is not applied again — a
         /// copied send is not delivered a second time.
         package static let copied = Flags(rawValue: 32)
+        /// A failure (step failed, workflow failed, a child's failed result, a failed workflow's summary) that
+        /// carries its ``DurableError``'s value: the payload (a summary's result) is the message framed with it
+        /// (``WorkflowFailure/recordedPayload``).
+        package static let encodedError = Flags(rawValue: 64)
     }
 
     /// Creates an event.

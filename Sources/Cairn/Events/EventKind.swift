@@ -94,9 +94,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 "stepFailed", "step failed", name: "the step's name", replay: .step,
                 fields: [
                     .optional(.digest, "the step's explicit input, compared in strict mode"),
-                    .required(.errorType, "the Swift type of the error the last attempt threw"),
+                    .required(.errorType, "the Swift type of the error the last attempt threw (a durable error's errorType)"),
                 ],
-                payload: .text("the error's message"), tone: .failure)
+                flags: .encodedError, payload: .text("the error's message (framed with a durable error's value)"),
+                tone: .failure)
         case .sleepStarted:
             .operation(
                 "sleepStarted", "sleep", name: "\"sleep\"", replay: .sleep, numberIsDuration: true,
@@ -149,9 +150,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 "childCompleted", "child result", name: "the child's ID", replay: .childResult,
                 fields: [
                     .required(.target, "the child's ID"),
-                    .optional(.errorType, "a failed child: its error's Swift type"),
+                    .optional(.errorType, "a failed child: its error's Swift type (a durable error's errorType)"),
                 ],
-                payload: .valueOrErrorText("the child's output, or its error's message"))
+                flags: .encodedError,
+                payload: .valueOrErrorText("the child's output, or its error's message (framed with a durable error's value)"))
         case .childWaitStarted:
             .operation(
                 "childWaitStarted", "child waiting", name: "the child's ID", replay: .childResult, beginsWait: true,
@@ -170,8 +172,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .workflowFailed:
             .lifecycle(
                 "workflowFailed", "workflow failed", name: "the workflow's name",
-                fields: [.required(.errorType, "the Swift type of the error its body threw")],
-                payload: .text("the error's message"), tone: .failure)
+                fields: [.required(.errorType, "the Swift type of the error its body threw (a durable error's errorType)")],
+                flags: .encodedError, payload: .text("the error's message (framed with a durable error's value)"),
+                tone: .failure)
         case .workflowCancelled:
             .lifecycle("workflowCancelled", "workflow cancelled", name: "the workflow's name")
         case .workflowResumed:
@@ -201,10 +204,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 fields: [
                     .optional(.target, "a child's parent workflow"),
                     .required(.number, "the start time (ns since 1970, as its bit pattern); `time` is the finish"),
-                    .optional(.errorType, "a failed workflow: its error's Swift type"),
+                    .optional(.errorType, "a failed workflow: its error's Swift type (a durable error's errorType)"),
                     .optional(.parentPosition, "a child: the parent's position that started it"),
                 ],
-                payload: .summary, tone: .lifecycle)
+                flags: .encodedError, payload: .summary, tone: .lifecycle)
         }
     }
 }

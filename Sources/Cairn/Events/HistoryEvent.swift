@@ -154,7 +154,7 @@ extension HistoryEvent.Details {
             }
             return value
         }
-        let failure = event.errorType.map { WorkflowFailure(errorType: $0, message: String(decoding: event.payload, as: UTF8.self)) }
+        let failure = WorkflowFailure(recordedBy: event)
         let timedOut = event.flags.contains(.timedOut)
         switch event.kind {
         case .workflowStarted:

@@ -6,10 +6,12 @@ import CairnLog
 ///
 /// As an ``Event``: `name` is the workflow's name, `time` its finish time, `number` its start time (the bit pattern
 /// of the nanoseconds since 1970), `target` its parent, `parentPosition` the parent's position that started it,
-/// `errorType` set only for a failed workflow. The payload is
+/// `errorType` set only for a failed workflow, and flag ``Event/Flags/encodedError`` when its error carries a value.
+/// The payload is
 ///
 /// ```
-/// varint  result length, result bytes    the output (completed) or the error's message, UTF-8 (failed)
+/// varint  result length, result bytes    the output (completed) or the error as a failure event records it
+///                                        (failed: its message, framed with the value under the flag)
 /// varint  input length, input bytes      the workflow's input, as recorded at its start
 /// varint  event count, then per event: varint key length, key (UTF-8), varint value length, value bytes
 /// ```
@@ -98,7 +100,7 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
         parentPosition = event.parentPosition
         if let errorType = event.errorType {
             status = .failed
-            failure = WorkflowFailure(errorType: errorType, message: String(decoding: result, as: UTF8.self))
+            failure = WorkflowFailure(errorType: errorType, recordedPayload: result, flags: event.flags)
             output = []
         } else {
             status = .completed
@@ -111,8 +113,8 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
 
     /// The event to append.
     package var event: Event {
-        var w = EnvelopeWriter(capacity: 16 + output.count + input.count + events.reduce(0) { $0 + $1.key.utf8.count + $1.value.count + 8 })
-        let result = failure.map { Array($0.message.utf8) } ?? output
+        var w = EnvelopeWriter(capacity: 16 + output.count + (failure?.value?.count ?? 0) + input.count + events.reduce(0) { $0 + $1.key.utf8.count + $1.value.count + 8 })
+        let result = failure.map(\.recordedPayload) ?? output
         w.varint(UInt64(result.count))
         w.bytes.append(contentsOf: result)
         w.varint(UInt64(input.count))
@@ -126,7 +128,7 @@ package struct WorkflowSummaryRecord: Sendable, Hashable {
         return Event(
             kind: .workflowSummary, workflowID: workflowID, name: name, time: finishedAt,
             target: parentID, number: UInt64(bitPattern: startedAt), errorType: failure?.errorType,
-            parentPosition: parentPosition, payload: w.bytes)
+            parentPosition: parentPosition, flags: failure?.recordedFlags ?? [], payload: w.bytes)
     }
 
     /// The result bytes shown for the workflow: its output, or its error's message.

@@ -11,7 +11,7 @@
 /// |---|---|---|
 /// | workflow started | new: `pending` | name, start and update time, parent; a repeated start of a known ID is ignored |
 /// | workflow completed | `completed` | update time; the store keeps the output |
-/// | workflow failed | `failed` | update time, failure (error type, message) |
+/// | workflow failed | `failed` | update time, failure (error type, message, a durable error's value) |
 /// | workflow cancelled | `cancelled` unless finished | update time unless finished |
 /// | workflow parked | `diverged` (flag) or `parked`, unless finished | update time unless finished; reason text and ``ParkReason`` from the flags |
 /// | workflow resumed | `pending` unless finished | update time unless finished; park reason cleared |
@@ -140,7 +140,8 @@ enum WorkflowLifecycle {
         } else {
             summary.status = .failed
             summary.failure = WorkflowFailure(
-                errorType: event.peek.errorType.map(event.string) ?? "Error", message: event.payloadText)
+                errorType: event.peek.errorType.map(event.string) ?? "Error",
+                recordedPayload: UnsafeRawBufferPointer(rebasing: event.bytes[event.peek.payload]), flags: event.peek.flags)
         }
     }
 }

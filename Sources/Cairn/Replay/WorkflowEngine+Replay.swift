@@ -165,7 +165,7 @@ extension WorkflowEngine {
                     "the workflow now fails (\(error)) where it recorded a result")
             }
             if recorded == .failed, mode == .strict, let failure = workflow.summary.failure {
-                let type = (error as? WorkflowFailure)?.errorType ?? String(reflecting: Swift.type(of: error))
+                let type = recordedErrorType(of: error)
                 if type != failure.errorType {
                     return diverged(
                         end, recorded: OperationDescription(kind: "failure", name: failure.errorType, details: [], callSite: nil),

@@ -58,6 +58,10 @@ public protocol Workflow: Sendable {
     /// ```
     static var dependencies: [any WorkflowDependencyKey.Type] { get }
 
+    /// The error types this workflow's steps and body throw that callers catch by type (``DurableError``); none by
+    /// default. Registered at open with the workflow, as ``children`` are.
+    static var errors: [any DurableError.Type] { get }
+
     /// The workflow's body.
     static func run(_ context: WorkflowContext, input: Input) async throws -> Output
 }
@@ -78,6 +82,8 @@ struct WorkflowRegistration: Sendable {
     let typeName: String
     /// The dependencies the workflow declares (``Workflow/dependencies``), checked at open.
     let dependencies: [any WorkflowDependencyKey.Type]
+    /// The error types the workflow declares (``Workflow/errors``).
+    let errors: [any DurableError.Type]
     let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
 
     init<W: Workflow>(_ type: W.Type) {
@@ -85,6 +91,7 @@ struct WorkflowRegistration: Sendable {
         typeID = ObjectIdentifier(W.self)
         typeName = String(reflecting: W.self)
         dependencies = W.dependencies
+        errors = W.errors
         run = { context, input, codec in
             context.adoptCurrentTask()
             let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)

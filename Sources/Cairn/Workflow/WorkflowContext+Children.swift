@@ -66,8 +66,9 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
     public let id: String
     let parent: WorkflowContext
 
-    /// Waits for the child to finish and returns its result, or throws its ``WorkflowFailure``. An operation of the
-    /// parent (it takes a position in the parent's history).
+    /// Waits for the child to finish and returns its result, or throws its error: the ``DurableError`` it threw when
+    /// its type is registered, otherwise its ``WorkflowFailure``. An operation of the parent (it takes a position in
+    /// the parent's history).
     ///
     /// When the child has not finished yet, the wait is recorded as it begins, so that recovery knows the parent
     /// runs no code until the child settles (no recovery attempt is counted against it; see
@@ -106,7 +107,7 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
                 let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
                 outcome = parent.event(
                     .childCompleted, at: position, name: id, callSite: callSite, target: id, errorType: failure.errorType,
-                    payload: Array(failure.message.utf8))
+                    flags: failure.recordedFlags, payload: failure.recordedPayload)
             default:
                 throw WorkflowError(
                     .invalidState, "child workflow \(id) is \(summary.status) and cannot give a result until resumed",
@@ -114,8 +115,8 @@ public struct ChildWorkflow<Output: Codable & Sendable>: Sendable {
             }
             parent.enqueue(outcome)
         }
-        if let errorType = outcome.errorType {
-            throw WorkflowFailure(errorType: errorType, message: String(decoding: outcome.payload, as: UTF8.self))
+        if let failure = WorkflowFailure(recordedBy: outcome) {
+            throw parent.engine.thrownError(of: failure, workflowID: parent.workflowID, position: position)
         }
         return try parent.decode(Output.self, outcome.payload, what: "the result of child workflow \(id)", at: position)
     }

@@ -2,9 +2,11 @@ import CoreMetrics
 extension WorkflowContext {
     /// Runs `body` once and records its result; on replay returns the recorded result without running it.
     ///
-    /// The result is durable before the workflow's next operation runs. A step that fails is retried per `retry`;
+    /// The result is durable before the workflow's next operation runs. A step that fails is retried per `retry`
+    /// (a ``NonRetryableError``, or a type in the policy's ``RetryPolicy/nonRetryable``, ends the retries at once);
     /// after the last attempt its error is recorded (type and message) and thrown as a ``StepFailure`` — on replay
-    /// too, so code that catches it behaves the same.
+    /// too, so code that catches it behaves the same. A ``DurableError`` of a registered type is recorded with its
+    /// value and thrown as itself, live and on replay alike.
     ///
     /// - Parameters:
     ///   - name: the step's name, part of its identity in the history. Keep it stable.
@@ -123,7 +125,9 @@ extension WorkflowContext {
     private func recordedResult<T: Decodable>(_ entry: Recorded, as type: T.Type, step name: String, at position: Position) throws -> T {
         let recorded = entry.event!
         if recorded.kind == .stepFailed {
-            throw StepFailure(step: name, errorType: recorded.errorType ?? "Error", message: String(decoding: recorded.payload, as: UTF8.self))
+            let failure = WorkflowFailure(
+                errorType: recorded.errorType ?? "Error", recordedPayload: recorded.payload, flags: recorded.flags)
+            throw thrownError(of: failure, step: name, at: position)
         }
         return try decode(T.self, recorded.payload, what: "the result of step '\(name)'", at: position)
     }
@@ -148,18 +152,28 @@ extension WorkflowContext {
     ) throws -> Duration {
         if let stop = run.stop, case .cancelled = stop { throw stopError(error) }
         if error is WorkflowError { throw error }  // misuse inside the body, payload too large: not a step failure
-        if attempt < retry.maxAttempts && !Task.isCancelled { return retry.delay(after: attempt) }
+        if attempt < retry.maxAttempts && !Task.isCancelled && retry.retries(error) {
+            var random = SystemRandomNumberGenerator()
+            return retry.delay(after: attempt, using: &random)
+        }
         // The task running the workflow was cancelled (cancel(), shutdown past its grace period, run()
         // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
         // own to record for good. It stays unrecorded and runs again when the workflow goes on.
         if Task.isCancelled { throw stopError(error) }
-        // Cut to a recordable size; the caller sees the cut message now as it will on replay.
-        let failure = StepFailure(
-            step: name, errorType: engine.recordableType(String(reflecting: type(of: error))), message: engine.recordable("\(error)"))
+        // Cut to a recordable size; the caller sees what replay will give: the cut message, the decoded value.
+        let failure = engine.recordedFailure(of: error, workflowID: workflowID, position: position)
         enqueue(event(
             .stepFailed, at: position, name: name, callSite: callSite, digest: digest,
-            errorType: failure.errorType, payload: Array(failure.message.utf8)))
-        throw failure
+            errorType: failure.errorType, flags: failure.recordedFlags, payload: failure.recordedPayload))
+        throw thrownError(of: failure, step: name, at: position)
+    }
+
+    /// What a step's caller catches for its recorded failure: the registered ``DurableError`` it carries, otherwise
+    /// a ``StepFailure``.
+    @inline(never)
+    private func thrownError(of failure: WorkflowFailure, step name: String, at position: Position) -> any Error {
+        engine.durableError(of: failure, workflowID: workflowID, position: position)
+            ?? StepFailure(step: name, errorType: failure.errorType, message: failure.message)
     }
 }
 

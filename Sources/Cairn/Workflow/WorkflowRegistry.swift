@@ -10,8 +10,8 @@ package struct WorkflowRegistry: Sendable {
     /// The registrations by workflow name.
     let registrations: [String: WorkflowRegistration]
     /// What keeps these types from running together, in the order the walk meets it (given types first, then
-    /// their children, level by level): each a ``WorkflowError`` `.idConflict` naming the name, both types and
-    /// where each was found. Empty when they can.
+    /// their children, level by level; then error types, ``DurableErrorRegistry``): each a ``WorkflowError``
+    /// `.idConflict` naming the name, both types and where each was found. Empty when they can.
     let problems: [WorkflowError]
 
     /// Walks `workflows` and the children they declare, breadth first. Each type is visited once (by identity), so
@@ -41,7 +41,7 @@ package struct WorkflowRegistry: Sendable {
             for child in type.children { queue.append((child, declaredBy)) }
         }
         self.registrations = registrations
-        self.problems = problems
+        self.problems = problems + DurableErrorRegistry(registrations.values).problems
     }
 
     /// The registry of `workflows`.
