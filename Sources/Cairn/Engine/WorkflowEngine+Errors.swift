@@ -26,21 +26,14 @@ extension WorkflowEngine {
             if fits(value, beside: failure.message) {
                 failure.value = value
             } else {
-                logger.warning(
-                    "a durable error's value is too large to record; recorded as text, callers get a WorkflowFailure or StepFailure",
-                    metadata: [
-                        "workflow": "\(workflowID)", "position": "\(position.map { "\($0)" } ?? "-")",
-                        "errorType": "\(failure.errorType)", "bytes": "\(value.count)",
-                        "maxPayloadSize": "\(configuration.maxPayloadSize)",
-                    ])
+                warnAsText(
+                    "a durable error's value is too large to record; recorded as text", failure, workflowID, position,
+                    ["bytes": "\(value.count)", "maxPayloadSize": "\(configuration.maxPayloadSize)"])
             }
         } catch {
-            logger.warning(
-                "a durable error's value could not be encoded; recorded as text, callers get a WorkflowFailure or StepFailure: make the type encodable with the engine's payload codec",
-                metadata: [
-                    "workflow": "\(workflowID)", "position": "\(position.map { "\($0)" } ?? "-")",
-                    "errorType": "\(failure.errorType)", "error": "\(error)",
-                ])
+            warnAsText(
+                "a durable error's value could not be encoded (make the type encodable with the engine's payload codec); recorded as text",
+                failure, workflowID, position, ["error": "\(error)"])
         }
         return failure
     }
@@ -61,23 +54,17 @@ extension WorkflowEngine {
     func durableError(of failure: WorkflowFailure, workflowID: String, position: Position?) -> (any DurableError)? {
         guard let value = failure.value else { return nil }
         guard let type = errorTypes[failure.errorType] else {
-            logger.warning(
-                "a recorded failure carries a durable error whose type is not registered; callers get a WorkflowFailure or StepFailure: declare the type in a registered workflow's errors",
-                metadata: [
-                    "workflow": "\(workflowID)", "position": "\(position.map { "\($0)" } ?? "-")",
-                    "errorType": "\(failure.errorType)",
-                ])
+            warnAsText(
+                "a recorded failure carries a durable error whose type is not registered (declare the type in a registered workflow's errors)",
+                failure, workflowID, position)
             return nil
         }
         do {
             return try decodeError(type, from: value)
         } catch {
-            logger.warning(
-                "a recorded durable error does not decode as its registered type (did the type change?); callers get a WorkflowFailure or StepFailure",
-                metadata: [
-                    "workflow": "\(workflowID)", "position": "\(position.map { "\($0)" } ?? "-")",
-                    "errorType": "\(failure.errorType)", "type": "\(String(reflecting: type))", "error": "\(error)",
-                ])
+            warnAsText(
+                "a recorded durable error does not decode as its registered type (did the type change?)", failure,
+                workflowID, position, ["type": "\(String(reflecting: type))", "error": "\(error)"])
             return nil
         }
     }
@@ -86,6 +73,20 @@ extension WorkflowEngine {
     /// ``DurableError``, otherwise the ``WorkflowFailure`` as text.
     func thrownError(of failure: WorkflowFailure, workflowID: String, position: Position? = nil) -> any Error {
         durableError(of: failure, workflowID: workflowID, position: position) ?? failure.withoutValue
+    }
+
+    /// Warns that `failure` reaches its callers as text (a ``WorkflowFailure`` or ``StepFailure``), not as its
+    /// ``DurableError``, and why.
+    private func warnAsText(
+        _ why: String, _ failure: WorkflowFailure, _ workflowID: String, _ position: Position?,
+        _ details: Logger.Metadata = [:]
+    ) {
+        var metadata: Logger.Metadata = [
+            "workflow": "\(workflowID)", "position": "\(position.map { "\($0)" } ?? "-")",
+            "errorType": "\(failure.errorType)",
+        ]
+        metadata.merge(details) { _, detail in detail }
+        logger.warning("\(why); callers get a WorkflowFailure or StepFailure", metadata: metadata)
     }
 
     private func decodeError<E: DurableError>(_ type: E.Type, from bytes: [UInt8]) throws -> E {
