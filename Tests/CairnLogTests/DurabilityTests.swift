@@ -145,6 +145,10 @@ final class FaultPlan: Sendable {
         let plan = FaultPlan()
         let log = try await Log.open(at: dir, configuration: Self.configuration(plan, durability: .interval(milliseconds: 2), preallocationStep: 0))
         var acknowledged = try await log.appendEach((0..<10).map(Self.record))
+        // Acknowledged is not yet synced under `interval`: wait for a sync begun after them (it covers them), so
+        // that the failing sync is a later one and the ten are durable whatever the scheduling.
+        let syncsBefore = plan.syncs
+        #expect(await poll(seconds: 10) { plan.syncs > syncsBefore }, "the writer synced the ten within the interval")
         plan.state.withLock { $0.failNextSync = EIO }
         // The append that the failing sync follows may be acknowledged (the sync comes later) or refused.
         if let lsn = try? await log.append(Self.record(10)) { acknowledged.append(LogEntry(lsn, Self.record(10))) }
