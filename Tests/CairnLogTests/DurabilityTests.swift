@@ -19,6 +19,10 @@ final class FaultPlan: Sendable {
         var fired: [String] = []
         /// Every sync the writer asked for, failed or not.
         var syncs = 0
+        /// Every write the writer made, of any kind, failed or not.
+        var writes = 0
+        /// How many of `writes` the last successful sync followed: the writer is one thread, so it covers them.
+        var writesSynced = 0
     }
 
     let state = Locked(State())
@@ -27,6 +31,7 @@ final class FaultPlan: Sendable {
         LogFaults(
             beforeWrite: { [state] path, what in
                 state.withLock { s in
+                    s.writes += 1
                     guard let plan = s.failWrite, plan.kind == what else { return nil }
                     if !plan.sticky { s.failWrite = nil }
                     s.fired.append("write \(what) \(path)")
@@ -36,7 +41,10 @@ final class FaultPlan: Sendable {
             beforeSync: { [state] path in
                 state.withLock { s in
                     s.syncs += 1
-                    guard let code = s.failNextSync else { return nil }
+                    guard let code = s.failNextSync else {
+                        s.writesSynced = s.writes
+                        return nil
+                    }
                     s.failNextSync = nil
                     s.fired.append("sync \(path)")
                     return code
@@ -46,6 +54,8 @@ final class FaultPlan: Sendable {
 
     var fired: [String] { state.value.fired }
     var syncs: Int { state.value.syncs }
+    var writes: Int { state.value.writes }
+    var writesSynced: Int { state.value.writesSynced }
 }
 
 @Suite struct DurabilityTests {
@@ -145,10 +155,11 @@ final class FaultPlan: Sendable {
         let plan = FaultPlan()
         let log = try await Log.open(at: dir, configuration: Self.configuration(plan, durability: .interval(milliseconds: 2), preallocationStep: 0))
         var acknowledged = try await log.appendEach((0..<10).map(Self.record))
-        // Acknowledged is not yet synced under `interval`: wait for a sync begun after them (it covers them), so
-        // that the failing sync is a later one and the ten are durable whatever the scheduling.
-        let syncsBefore = plan.syncs
-        #expect(await poll(seconds: 10) { plan.syncs > syncsBefore }, "the writer synced the ten within the interval")
+        // Acknowledged is not yet synced under `interval`: wait until a successful sync has followed their writes
+        // (it may have already), so that the failing sync is a later one and the ten are durable whatever the
+        // scheduling.
+        let written = plan.writes
+        #expect(await poll(seconds: 10) { plan.writesSynced >= written }, "the writer synced the ten within the interval")
         plan.state.withLock { $0.failNextSync = EIO }
         // The append that the failing sync follows may be acknowledged (the sync comes later) or refused.
         if let lsn = try? await log.append(Self.record(10)) { acknowledged.append(LogEntry(lsn, Self.record(10))) }
