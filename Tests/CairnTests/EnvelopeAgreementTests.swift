@@ -30,16 +30,17 @@ struct EnvelopeAgreementTests {
             number: has(.number) ? (edge ? UInt64.max : 127) : nil, errorType: has(.errorType) ? (edge ? "" : "E") : nil,
             parentPosition: has(.parentPosition) ? (edge ? deep : Position([1, 2])) : nil,
             idempotencyKey: has(.idempotencyKey) ? (edge ? "" : "key") : nil,
+            traceContext: has(.traceContext) ? (edge ? "" : #"{"traceparent":"00-1-2-01"}"#) : nil,
             flags: has(.flags) ? (edge ? Event.Flags(rawValue: 0xFF) : .copied) : [],
             payload: payload ?? (edge ? [] : Array("{\"a\":1}".utf8)))
     }
 
-    /// Every presence set the format has (2^10).
+    /// Every presence set the format has (2^11).
     static let presenceSets = 0..<(EnvelopeField.knownPresence + 1)
 
-    @Test("the table numbers its optional fields 0 to 9 in wire order, and lists the fixed ones around them")
+    @Test("the table numbers its optional fields 0 to 10 in wire order, and lists the fixed ones around them")
     func tableShape() {
-        #expect(EnvelopeField.optional.map(\.bit) == (0..<10).map { UInt64(1) << $0 })
+        #expect(EnvelopeField.optional.map(\.bit) == (0..<11).map { UInt64(1) << $0 })
         #expect(EnvelopeField.allCases.filter { $0.presenceBit != nil } == EnvelopeField.optional, "bits rise in wire order")
         #expect(EnvelopeField.allCases.first == .workflowID && EnvelopeField.allCases.last == .payload)
         #expect(EnvelopeField.knownPresence == EnvelopeField.optional.reduce(0) { $0 | $1.bit })
@@ -85,7 +86,7 @@ struct EnvelopeAgreementTests {
             func string(_ field: EnvelopeField) -> String? { layout.bytes(of: field).map { EnvelopePeek.string($0, in: raw) } }
             #expect(string(.workflowID) == event.workflowID && string(.name) == event.name, "\(context)")
             #expect(string(.target) == event.target && string(.errorType) == event.errorType, "\(context)")
-            #expect(string(.idempotencyKey) == event.idempotencyKey, "\(context)")
+            #expect(string(.idempotencyKey) == event.idempotencyKey && string(.traceContext) == event.traceContext, "\(context)")
 
             // The peek finds the same bytes and values.
             #expect(UInt64(peek.presence) == event.presence, "\(context)")
@@ -95,6 +96,7 @@ struct EnvelopeAgreementTests {
             #expect(peek.callSite == layout.bytes(of: .callSite) && peek.digest == layout.bytes(of: .digest), "\(context)")
             #expect(peek.target == layout.bytes(of: .target) && peek.errorType == layout.bytes(of: .errorType), "\(context)")
             #expect(peek.idempotencyKey == layout.bytes(of: .idempotencyKey) && peek.payload == layout.bytes(of: .payload), "\(context)")
+            #expect(peek.traceContext == layout.bytes(of: .traceContext), "\(context)")
             #expect(peek.time == event.time && peek.deadline == event.deadline && peek.number == event.number, "\(context)")
             #expect(peek.flags == event.flags && peek.kind == event.kind, "\(context)")
             #expect(peek.position.flatMap { EnvelopePeek.position($0, in: raw) } == event.position, "\(context)")
@@ -173,7 +175,7 @@ struct EnvelopeAgreementTests {
         ("an unknown kind", 200, [1, 0, 0, 0, 0], "unknown event kind 200"),
         ("envelope version 0", 2, [0, 0, 0, 0, 0], "envelope version 0 is not one this Cairn reads"),
         ("a newer envelope version", 2, [2, 0, 0, 0, 0], "envelope version 2 is not one this Cairn reads"),
-        ("an unknown presence bit", 2, [1, 0x80, 0x08, 0, 0, 0], "has fields this Cairn does not know"),
+        ("an unknown presence bit", 2, [1, 0x80, 0x10, 0, 0, 0], "has fields this Cairn does not know"),
         ("a presence bit far above the known ones", 2, [1] + varint(1 << 63) + [0, 0, 0], "has fields this Cairn does not know"),
         ("an 11-byte varint", 2, [1, 0, 0, 0] + [UInt8](repeating: 0x80, count: 10) + [0], "a varint is too long"),
         ("a 10-byte varint over 64 bits", 2, [1, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 9) + [0x02], "a varint overflows 64 bits"),

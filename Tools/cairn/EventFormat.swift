@@ -88,6 +88,7 @@ enum EventFormat {
         if let errorType = event.errorType { w.field("errorType", errorType) }
         if let parent = event.parentPosition { w.field("parentPosition", parent.description) }
         if let key = event.idempotencyKey { w.field("idempotencyKey", key) }
+        if let context = event.traceContext { w.field("traceContext", context) }
         if !event.flags.isEmpty { w.field("flags", Int(event.flags.rawValue)) }
         if event.kind.declaration.payload == .summary, let summary = WorkflowSummaryRecord(event) {
             w.key("summary")

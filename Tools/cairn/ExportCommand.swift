@@ -9,7 +9,7 @@ struct ExportCommand: AsyncParsableCommand {
         abstract: "Print every event as JSON lines, one event per line, for other tools.",
         discussion: """
             Each line has lsn, kind, workflow, position, name, callSite, time (ISO 8601, UTC) and timeNs, the fields \
-            the event has (target, deadline, number, errorType, parentPosition, idempotencyKey, flags), and payload: \
+            the event has (target, deadline, number, errorType, parentPosition, idempotencyKey, traceContext, flags), and payload: \
             the JSON value itself when the payload is JSON, a string for text, else {"base64": ...}; a failure \
             that carries a durable error's value has it as errorValue, the same way. A summary \
             record left by compaction has "summary" instead. Output is always JSON (--json is accepted).

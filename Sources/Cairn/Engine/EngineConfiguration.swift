@@ -1,5 +1,6 @@
 public import CairnLog
 public import Logging
+public import Tracing
 
 /// How a ``WorkflowEngine`` runs: its log's durability, payload codec, clock, determinism checking and limits.
 public struct EngineConfiguration: Sendable {
@@ -69,6 +70,11 @@ public struct EngineConfiguration: Sendable {
     /// that falls further behind is unsubscribed and its sequence throws ``WorkflowError/Code/fellBehind`` after
     /// the changes it had buffered. Each buffered change holds a summary or an event's value. Default 10,000.
     public var maxBufferedChanges = 10_000
+    /// Where the engine's spans go (swift-distributed-tracing): a span per workflow start, per run of a workflow's
+    /// code and per step attempt (see <doc:Tracing>). Nil, the default, takes the tracer bootstrapped in
+    /// `InstrumentationSystem` when the engine opens; when that is the no-op tracer (nothing bootstrapped) nothing is
+    /// traced or recorded. Set `NoOpTracer()` to trace nothing whatever was bootstrapped.
+    public var tracer: (any Tracer)?
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: Duration = .seconds(10)
 

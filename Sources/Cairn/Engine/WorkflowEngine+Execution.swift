@@ -3,6 +3,7 @@ import CoreMetrics
 import CairnLog
 import DequeModule
 import Logging
+import Tracing
 
 extension WorkflowEngine {
     /// Schedules workflow `id` to run in this process, in a task of its own, if it is pending and not running yet.
@@ -131,21 +132,44 @@ extension WorkflowEngine {
             break
         case .park(let event):
             try? await commit([event])
-        case .run(let run, let registration, let input):
-            let context = WorkflowContext(run: run, prefix: [])
-            let result: Result<[UInt8], any Error>
-            do {
-                result = .success(try await registration.run(context, input, codec))
-            } catch {
-                result = .failure(error)
-            }
-            do {
-                try await commit(endEvents(run, context: context, result: result))
-            } catch {
-                endNotRecorded(id, error)
+        case .run(let run, let registration, let input, let traceContext):
+            if let tracing {
+                await runTraced(run, registration, input, tracing: tracing, recorded: traceContext)
+            } else {
+                await runCode(run, registration, input)
             }
         }
         release(id)
+    }
+
+    /// Runs the workflow's code and records how it ended; returns how it ended.
+    @discardableResult
+    private func runCode(_ run: WorkflowRun, _ registration: WorkflowRegistration, _ input: [UInt8]) async -> Result<[UInt8], any Error> {
+        let context = WorkflowContext(run: run, prefix: [])
+        let result: Result<[UInt8], any Error>
+        do {
+            result = .success(try await registration.run(context, input, codec))
+        } catch {
+            result = .failure(error)
+        }
+        do {
+            try await commit(endEvents(run, context: context, result: result))
+        } catch {
+            endNotRecorded(run.id, error)
+        }
+        return result
+    }
+
+    /// ``runCode(_:_:_:)`` inside the run's span, which continues the trace its start recorded; step bodies and
+    /// children's starts nest under it.
+    @inline(never)
+    private func runTraced(
+        _ run: WorkflowRun, _ registration: WorkflowRegistration, _ input: [UInt8], tracing: WorkflowTracing,
+        recorded: String?
+    ) async {
+        let span = tracing.startRun(run.id, name: run.name, recorded: recorded, replaying: run.history.count)
+        let result = await ServiceContext.$current.withValue(span.context) { await self.runCode(run, registration, input) }
+        tracing.endRun(span, stop: run.stop, result: result)
     }
 
     @inline(never)
@@ -154,7 +178,8 @@ extension WorkflowEngine {
     }
 
     private enum Preparation {
-        case run(WorkflowRun, WorkflowRegistration, [UInt8])
+        /// The run, its registration, its input and the trace context its start recorded.
+        case run(WorkflowRun, WorkflowRegistration, [UInt8], String?)
         case skip
         case park(Event)
     }
@@ -174,7 +199,7 @@ extension WorkflowEngine {
         }
         // Made before the lock is taken; used when the workflow has no history (a new one, the usual case).
         let fresh = WorkflowRun(engine: self, id: id, name: name, history: [:])
-        enum Claim { case skip, fresh([UInt8]), decode(HistoryRecords, [UInt8]) }
+        enum Claim { case skip, fresh([UInt8], String?), decode(HistoryRecords, [UInt8], String?) }
         let claim: Claim = state.withLock { s in
             // Cancelled, or shutdown began, since the claim: the workflow stays as it is.
             guard s.phase < .draining, let index = s.projection.workflows.index(forKey: id),
@@ -183,19 +208,20 @@ extension WorkflowEngine {
             s.projection.workflows[at: index].summary.status = .running  // not an event: the log knows it as pending
             let records = s.projection.workflows[at: index].records
             let input = s.projection.workflows[at: index].input
+            let traceContext = s.projection.workflows[at: index].traceContext
             guard records.isEmpty else {
                 // Decoding a long history takes a while: not under the engine's lock (the bytes are shared, not copied).
-                return .decode(records, input)
+                return .decode(records, input, traceContext)
             }
             execution.run = fresh  // under the engine's lock: beginShutdown() either sees it or ran before the guard
-            return .fresh(input)
+            return .fresh(input, traceContext)
         }
         switch claim {
         case .skip:
             return .skip
-        case .fresh(let input):
-            return .run(fresh, registration, input)
-        case .decode(let records, let input):
+        case .fresh(let input, let traceContext):
+            return .run(fresh, registration, input, traceContext)
+        case .decode(let records, let input, let traceContext):
             let run = WorkflowRun(engine: self, id: id, name: name, history: records.decoded())
             let draining = state.withLock { s -> Bool in
                 execution.run = run
@@ -203,7 +229,7 @@ extension WorkflowEngine {
             }
             // Shutdown began while the history was decoded: beginShutdown() did not see the run.
             if draining { run.halt(.suspended) }
-            return .run(run, registration, input)
+            return .run(run, registration, input, traceContext)
         }
     }
 

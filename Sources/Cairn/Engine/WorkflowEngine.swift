@@ -41,6 +41,8 @@ public final class WorkflowEngine: Service, Sendable {
     let state: Mutex<EngineState>
     let blockingPool: BlockingPool
     let metrics: EngineMetrics
+    /// The engine's spans; nil when nothing is traced (and for a replay-only engine).
+    let tracing: WorkflowTracing?
     /// Fired when graceful shutdown begins, and when the engine has stopped.
     let shutdownRequested = Signal()
     let stopped = Signal()
@@ -62,6 +64,7 @@ public final class WorkflowEngine: Service, Sendable {
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)
+        tracing = store == nil ? nil : WorkflowTracing.resolve(configuration.tracer, logger: configuration.logger)
     }
 
     /// Opens the engine on `directory` (created if missing) and rebuilds its state from the log.
@@ -156,14 +159,21 @@ public final class WorkflowEngine: Service, Sendable {
     /// - Throws: ``WorkflowError`` — `.idConflict` (the ID belongs to a workflow of another name),
     ///   `.unknownWorkflow` (not registered), `.payloadTooLarge`, `.shuttingDown`, `.logFailure`.
     public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W> {
-        let event = try startEvent(W.self, input: input, id: id)
+        if let tracing {
+            return try await tracing.start(W.name) { recorded in
+                let event = try startEvent(W.self, input: input, id: id, traceContext: recorded)
+                try await startDurably(event)
+                return WorkflowHandle(id: event.workflowID, engine: self)
+            }
+        }
+        let event = try startEvent(W.self, input: input, id: id, traceContext: nil)
         try await startDurably(event)
         return WorkflowHandle(id: event.workflowID, engine: self)
     }
 
     /// The event that starts a workflow of type `W`: checks the registration, picks an ID, encodes the input.
     @inline(never)
-    private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?) throws -> Event {
+    private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?, traceContext: String?) throws -> Event {
         guard registry[W.name] != nil else {
             throw WorkflowError(
                 .unknownWorkflow,
@@ -171,7 +181,8 @@ public final class WorkflowEngine: Service, Sendable {
         }
         let id = id ?? randomUUIDString()
         let payload = try encode(input, what: "the workflow's input", workflowID: id)
-        return Event(kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), payload: payload)
+        return Event(
+            kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), traceContext: traceContext, payload: payload)
     }
 
     /// Writes a workflow's start (or finds it already there) and schedules it. Shared by ``start(_:input:id:)``

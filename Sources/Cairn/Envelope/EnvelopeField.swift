@@ -7,7 +7,7 @@
 /// they mean for it, is the kind's ``EventKind/Declaration``.
 package enum EnvelopeField: Int, CaseIterable, Sendable, CustomStringConvertible {
     case workflowID, position, name, callSite, time, digest, target, deadline, number, errorType, parentPosition, flags,
-        idempotencyKey, payload
+        idempotencyKey, traceContext, payload
 
     /// How a field's bytes are laid out.
     package enum Wire: Sendable {
@@ -41,13 +41,14 @@ package enum EnvelopeField: Int, CaseIterable, Sendable, CustomStringConvertible
         case .parentPosition: 1 << 7
         case .flags: 1 << 8
         case .idempotencyKey: 1 << 9
+        case .traceContext: 1 << 10
         }
     }
 
     /// How the field is encoded.
     package var wire: Wire {
         switch self {
-        case .workflowID, .name, .target, .errorType, .idempotencyKey: .string
+        case .workflowID, .name, .target, .errorType, .idempotencyKey, .traceContext: .string
         case .position, .parentPosition: .position
         case .callSite: .callSite
         case .time, .deadline, .number: .varint
@@ -62,7 +63,7 @@ package enum EnvelopeField: Int, CaseIterable, Sendable, CustomStringConvertible
         .sorted { $0.presenceBit! < $1.presenceBit! }
 
     /// Every presence bit this Cairn knows; an envelope with another set was written by a newer Cairn.
-    package static let knownPresence: UInt64 = (1 << 10) - 1
+    package static let knownPresence: UInt64 = (1 << 11) - 1
 
     /// The field's name as ``Event`` calls it.
     package var description: String {
@@ -80,6 +81,7 @@ package enum EnvelopeField: Int, CaseIterable, Sendable, CustomStringConvertible
         case .parentPosition: "parentPosition"
         case .flags: "flags"
         case .idempotencyKey: "idempotencyKey"
+        case .traceContext: "traceContext"
         case .payload: "payload"
         }
     }
@@ -100,6 +102,7 @@ extension Event {
         case .parentPosition: parentPosition != nil
         case .flags: !flags.isEmpty
         case .idempotencyKey: idempotencyKey != nil
+        case .traceContext: traceContext != nil
         }
     }
 
@@ -116,6 +119,7 @@ extension Event {
         if parentPosition != nil { presence |= EnvelopeField.parentPosition.bit }
         if !flags.isEmpty { presence |= EnvelopeField.flags.bit }
         if idempotencyKey != nil { presence |= EnvelopeField.idempotencyKey.bit }
+        if traceContext != nil { presence |= EnvelopeField.traceContext.bit }
         return presence
     }
 }

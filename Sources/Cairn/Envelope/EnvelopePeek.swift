@@ -34,6 +34,7 @@ package struct EnvelopePeek {
     private var errorTypeSpan = Span.absent
     private var parentPositionSpan = Span.absent
     private var idempotencyKeySpan = Span.absent
+    private var traceContextSpan = Span.absent
     private var payloadSpan = Span.absent
 
     /// Whether the envelope holds `field` (always true for a field every envelope has).
@@ -69,6 +70,8 @@ package struct EnvelopePeek {
     package var idempotencyKey: Range<Int>? { idempotencyKeySpan.optional }
     /// Whether the event carries an idempotency key.
     package var hasIdempotencyKey: Bool { idempotencyKeySpan.isPresent }
+    /// The bytes of the trace context a workflow's start recorded, when it has one.
+    package var traceContext: Range<Int>? { traceContextSpan.optional }
     /// The bytes of the payload (the rest of the record).
     package var payload: Range<Int> { payloadSpan.range }
 
@@ -172,6 +175,10 @@ package struct EnvelopePeek {
         if presence & EnvelopeField.idempotencyKey.bit != 0 {
             guard let key = c.string() else { return Self.malformed(kind, c.failure) }
             idempotencyKeySpan = Span(key)
+        }
+        if presence & EnvelopeField.traceContext.bit != 0 {
+            guard let context = c.string() else { return Self.malformed(kind, c.failure) }
+            traceContextSpan = Span(context)
         }
         // .payload
         payloadSpan = Span(c.offset..<b.count)

@@ -20,6 +20,7 @@ package import CairnLog
 /// [pos]   parent position (bit 7)
 /// [u8]    flags           (bit 8)             written only when not empty
 /// [str]   idempotency key (bit 9)
+/// [str]   trace context   (bit 10)
 /// ...     payload: the rest of the record
 /// ```
 /// A varint is unsigned LEB128 of at most 10 bytes whose value fits 64 bits (`Int64` fields as their bit
@@ -38,7 +39,7 @@ extension Event {
     package func encoded() -> [UInt8] {
         // Every string counted, so the bytes are allocated once.
         let strings = workflowID.utf8.count + name.utf8.count + (callSite?.file.utf8.count ?? 0) + (target?.utf8.count ?? 0)
-            + (errorType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0)
+            + (errorType?.utf8.count ?? 0) + (idempotencyKey?.utf8.count ?? 0) + (traceContext?.utf8.count ?? 0)
         let positions = 4 * ((position?.depth ?? 0) + (parentPosition?.depth ?? 0))
         var w = EnvelopeWriter(capacity: 64 + strings + positions + payload.count)
         w.byte(Self.envelopeVersion)
@@ -59,6 +60,7 @@ extension Event {
         if let parentPosition { w.position(parentPosition) }
         if !flags.isEmpty { w.byte(flags.rawValue) }
         if let idempotencyKey { w.string(idempotencyKey) }
+        if let traceContext { w.string(traceContext) }
         w.bytes.append(contentsOf: payload)  // .payload
         return w.bytes
     }
@@ -93,7 +95,7 @@ extension Event {
             digest: peek.digest.flatMap { EnvelopePeek.digest($0, in: bytes) }, target: peek.target.map(string),
             deadline: peek.deadline, number: peek.number, errorType: peek.errorType.map(string),
             parentPosition: peek.parentPosition.flatMap { EnvelopePeek.position($0, in: bytes) },
-            idempotencyKey: peek.idempotencyKey.map(string), flags: peek.flags,
+            idempotencyKey: peek.idempotencyKey.map(string), traceContext: peek.traceContext.map(string), flags: peek.flags,
             payload: Array(UnsafeRawBufferPointer(rebasing: bytes[peek.payload])))
     }
 }

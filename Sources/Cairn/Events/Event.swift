@@ -79,6 +79,11 @@ package struct Event: Sendable, Hashable {
         get { box.fields.idempotencyKey }
         set { update { $0.idempotencyKey = newValue } }
     }
+    /// The trace context of the code that started a workflow, as the tracer injected it (``TraceCarrier``).
+    package var traceContext: String? {
+        get { box.fields.traceContext }
+        set { update { $0.traceContext = newValue } }
+    }
     /// Kind-specific flags.
     package var flags: Flags {
         get { box.fields.flags }
@@ -120,13 +125,14 @@ package struct Event: Sendable, Hashable {
     package init(
         kind: EventKind, workflowID: String, position: Position? = nil, name: String, callSite: CallSite? = nil,
         time: Int64, digest: UInt64? = nil, target: String? = nil, deadline: Int64? = nil, number: UInt64? = nil,
-        errorType: String? = nil, parentPosition: Position? = nil, idempotencyKey: String? = nil, flags: Event.Flags = [],
-        payload: [UInt8] = []
+        errorType: String? = nil, parentPosition: Position? = nil, idempotencyKey: String? = nil,
+        traceContext: String? = nil, flags: Event.Flags = [], payload: [UInt8] = []
     ) {
         box = Box(Fields(
             kind: kind, workflowID: workflowID, position: position, name: name, callSite: callSite, time: time,
             digest: digest, target: target, deadline: deadline, number: number, errorType: errorType,
-            parentPosition: parentPosition, idempotencyKey: idempotencyKey, flags: flags, payload: payload))
+            parentPosition: parentPosition, idempotencyKey: idempotencyKey, traceContext: traceContext, flags: flags,
+            payload: payload))
     }
 
     // MARK: Storage
@@ -145,6 +151,7 @@ package struct Event: Sendable, Hashable {
         var errorType: String?
         var parentPosition: Position?
         var idempotencyKey: String?
+        var traceContext: String?
         var flags: Flags
         var payload: [UInt8]
     }

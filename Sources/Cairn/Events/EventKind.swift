@@ -82,6 +82,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 fields: [
                     .optional(.target, "a child's parent workflow"),
                     .optional(.parentPosition, "a child's start: the parent's position that started it"),
+                    .optional(.traceContext, "the trace context of the code that started it, which its runs' spans continue"),
                 ],
                 payload: .value("the workflow's input"), tone: .lifecycle)
         case .stepCompleted:

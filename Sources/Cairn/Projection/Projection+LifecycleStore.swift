@@ -18,7 +18,8 @@ extension Projection: WorkflowLifecycleStore {
         let peek = event.peek
         let workflow = Workflow(
             summary: WorkflowSummary(started: event, id: event.workflowID, name: names.string(peek.name, in: event.bytes)),
-            input: event.payload, parentPosition: peek.parentPosition.flatMap(event.position))
+            input: event.payload, parentPosition: peek.parentPosition.flatMap(event.position),
+            traceContext: peek.traceContext.map(event.string))
         workflows.insert(workflow, hash: hint)
         return workflows.count - 1
     }

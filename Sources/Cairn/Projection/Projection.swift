@@ -37,6 +37,8 @@ struct Projection {
         /// settling. If it has happened, the workflow runs code at recovery after all.
         var wakesOn: WakeCondition?
         var parentPosition: Position?
+        /// The trace context its start recorded, which its runs' spans continue (``WorkflowTracing``).
+        var traceContext: String?
         /// The positions between which every record concerning the workflow lies, sends to it from outside
         /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``apply(_:)``.
         var firstLSN = UInt64.max

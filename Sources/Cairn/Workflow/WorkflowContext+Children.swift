@@ -27,12 +27,18 @@ extension WorkflowContext {
             throw notRegistered(W.self, at: position, callSite: callSite)
         }
         let childID = id ?? "\(workflowID)/\(position)"
-        let now = engine.clock.now()
         let marker = event(.childStarted, at: position, name: W.name, callSite: callSite, digest: digest, target: childID)
-        let start = Event(
-            kind: .workflowStarted, workflowID: childID, name: W.name, time: now, target: workflowID,
-            parentPosition: position, payload: inputBytes)
-        try await engine.startDurably(start, alsoRecording: takePending() + [marker])
+        func start(recording traceContext: String?) async throws {
+            let start = Event(
+                kind: .workflowStarted, workflowID: childID, name: W.name, time: engine.clock.now(), target: workflowID,
+                parentPosition: position, traceContext: traceContext, payload: inputBytes)
+            try await engine.startDurably(start, alsoRecording: takePending() + [marker])
+        }
+        if let tracing = engine.tracing {
+            try await tracing.start(W.name) { try await start(recording: $0) }
+        } else {
+            try await start(recording: nil)
+        }
         return ChildWorkflow(id: childID, parent: self)
     }
 

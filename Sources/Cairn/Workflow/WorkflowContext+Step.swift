@@ -1,4 +1,5 @@
 import CoreMetrics
+import Tracing
 extension WorkflowContext {
     /// Runs `body` once and records its result; on replay returns the recorded result without running it.
     ///
@@ -59,8 +60,17 @@ extension WorkflowContext {
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
         let pool = engine.blockingPool
+        guard engine.tracing != nil else {
+            return try await runStep(name, digest: digest, retry: retry, timeout: timeout, callSite: callSite) {
+                try await pool.run { try StepBody.$current.withValue(name) { try body() } }
+            }
+        }
+        // The thread does not inherit task-locals: it gets the attempt's span context by hand.
         return try await runStep(name, digest: digest, retry: retry, timeout: timeout, callSite: callSite) {
-            try await pool.run { try StepBody.$current.withValue(name) { try body() } }
+            let span = ServiceContext.current
+            return try await pool.run {
+                try ServiceContext.$current.withValue(span) { try StepBody.$current.withValue(name) { try body() } }
+            }
         }
     }
 
@@ -98,7 +108,9 @@ extension WorkflowContext {
                 // A body that calls an operation of this context finds it busy with this step (see `begin`); one
                 // that runs in other tasks (a timeout's race, a blocking body's thread) carries the step's name as a
                 // task-local instead. The common case pushes no task-local.
-                let value = if let timeout {
+                let value = if let tracing = engine.tracing {
+                    try await tracedAttempt(attempt, of: name, timeout: timeout, tracing: tracing, body)
+                } else if let timeout {
                     try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
                 } else {
                     try await body()
@@ -111,6 +123,18 @@ extension WorkflowContext {
                 try await engine.waiting(self, .pause) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
                 attempt += 1
             }
+        }
+    }
+
+    /// One attempt of a step's body inside its span (``WorkflowTracing/attempt(_:attempt:workflowID:_:)``).
+    @inline(never)
+    private func tracedAttempt<T: Sendable>(
+        _ attempt: Int, of name: String, timeout: Duration?, tracing: WorkflowTracing,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await tracing.attempt(name, attempt: attempt, workflowID: workflowID) {
+            guard let timeout else { return try await body() }
+            return try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
         }
     }
 
