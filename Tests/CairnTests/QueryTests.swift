@@ -165,6 +165,30 @@ struct QueryTests {
         }
     }
 
+    @Test("query summaries carry the current value of each event the workflow set, live, in a list and after a restart")
+    func summaryEventValues() async throws {
+        try await withDirectory { dir in
+            try await withEngine(dir, [Progressing.self]) { engine in
+                let handle = try await engine.start(Progressing.self, input: "p", id: "p")
+                try await eventually("progress 2 to be set") { (try? engine.summary(of: "p")?.eventValue(Int.self, key: "progress")) == 2 }
+                let waiting = try #require(engine.summary(of: "p"))
+                #expect(waiting.eventValues.keys.sorted() == ["progress"], "only what is set so far, the latest value")
+                #expect(try waiting.eventValue(String.self, key: "stage") == nil)
+                #expect(code(await caught { _ = try waiting.eventValue(String.self, key: "progress") }) == .undecodablePayload)
+                #expect(engine.list(name: Progressing.name).first?.eventValues == waiting.eventValues)
+                #expect(try await handle.summary().eventValues == waiting.eventValues)
+            }
+            try await withEngine(dir, [Progressing.self]) { engine in
+                let handle = engine.handle(for: "p", of: Progressing.self)
+                #expect(try await handle.summary().eventValue(Int.self, key: "progress") == 2, "rebuilt from the log")
+                try await handle.send("go", topic: "go")
+                _ = try await result(handle)
+                let done = try await handle.summary()
+                #expect(try done.eventValue(Int.self, key: "progress") == 3 && done.eventValue(String.self, key: "stage") == "shipped")
+            }
+        }
+    }
+
     @Test("history lists a workflow's events in log order with positions, call sites, payloads and outside sends")
     func history() async throws {
         try await withDirectory { dir in
@@ -189,5 +213,18 @@ struct QueryTests {
                 #expect(output == Consumer.Output(received: ["hi"], leftOver: nil))
             }
         }
+    }
+}
+
+/// Sets "progress" twice, waits for "go", then sets "progress" and "stage".
+private struct Progressing: Workflow {
+    static let name = "progressing"
+    static func run(_ context: WorkflowContext, input: String) async throws -> String {
+        try await context.setEvent("progress", 1)
+        try await context.setEvent("progress", 2)
+        _ = try await context.receive(String.self, topic: "go")
+        try await context.setEvent("progress", 3)
+        try await context.setEvent("stage", "shipped")
+        return input
     }
 }

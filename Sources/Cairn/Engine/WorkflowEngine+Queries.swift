@@ -10,7 +10,7 @@ import Synchronization
 extension WorkflowEngine {
     /// What the engine knows about workflow `id` (with its result once completed), or nil if there is none.
     public func summary(of id: String) -> WorkflowSummary? {
-        state.withLock { $0.projection.workflows[id]?.publicSummary }
+        state.withLock { $0.projection.querySummary(of: id) }
     }
 
     /// The workflows matching every given filter, newest start first, at most `limit` of them, continuing `after`
@@ -63,7 +63,7 @@ extension WorkflowEngine {
             }
             var selected = limit == .max ? unbounded : Array(newest.unordered)
             selected.sort(by: >)
-            let summaries = selected.map { workflows[at: $0.index].publicSummary }
+            let summaries = selected.map { s.projection.querySummary(at: $0.index) }
             let next = matched > summaries.count ? summaries.last.map(WorkflowCursor.init(after:)) : nil
             return WorkflowPage(summaries: summaries, next: next)
         }
@@ -108,6 +108,23 @@ private struct Listed: Comparable {
 
     static func < (a: Listed, b: Listed) -> Bool { (a.startedAt, a.id) < (b.startedAt, b.id) }
     static func == (a: Listed, b: Listed) -> Bool { a.startedAt == b.startedAt && a.id == b.id }
+}
+
+extension Projection {
+    /// The summary of workflow `id` that queries give (``WorkflowEngine/summary(of:)``): ``Workflow/publicSummary``
+    /// with the current value of each of its events.
+    func querySummary(of id: String) -> WorkflowSummary? {
+        workflows.index(forKey: id).map(querySummary(at:))
+    }
+
+    /// ``querySummary(of:)`` of the workflow at `index`.
+    func querySummary(at index: Int) -> WorkflowSummary {
+        var summary = workflows[at: index].publicSummary
+        if let keys = eventKeys[summary.id] {
+            for key in keys { summary.eventValues[key] = events[Key(workflowID: summary.id, name: key)] }
+        }
+        return summary
+    }
 }
 
 extension Projection.Workflow {

@@ -30,7 +30,7 @@ extension Projection: WorkflowLifecycleStore {
                 summary: WorkflowSummary(restoring: record), input: record.input,
                 output: record.status == .completed ? record.output : nil, parentPosition: record.parentPosition),
             hash: hint)
-        for e in record.events { events[Key(workflowID: record.workflowID, name: e.key)] = e.value }
+        for e in record.events { setEvent(Key(workflowID: record.workflowID, name: e.key), e.value) }
         return workflows.count - 1
     }
 
@@ -88,8 +88,13 @@ extension Projection: WorkflowLifecycleStore {
 
     mutating func setEvent(_ slot: Int?, _ event: EventEnvelope) -> Wakeup? {
         let key = Key(workflowID: event.workflowID, name: event.name)
-        events[key] = event.payload
+        setEvent(key, event.payload)
         return .event(key)
+    }
+
+    /// Sets an event's value, and lists its key under its workflow when it is new.
+    private mutating func setEvent(_ key: Key, _ value: [UInt8]) {
+        if events.updateValue(value, forKey: key) == nil { eventKeys[key.workflowID, default: []].append(key.name) }
     }
 
     /// Adds an operation to its workflow's history (unfinished workflows only, unless finished histories are kept;

@@ -90,6 +90,9 @@ struct Projection {
     var workflows = WorkflowTable()
     var inboxes: [Key: Deque<Message>] = [:]
     var events: [Key: [UInt8]] = [:]
+    /// The keys of ``events`` by workflow, in the order each was first set: what a summary lists without visiting
+    /// every workflow's events.
+    var eventKeys: [String: [String]] = [:]
     var idempotencyKeys: Set<Key> = []
     var eventCount = 0
     var lastLSN: LSN?

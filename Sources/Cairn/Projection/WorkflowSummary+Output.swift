@@ -1,4 +1,19 @@
 extension WorkflowSummary {
+    /// The current value of event `key` (``WorkflowContext/setEvent(_:_:file:line:)``), decoded as `type`; nil when
+    /// the workflow has not set it (or the summary is not a query's: see ``eventValues``).
+    /// - Parameter codec: the codec the engine was configured with (``EngineConfiguration/codec``).
+    /// - Throws: ``WorkflowError`` `.undecodablePayload` when the value does not decode as `type`.
+    public func eventValue<T: Decodable>(_ type: T.Type, key: String, codec: any PayloadCodec = JSONPayloadCodec()) throws -> T? {
+        guard let value = eventValues[key] else { return nil }
+        do {
+            return try codec.decode(T.self, from: value)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload, "the value of event '\(key)' does not decode as \(T.self) (\(error)); is it of another type?",
+                workflowID: id, underlying: SendableError(error))
+        }
+    }
+
     /// The result of a completed workflow, decoded as `type`; nil when the workflow has not completed (a failed
     /// one's error is ``failure``).
     ///

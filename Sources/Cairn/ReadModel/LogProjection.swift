@@ -35,7 +35,7 @@ package struct LogProjection: Sendable {
     }
 
     /// A workflow's summary.
-    package func summary(of id: String) -> WorkflowSummary? { projection.workflows[id]?.publicSummary }
+    package func summary(of id: String) -> WorkflowSummary? { projection.querySummary(of: id) }
     /// A completed workflow's output bytes.
     package func output(of id: String) -> [UInt8]? { projection.workflows[id]?.output }
     /// A workflow's input bytes.
