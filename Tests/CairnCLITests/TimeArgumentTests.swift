@@ -79,7 +79,7 @@ struct StoppedClock: WorkflowClock {
             let engine = try await WorkflowEngine.open(directory: directory, configuration: configuration, workflows: [SleepsForever.self])
             let task = Task { try await engine.run() }
             _ = try await engine.start(SleepsForever.self, input: "x", id: "at-\(time)")
-            while try await engine.history(of: "at-\(time)").count < 2 { try await Task.sleep(for: .milliseconds(1)) }
+            while try await engine.history(of: "at-\(time)").collect().count < 2 { try await Task.sleep(for: .milliseconds(1)) }
             await engine.shutdown()
             try await task.value
         }

@@ -145,7 +145,7 @@ import Testing
         // Every recorded history reads as the public view (every kind's fields present as its details need).
         var viewed: Set<EventKind> = []
         for summary in engine.list() {
-            let history = try await engine.history(of: summary.id)
+            let history = try await engine.history(of: summary.id).collect()
             #expect(history.first?.kind == .workflowStarted || history.first?.kind == .messageSent, "\(summary.id)")
             viewed.formUnion(history.map(\.kind))
         }

@@ -171,11 +171,11 @@ struct BadInputTests {
                 #expect(engine.summary(of: "big-start") == nil)
                 #expect(engine.list().isEmpty)
                 _ = try await result(try await engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 1), id: "target"))
-                let historyBefore = try await engine.history(of: "target").count
+                let historyBefore = try await engine.history(of: "target").collect().count
                 let sendError = await caught { try await engine.send(big, to: "target") }
                 #expect(code(sendError) == .payloadTooLarge)
                 #expect((sendError as? WorkflowError)?.message.contains("nothing was written") == true)
-                #expect(try await engine.history(of: "target").count == historyBefore)
+                #expect(try await engine.history(of: "target").collect().count == historyBefore)
 
                 // From inside a workflow: each refused operation writes nothing; the workflow goes on.
                 let output = try await result(try await engine.start(BigPayloads.self, input: ProbeInput(probe: probe.key, n: 2000), id: "inside"))

@@ -235,7 +235,7 @@ struct ChildRegistrationTests {
                 // Catching the error does not let the parent go on: no step after it, no child, no completion.
                 #expect(probe.count("after") == 0)
                 #expect(engine.summary(of: "forgetful/1") == nil)
-                let kinds = try await engine.history(of: "forgetful").map(\.event.kind)
+                let kinds = try await engine.history(of: "forgetful").collect().map(\.event.kind)
                 #expect(!kinds.contains(.childStarted) && !kinds.contains(.workflowCompleted) && !kinds.contains(.workflowFailed))
                 #expect(kinds.last == .workflowParked)
             }

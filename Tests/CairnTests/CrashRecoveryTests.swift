@@ -183,7 +183,7 @@ struct CrashRecoveryTests {
             let output = try await result(first.engine.handle(for: "w", of: CountedSteps.self))
             #expect(Array(output.prefix(3)) == values)
             // The last outcome is recorded together with the completion.
-            let history = try await first.engine.history(of: "w")
+            let history = try await first.engine.history(of: "w").collect()
             #expect(history.last?.event.kind == .workflowCompleted)
             #expect(history[history.count - 2].event.name == "s3")
             try await first.shutdown()

@@ -157,7 +157,7 @@ private struct DepEngine {
 /// Waits (bounded) until workflow `id`'s history has an event of `kind`.
 private func waitForEvent(_ engine: WorkflowEngine, _ id: String, _ kind: EventKind) async throws {
     let deadline = ContinuousClock.now + .seconds(30)
-    while try await !engine.history(of: id).contains(where: { $0.event.kind == kind }) {
+    while try await !engine.history(of: id).collect().contains(where: { $0.event.kind == kind }) {
         if ContinuousClock.now >= deadline { throw TimedOut(what: "\(kind) in \(id)'s history") }
         try await Task.sleep(for: .milliseconds(2))
     }
@@ -205,7 +205,7 @@ struct DependencyTests {
             #expect(seen.hasPrefix("missingDependency|"))
             #expect(seen.contains(reason))
             // Nothing but the park: no step outcome, no completion or failure.
-            let kinds = try await engine.history(of: "undeclared").map(\.event.kind)
+            let kinds = try await engine.history(of: "undeclared").collect().map(\.event.kind)
             #expect(!kinds.contains(.stepCompleted) && !kinds.contains(.stepFailed))
             #expect(!kinds.contains(.workflowCompleted) && !kinds.contains(.workflowFailed))
             #expect(kinds.last == .workflowParked)
@@ -231,6 +231,20 @@ struct DependencyTests {
             #expect(second.engine.summary(of: "undeclared")?.status == .completed)
             try await second.stop()
         }
+    }
+
+    @Test("verifyRegistration checks given dependencies against the declared ones, as open does, without an engine")
+    func verifyRegistrationChecksDependencies() throws {
+        #expect(try verifyRegistration([DepShippingParent.self]).count == 2, "without dependencies: names only")
+        var caught: WorkflowError?
+        do {
+            try verifyRegistration([DepShippingParent.self], dependencies: WorkflowDependencies().with(DepPayments.self, RecordingPayments("p")))
+        } catch { caught = error }
+        let refusal = try #require(caught)
+        #expect(refusal.code == .missingDependency)
+        #expect(refusal.message.contains("DepShipping (declared by") && refusal.message.contains("DepShippingChild"), "\(refusal.message)")
+        let all = WorkflowDependencies().with(DepPayments.self, RecordingPayments("p")).with(DepShipping.self, "by boat")
+        #expect(try verifyRegistration([DepShippingParent.self], dependencies: all) == [DepShippingChild.name, DepShippingParent.name].sorted())
     }
 
     @Test("a declared dependency not given is refused at open, naming every missing key and who declares it")

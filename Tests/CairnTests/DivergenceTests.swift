@@ -244,7 +244,7 @@ struct DivergenceTests {
             }
             // Reported, and a park event is in the log.
             #expect(logs.all.contains { $0.level == .error && $0.message.contains("diverged") && $0.metadata["workflow"] == "script" })
-            let history = try await second.engine.history(of: "script")
+            let history = try await second.engine.history(of: "script").collect()
             #expect(history.last?.event.kind == .workflowParked)
             #expect(history.last?.details == .parked(reason: .diverged, message: reason, attempts: nil), "the history view types the park")
             try await second.shutdown()

@@ -22,7 +22,7 @@ struct AddMultiply: Workflow {
             let handle = try await engine.start(AddMultiply.self, input: 5, id: "wf-1")
             #expect(try await handle.result() == 9)
             #expect(try await handle.status() == .completed)
-            let history = try await engine.history(of: "wf-1")
+            let history = try await engine.history(of: "wf-1").collect()
             #expect(history.map(\.event.kind) == [.workflowStarted, .stepCompleted, .stepCompleted, .stepCompleted, .workflowCompleted])
             await engine.shutdown()
             try await group.waitForAll()

@@ -315,7 +315,7 @@ private struct RecordedEvent: Hashable, Sendable, CustomStringConvertible {
 /// A workflow's history as a sequence of operations by position (the events at one position in log order; the
 /// branches of a parallel call commit in either order), then its other events (start, sends to it, end) in log order.
 private func timeline(_ engine: WorkflowEngine, _ id: String) async throws -> [RecordedEvent] {
-    let events = try await engine.history(of: id).map(RecordedEvent.init)
+    let events = try await engine.history(of: id).collect().map(RecordedEvent.init)
     let operations = events.enumerated().filter { $0.element.position != nil }
         .sorted { ($0.element.position!, $0.offset) < ($1.element.position!, $1.offset) }.map(\.element)
     let others = events.filter { $0.position == nil }
@@ -745,7 +745,7 @@ struct EvictionTests {
                 #expect(probe.count("diverging first") == 1, "a replay ran a recorded step")
                 #expect(probe.count("diverging path-b") == 0, "the diverged operation ran")
                 #expect(probe.count("diverging after") == 0, "a diverged workflow went on")
-                let last = try await engine.history(of: "diverging").last?.details
+                let last = try await engine.history(of: "diverging").collect().last?.details
                 try await idle(engine)
                 try await running.shutdown()
                 return (summary.parkReason ?? "", summary.parkedBecause, last)

@@ -60,7 +60,7 @@ struct HistoryEventTests {
             try await engine.send("hello", to: "tour", topic: "in", idempotencyKey: "k-1")
             let output = try await engine.start(Tour.self, input: "card-7", id: "tour").result()
             #expect(output == "toured")
-            let history = try await engine.history(of: "tour")
+            let history = try await engine.history(of: "tour").collect()
             // The child may finish before the parent asks for its result: then no wait is recorded.
             let kinds = history.map(\.kind).filter { $0 != .childWaitStarted }
             #expect(kinds == [
@@ -140,20 +140,20 @@ struct HistoryEventTests {
             #expect(history.allSatisfy { !$0.isCopied })
 
             // The child's own history: its start names the parent and the parent's position.
-            let childStart = try #require(try await engine.history(of: "tour-child").first)
+            let childStart = try #require(try await engine.history(of: "tour-child").collect().first)
             #expect(childStart.details == .started(parentID: "tour", parentPosition: pos(7)))
 
             // A failed workflow.
             let probe = Probe()
             _ = await caught { _ = try await engine.start(Failing.self, input: ProbeInput(probe: probe.key, label: "x"), id: "fails").result() }
-            let failed = try #require(try await engine.history(of: "fails").last)
+            let failed = try #require(try await engine.history(of: "fails").collect().last)
             guard case .failed(let workflowFailure) = failed.details else { Issue.record("\(failed.details)"); return }
             #expect(workflowFailure.errorType.hasSuffix("TestFailure") && workflowFailure.message == "failed on purpose: x")
 
             // A fork: the forked event, then the copied operations (written before `fork` returns; the fork then
             // waits at the receive, whose message went to the original).
             let forkID = try await engine.fork("tour", before: 2, newID: "tour-fork")
-            let forkHistory = try await engine.history(of: forkID)
+            let forkHistory = try await engine.history(of: forkID).collect()
             #expect(forkHistory.map(\.details).contains(.forked(source: "tour", before: 2)))
             #expect(forkHistory.filter(\.isCopied).map(\.name) == ["charge", "declined"])
         }
@@ -168,13 +168,13 @@ struct HistoryEventTests {
             _ = try await engine.start(Waiter.self, input: 0, id: "orphan")
             try await engine.cancel("cancelled")
             try await engine.resume("cancelled")
-            let kinds = try await engine.history(of: "cancelled").map(\.details)
+            let kinds = try await engine.history(of: "cancelled").collect().map(\.details)
             #expect(kinds.contains(.cancelled) && kinds.contains(.resumed))
         }
         // Reopened without the workflow registered: recovery parks what it cannot run.
         try await withTestEngine(workflows: [], directory: directory.path) { engine in
             try await waitForStatus(engine, "orphan", .parked)
-            let parked = try #require(try await engine.history(of: "orphan").last)
+            let parked = try #require(try await engine.history(of: "orphan").collect().last)
             guard case .parked(let reason, let message, let attempts) = parked.details else {
                 Issue.record("\(parked.details)")
                 return

@@ -21,7 +21,7 @@ struct IdempotencyTests {
                 let third = try await engine.start(Doubler.self, input: ProbeInput(probe: probe.key, n: 5), id: "order-1")
                 #expect(try await result(third) == 42)
                 #expect(probe.count("double") == 1)
-                let starts = try await engine.history(of: "order-1").filter { $0.event.kind == .workflowStarted }
+                let starts = try await engine.history(of: "order-1").collect().filter { $0.event.kind == .workflowStarted }
                 #expect(starts.count == 1)
                 // The ID belongs to a workflow of another name: refused.
                 let conflict = await caught { _ = try await engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key), id: "order-1") }
@@ -52,7 +52,7 @@ struct IdempotencyTests {
                 }
                 #expect(Set(results).count == 1)
                 #expect(probe.count("double") == 1)
-                #expect(try await engine.history(of: "same").filter { $0.event.kind == .workflowStarted }.count == 1)
+                #expect(try await engine.history(of: "same").collect().filter { $0.event.kind == .workflowStarted }.count == 1)
             }
         }
     }

@@ -83,7 +83,7 @@ struct ManagementTests {
                 let output = try await result(handle)
                 #expect(output[3] == 1)
                 #expect(probe.counts == ["s0": 1, "s1": 1, "s2": 1])
-                let kinds = try await engine.history(of: "c").map(\.event.kind)
+                let kinds = try await engine.history(of: "c").collect().map(\.event.kind)
                 #expect(kinds.contains(.workflowCancelled) && kinds.contains(.workflowResumed))
                 // A finished workflow cannot be resumed; cancelling it does nothing.
                 #expect(code(await caught { try await engine.resume("c") }) == .invalidState)
@@ -168,7 +168,7 @@ struct ManagementTests {
                 #expect(code(await caught { try await engine.resume("nobody") }) == .notFound)
                 #expect(code(await caught { _ = try await engine.fork("nobody", before: 0) }) == .notFound)
                 #expect(code(await caught { _ = try await engine.handle(for: "nobody", of: Cancellable.self).result() }) == .notFound)
-                #expect(code(await caught { _ = try await engine.history(of: "nobody") }) == .notFound)
+                #expect(code(await caught { _ = try await engine.history(of: "nobody").collect() }) == .notFound)
                 _ = try await engine.start(Cancellable.self, input: ProbeInput(probe: probe.key), id: "c")
                 try await eventually("waiting") { engine.summary(of: "c")?.historyCount == 2 }
                 #expect(code(await caught { try await engine.resume("c") }) == .invalidState)
@@ -202,7 +202,7 @@ struct ManagementTests {
                 #expect((forked.uuid == original.uuid) == (position > 2))
                 #expect(try await engine.event(Int.self, key: "s1", of: forkID) == forked.steps[1])
                 #expect(try await engine.event(Int.self, key: "s1", of: "orig") == original.steps[1])
-                let history = try await engine.history(of: forkID).map(\.event)
+                let history = try await engine.history(of: forkID).collect().map(\.event)
                 #expect(history.first?.kind == .workflowStarted)
                 #expect(history.contains { $0.kind == .workflowForked && $0.target == "orig" && $0.number == UInt64(position) })
 

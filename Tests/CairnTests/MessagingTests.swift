@@ -227,12 +227,12 @@ struct MessagingTests {
                 try await engine.send("only", to: "done", topic: "m")
                 let handle = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 1), id: "done")
                 #expect(try await result(handle).received == ["only"])
-                let before = try await engine.history(of: "done").count
+                let before = try await engine.history(of: "done").collect().count
                 try await engine.send("too late", to: "done", topic: "m")
                 #expect(engine.summary(of: "done")?.status == .completed)
                 #expect(try await result(handle).received == ["only"])
                 // The send is in the log (it shows in the workflow's history) but changes nothing.
-                let history = try await engine.history(of: "done")
+                let history = try await engine.history(of: "done").collect()
                 #expect(history.count == before + 1)
                 #expect(history.last?.event.kind == .messageSent)
             }
@@ -247,7 +247,7 @@ struct MessagingTests {
                 _ = try await result(try await engine.start(LeakedContext.self, input: ProbeInput(probe: probe.key), id: "leaky"))
                 let context = try #require(LeakedContext.contexts[probe.key])
                 try await engine.send("waiting", to: "leaky", topic: "m")
-                let before = try await engine.history(of: "leaky").count
+                let before = try await engine.history(of: "leaky").collect().count
                 let receiveError = await caught { _ = try await context.receive(String.self, topic: "m") }
                 #expect(code(receiveError) == .misuse)
                 #expect((receiveError as? WorkflowError)?.workflowID == "leaky")
@@ -255,7 +255,7 @@ struct MessagingTests {
                 #expect(code(sendError) == .misuse)
                 let stepError = await caught { _ = try await context.step("late") { 1 } }
                 #expect(code(stepError) == .misuse)
-                #expect(try await engine.history(of: "leaky").count == before)
+                #expect(try await engine.history(of: "leaky").collect().count == before)
             }
         }
     }

@@ -197,7 +197,7 @@ struct QueryTests {
                 try await engine.send("hi", to: "c", topic: "m")
                 let handle = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 1), id: "c")
                 _ = try await result(handle)
-                let history = try await engine.history(of: "c")
+                let history = try await engine.history(of: "c").collect()
                 #expect(history.map(\.event.kind) == [.messageSent, .workflowStarted, .messageReceived, .stepCompleted, .receiveStarted, .messageReceived, .workflowCompleted])
                 #expect(zip(history, history.dropFirst()).allSatisfy { $0.lsn < $1.lsn })
                 let received = history[2].event

@@ -32,7 +32,7 @@ struct RecoveryParkingTests {
             try await waitForStatus(last.engine, "crashy", .parked)
             let summary = try #require(last.engine.summary(of: "crashy"))
             #expect(summary.parkReason?.contains("recovery was attempted 2 times") == true, "\(summary.parkReason ?? "")")
-            let parked = try await last.engine.history(of: "crashy").last
+            let parked = try await last.engine.history(of: "crashy").collect().last
             #expect(parked?.details == .parked(reason: .recoveryExhausted, message: summary.parkReason ?? "", attempts: 2))
             #expect(probe.arrivals("s0") == 3, "a parked workflow is not run")
             #expect(logs.all.contains { $0.level == .error && $0.metadata["workflow"] == "crashy" })
@@ -59,7 +59,7 @@ struct RecoveryParkingTests {
             _ = try await engine.start(CountedSteps.self, input: ProbeInput(probe: probe.key, n: 1), id: "early")
             let runner = Task { try await engine.run() }
             try await probe.waitForArrival("s0")
-            #expect(try await engine.history(of: "early").map(\.event.kind) == [.workflowStarted])
+            #expect(try await engine.history(of: "early").collect().map(\.event.kind) == [.workflowStarted])
             await engine._crash()
             _ = await runner.result
 

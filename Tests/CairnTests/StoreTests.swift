@@ -231,6 +231,56 @@ struct HistoryIndexTests {
         }
     }
 
+    @Test("a long-lived workflow's history reads only the index pages that hold it, not its whole span; live and after a restart")
+    func historyReadsOnlyItsPages() async throws {
+        try await withDirectory("history-pages") { dir in
+            let probe = Probe()
+            let filler = 3 * Int(RecordIndex.pageSize)
+            func check(_ engine: WorkflowEngine) async throws {
+                let history = try engine.history(of: "long")
+                func size(_ range: ClosedRange<LSN>) -> UInt64 { range.upperBound.rawValue - range.lowerBound.rawValue + 1 }
+                let read = history.ranges.reduce(0) { $0 + size($1) }
+                let span = size(history.ranges.first!.lowerBound...history.ranges.last!.upperBound)
+                #expect(history.ranges.count == 2, "its first page and its last: \(history.ranges)")
+                #expect(read * 2 < span, "read \(read) of a span of \(span) positions")
+                let entries = try await #require(engine.log).entries()
+                #expect(try await history.collect().map(\.lsn) == (try fullScanHistory(entries, of: "long")).map(\.lsn))
+            }
+            try await withEngine(dir, [Consumer.self]) { engine in
+                let handle = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: 2), id: "long")
+                try await engine.send("first", to: "long", topic: "m")
+                for i in 0..<filler { try await engine.send(i, to: "someone-else-\(i % 7)", topic: "m") }
+                try await engine.send("second", to: "long", topic: "m")
+                _ = try await result(handle)
+                try await check(engine)
+            }
+            try await withEngine(dir, [Consumer.self]) { engine in try await check(engine) }
+        }
+    }
+
+    @Test("history is read a chunk at a time, in order, and goes on after a given LSN")
+    func historyInChunksAndAfter() async throws {
+        try await withDirectory("history-chunks") { dir in
+            let probe = Probe()
+            let messages = WorkflowHistory.chunkSize + 50
+            try await withEngine(dir, [Consumer.self]) { engine in
+                let handle = try await engine.start(Consumer.self, input: ProbeInput(probe: probe.key, n: messages), id: "chatty")
+                for i in 0..<messages { try await engine.send("m\(i)", to: "chatty", topic: "m") }
+                _ = try await result(handle)
+                let entries = try await #require(engine.log).entries()
+                let expected = try fullScanHistory(entries, of: "chatty").map(\.lsn)
+                try #require(expected.count > 2 * WorkflowHistory.chunkSize)
+                var seen: [LSN] = []
+                for try await event in try engine.history(of: "chatty") { seen.append(event.lsn) }
+                #expect(seen == expected)
+                let middle = expected[expected.count / 2]
+                #expect(try await engine.history(of: "chatty", after: middle).collect().map(\.lsn) == Array(expected.drop { $0 <= middle }))
+                #expect(try await engine.history(of: "chatty", after: expected.last!).collect().isEmpty)
+                #expect(code(await caught { _ = try engine.history(of: "nobody") }) == .notFound)
+            }
+        }
+    }
+
     private func expectHistoriesMatchFullScan(_ engine: WorkflowEngine, _ ids: [String]) async throws {
         let entries = try await #require(engine.log).entries()
         var checked = 0

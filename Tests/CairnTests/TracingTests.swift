@@ -160,7 +160,7 @@ struct TracingTests {
         try await withDirectory { dir in
             try await withEngine(dir, [TracedChild.self], configuration: configuration(tracer)) { engine in
                 _ = try await result(try await engine.start(TracedChild.self, input: "x", id: "rootless"))
-                let start = try #require(try await engine.history(of: "rootless").first { $0.event.kind == .workflowStarted })
+                let start = try #require(try await engine.history(of: "rootless").collect().first { $0.event.kind == .workflowStarted })
                 #expect(start.event.traceContext?.contains(InMemoryTracer.traceIDKey) == true, "the start's context is recorded")
             }
         }
@@ -175,7 +175,7 @@ struct TracingTests {
             try await withEngine(dir, [TracedChild.self], configuration: configuration(explicitNoOp ? NoOpTracer() : nil)) { engine in
                 #expect(engine.tracing == nil)
                 #expect(try await result(try await engine.start(TracedChild.self, input: "x", id: "untraced")) == "none")
-                let start = try #require(try await engine.history(of: "untraced").first { $0.event.kind == .workflowStarted })
+                let start = try #require(try await engine.history(of: "untraced").collect().first { $0.event.kind == .workflowStarted })
                 #expect(start.event.traceContext == nil)
             }
         }

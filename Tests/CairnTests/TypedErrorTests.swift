@@ -267,6 +267,13 @@ struct FixtureStepFailure: Workflow {
                 #expect(error as? PaymentDeclined == expected, "\(String(describing: error))")
                 let failure = try #require(try await handle.summary().failure)
                 #expect(failure.errorType == PaymentDeclined.errorType && failure.message == "declined: over limit (402)")
+                // Where no caller threw it: a summary's failure and the history's decode to the same value.
+                #expect(try failure.decode(PaymentDeclined.self) == expected)
+                #expect(try failure.decode(CardExpired.self) == nil, "another errorType: not this one")
+                #expect(code(await caught { _ = try failure.decode(PaymentDeclinedChanged.self) }) == .undecodablePayload)
+                let ended = try #require(try await engine.history(of: "fails").collect().last)
+                guard case .failed(let recorded) = ended.details else { Issue.record("ends with \(ended.details)"); return }
+                #expect(try recorded.decode(PaymentDeclined.self) == expected)
             }
             try await withEngine(dir, [FailsDeclared.self]) { engine in
                 let error = await caught { _ = try await result(engine.handle(for: "fails", of: FailsDeclared.self)) }

@@ -45,7 +45,7 @@ extension WorkflowEngine {
                     return .ended(.init(
                         continuation: continuation, error: WorkflowError(.notFound, "no workflow with this ID", workflowID: id)))
                 }
-                let summary = s.projection.workflows[at: index].publicSummary
+                let summary = s.projection.querySummary(at: index)
                 if statuses { continuation.yield(.status(summary)) }
                 if case .key(let key) = events, let value = s.projection.events[Projection.Key(workflowID: id, name: key)] {
                     continuation.yield(.event(.init(workflowID: id, key: key, value: value)))
@@ -119,9 +119,9 @@ extension EngineState {
             if status.isFinished && (kind == .workflowCancelled || kind == .workflowParked || kind == .workflowResumed) {
                 return
             }
-            let workflows = projection.workflows
+            let projection = self.projection  // released before the next record is applied: no copy is made
             changeSubscribers.publish(
-                status: { workflows[at: index].publicSummary }, of: id, name: workflows[at: index].summary.name,
+                status: { projection.querySummary(at: index) }, of: id, name: projection.workflows[at: index].summary.name,
                 endsUpdates: status.endsUpdates, ending: &ending)
         case .event(let key):
             guard let value = projection.events[key] else { return }

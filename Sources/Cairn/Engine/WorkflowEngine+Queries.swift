@@ -3,7 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
-import CairnLog
+public import CairnLog
 import HeapModule
 import Synchronization
 
@@ -69,32 +69,36 @@ extension WorkflowEngine {
         }
     }
 
-    /// Every event recorded for workflow `id`, in log order: its operations (position, kind, name, call site,
-    /// time, the details of each kind, the payload bytes) and its lifecycle, as read-only ``HistoryEvent``s. Reads
-    /// the log, so it works for finished workflows too (until a compaction replaces their history by a summary).
+    /// Every event recorded for workflow `id` so far, in log order, after `after` when given: its operations
+    /// (position, kind, name, call site, time, the details of each kind, the payload bytes) and its lifecycle, as
+    /// read-only ``HistoryEvent``s, read from the store as the ``WorkflowHistory`` sequence is iterated (`collect()`
+    /// gives an array). Reads the log, so it works for finished workflows too (until a compaction replaces their
+    /// history by a summary).
     ///
-    /// Reads only the part of the store between the workflow's first and last record (the projection keeps that
-    /// span for every workflow, sends to it from outside included), not the whole log.
-    /// - Throws: ``WorkflowError`` — `.notFound` for an unknown ID, `.undecodableEvent` for a damaged record.
-    public func history(of id: String) async throws -> [HistoryEvent] {
-        try await historyRecords(of: id).map(HistoryEvent.init)
+    /// Served from the projection's index of which pages of the log hold which workflows (``RecordIndex``): only
+    /// those pages of the workflow's span are read, not everything between its first and last record.
+    /// - Parameter after: the LSN of the last event a reader has (``HistoryEvent/lsn``): a client that fell behind
+    ///   or reconnects goes on from there.
+    /// - Throws: ``WorkflowError`` `.notFound` for an unknown ID, at once; iterating throws `.undecodableEvent` for
+    ///   a damaged record, or the store's error.
+    public func history(of id: String, after: LSN? = nil) throws -> WorkflowHistory {
+        let ranges = state.withLock { s -> [ClosedRange<LSN>]? in
+            guard let index = s.projection.workflows.index(forKey: id) else { return nil }
+            var span = s.projection.workflows[at: index].historySpan
+            if let after {
+                guard after < span.upperBound else { return [] }
+                span = max(span.lowerBound, after.next)...span.upperBound
+            }
+            return s.projection.recordIndex.ranges(hash: s.projection.workflows.hash(at: index), within: span)
+        }
+        guard let ranges else { throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id) }
+        return WorkflowHistory(engine: self, id: id, ranges: ranges)
     }
 
-    /// ``history(of:)`` as the recorded events themselves, for the tools and tests of this package.
+    /// ``history(of:after:)`` as the recorded events themselves, all at once, for the tools and tests of this package.
     package func historyRecords(of id: String) async throws -> [HistoryRecord] {
-        let span = state.withLock { s in s.projection.workflows.index(forKey: id).map { s.projection.workflows[at: $0].historySpan } }
-        guard let span else {
-            throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id)
-        }
-        guard let store else { return [] }
-        let utf8 = Array(id.utf8)
-        return try await store.records(of: id, within: span, into: [HistoryRecord]()) { records, record in
-            let envelope = try EventEnvelope(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
-            if envelope.peek.concerns(utf8, in: envelope.bytes) {
-                records.append(HistoryRecord(lsn: record.lsn, event: envelope.decoded()))
-            }
-            return true
-        }
+        let ranges = try history(of: id).ranges
+        return try await historyChunk(of: id, in: ranges, limit: .max).records
     }
 }
 

@@ -6,14 +6,14 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// One event of a workflow's history, as ``WorkflowEngine/history(of:)`` returns it: a read-only view of what the
+/// One event of a workflow's history, as ``WorkflowEngine/history(of:after:)`` returns it: a read-only view of what the
 /// log recorded, with times as `Date` and `Duration` and each kind's details typed.
 ///
 /// The user's value an event carries (a step's output, a message, an input) stays the bytes the engine's
 /// ``PayloadCodec`` made; ``WorkflowEngine/decode(_:as:)`` turns them back into a value.
 ///
 /// ```swift
-/// for event in try await engine.history(of: "order-17") {
+/// for try await event in try engine.history(of: "order-17") {
 ///     switch event.details {
 ///     case .sleep(let wake, let duration): print("slept \(duration.map { "\($0)" } ?? "?") until \(wake)")
 ///     case .stepFailed(let failure): print("step \(event.name) failed: \(failure)")

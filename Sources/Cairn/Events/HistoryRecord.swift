@@ -1,7 +1,7 @@
 package import CairnLog
 
 /// One event of a workflow's history with the LSN it has in the log: what the engine reads for
-/// ``WorkflowEngine/history(of:)``, before it becomes the public ``HistoryEvent`` view.
+/// ``WorkflowEngine/history(of:after:)``, before it becomes the public ``HistoryEvent`` view.
 package struct HistoryRecord: Sendable, Hashable {
     /// Where the event is in the log.
     package var lsn: LSN

@@ -1,4 +1,4 @@
-/// Which records belong to a workflow, decided in one place for every reader: ``WorkflowEngine/history(of:)`` and
+/// Which records belong to a workflow, decided in one place for every reader: ``WorkflowEngine/history(of:after:)`` and
 /// `cairn show` (a workflow's records), the ``WorkflowIndex``'s count of a workflow's own records and compaction's
 /// planner (what goes with a workflow, what is a message between two).
 ///
@@ -41,7 +41,7 @@ extension EnvelopePeek {
     }
 
     /// Whether the record concerns workflow `id` (UTF-8 bytes): its own, or a message sent to it from outside any
-    /// workflow. What a workflow's history lists (``WorkflowEngine/history(of:)``, `cairn show`).
+    /// workflow. What a workflow's history lists (``WorkflowEngine/history(of:after:)``, `cairn show`).
     package func concerns(_ id: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
         isOwn(of: id, in: bytes) || isSentFromOutside(to: id, in: bytes)
     }

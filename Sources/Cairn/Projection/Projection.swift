@@ -40,11 +40,11 @@ struct Projection {
         /// The trace context its start recorded, which its runs' spans continue (``WorkflowTracing``).
         var traceContext: String?
         /// The positions between which every record concerning the workflow lies, sends to it from outside
-        /// included: what ``WorkflowEngine/history(of:)`` reads (``historySpan``). Kept by ``apply(_:)``.
+        /// included: what ``WorkflowEngine/history(of:after:)`` reads (``historySpan``). Kept by ``apply(_:)``.
         var firstLSN = UInt64.max
         var lastLSN: UInt64 = 0
 
-        /// The positions ``WorkflowEngine/history(of:)`` reads.
+        /// The positions ``WorkflowEngine/history(of:after:)`` reads.
         var historySpan: ClosedRange<LSN> { LSN(Swift.min(firstLSN, lastLSN))...LSN(lastLSN) }
 
         /// Widens ``firstLSN`` ... ``lastLSN`` to `lsn` (min/max: a store may commit positions out of order).
@@ -93,6 +93,8 @@ struct Projection {
     /// The keys of ``events`` by workflow, in the order each was first set: what a summary lists without visiting
     /// every workflow's events.
     var eventKeys: [String: [String]] = [:]
+    /// Which pages of the log hold which workflows' records: what a history reads.
+    var recordIndex = RecordIndex()
     var idempotencyKeys: Set<Key> = []
     var eventCount = 0
     var lastLSN: LSN?
@@ -122,7 +124,12 @@ struct Projection {
         eventCount += 1
         lastLSN = event.lsn
         let (slot, wakeup) = WorkflowLifecycle.reduce(event, into: &self)
-        if let slot { cover(slot, event) }
+        if let slot {
+            cover(slot, event)
+        } else if let owner = event.peek.owner {
+            // Not a known workflow's (yet): a record of a history a compaction summarized, before its summary.
+            recordIndex.add(hash: workflows.hash(UnsafeRawBufferPointer(rebasing: event.bytes[owner])), at: event.lsn)
+        }
         if event.peek.isSentFromOutside, let target = event.peek.target { coverSend(event, to: target) }
         return wakeup
     }
@@ -141,6 +148,7 @@ struct Projection {
             }
         }
         let lsn = event.lsn
+        recordIndex.add(hash: workflows.hash(at: slot), at: lsn)
         func covering(_ w: inout Workflow) {
             w.covers(lsn)
             if let earlier { w.covers(earlier) }
@@ -150,7 +158,9 @@ struct Projection {
 
     /// Widens the span of the workflow a send from outside is addressed to, or remembers it for that workflow's start.
     private mutating func coverSend(_ event: EventEnvelope, to target: Range<Int>) {
-        if let index = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[target])).index {
+        let (found, hash) = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[target]))
+        recordIndex.add(hash: hash, at: event.lsn)
+        if let index = found {
             workflows[at: index].covers(event.lsn)
         } else {
             let id = event.string(target)

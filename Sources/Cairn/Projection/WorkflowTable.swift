@@ -67,6 +67,9 @@ struct WorkflowTable: Sequence {
         }
     }
 
+    /// The hash of the ID of the workflow at `index` (``hash(_:)-(UnsafeRawBufferPointer)`` of its bytes).
+    func hash(at index: Int) -> UInt64 { hashes[index] }
+
     /// The index of workflow `id`.
     func index(forKey id: String) -> Int? { find(hash(id), id) }
 

@@ -80,6 +80,39 @@ package final class LogStore: WorkflowStore, @unchecked Sendable {
         }
     }
 
+    /// One thread for all the ranges; the ranges that start in one segment are read in one scan (a scan decompresses
+    /// its first segment from the start, so a scan per range would do that again for each), skipping the records
+    /// between them without handing them to `body`.
+    package func records<State: Sendable>(
+        of id: String, in ranges: [ClosedRange<LSN>], into state: State,
+        _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
+    ) async throws -> State {
+        guard !ranges.isEmpty else { return state }
+        let log = try openLog()
+        return try await DedicatedThread.run(name: "cairn-log-read") {
+            var state = state
+            let segments = log.state.snapshot.segments
+            func segment(of lsn: LSN) -> Int { segments.lastIndex { $0.base <= lsn } ?? 0 }
+            var next = 0
+            var stopped = false
+            while next < ranges.count && !stopped {
+                // The ranges from `next` that start in the segment it starts in.
+                let home = segment(of: ranges[next].lowerBound)
+                var last = next
+                while last + 1 < ranges.count && segment(of: ranges[last + 1].lowerBound) == home { last += 1 }
+                var current = next
+                _ = try log.scan(ranges[next].lowerBound...ranges[last].upperBound) { record in
+                    while record.lsn > ranges[current].upperBound { current += 1 }
+                    guard record.lsn >= ranges[current].lowerBound else { return true }
+                    stopped = try !body(&state, record)
+                    return !stopped
+                }
+                next = last + 1
+            }
+            return state
+        }
+    }
+
     package func tail(from position: LSN) -> AsyncThrowingStream<LogEntry, any Error> {
         let directory = self.directory
         let iterator = TailIterator()

@@ -4,7 +4,7 @@ package import CairnLog
 ///
 /// The engine rebuilds its projection from what ``open(delivering:visit:)`` reads, appends each commit with
 /// ``append(_:continuation:)``, applies what the store reports committed (``CommitSink``), reads a workflow's
-/// records back for ``WorkflowEngine/history(of:)`` (``records(of:within:into:_:)``), compacts, and closes. ``LogStore`` (the
+/// records back for ``WorkflowEngine/history(of:after:)`` (``records(of:in:into:_:)``), compacts, and closes. ``LogStore`` (the
 /// segmented log in a directory) is the embedded default; a PostgreSQL store, shared by several executor
 /// processes, is to be another implementation of this protocol, not a change to the engine. <doc:Storage> has the
 /// whole picture.
@@ -25,7 +25,7 @@ package import CairnLog
 ///    batches the engine assumes **nothing** about positions unless ``guarantees`` says
 ///    ``StoreGuarantees/positionsFollowCommitOrder``: a PostgreSQL store taking positions from a sequence commits
 ///    them out of order (a transaction that took 7 may commit after one that took 8). The engine keeps only
-///    minimum and maximum positions per workflow (the range ``WorkflowEngine/history(of:)`` reads), which any
+///    minimum and maximum positions per workflow (the range ``WorkflowEngine/history(of:after:)`` reads), which any
 ///    order keeps right; only the log-specific compaction and the tests' continued rebuild rely on the promise.
 /// 4. **Ownership.** The store is held exclusively (the log's `flock`), or by a lease per executor
 ///    (``StoreOwnership/lease(_:)``): a store shared by processes must fence every write with the lease's epoch in
@@ -82,15 +82,17 @@ package protocol WorkflowStore: AnyObject, Sendable {
         _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State
 
-    /// Reads the records of workflow `id` (for ``WorkflowEngine/history(of:)``, and for a replay of a workflow
-    /// whose history the engine does not hold), in the authoritative order, folding them into `state`.
+    /// Reads the records of workflow `id` (for ``WorkflowEngine/history(of:after:)``, and for a replay of a
+    /// workflow whose history the engine does not hold), in the authoritative order, folding them into `state`,
+    /// until `body` returns false.
     ///
-    /// `span` holds every position of the workflow's records (the engine keeps it per workflow). The engine
-    /// filters what it is given with its own rule of which records concern a workflow, so a store may hand it
-    /// more — the log reads `span`, other workflows' records included (the default) — but never fewer. A store
-    /// indexed by workflow (PostgreSQL) reads by `id` instead, plus the messages sent to it.
+    /// `ranges` (in order, disjoint) hold every position of the workflow's records the engine asks for: the pages of
+    /// its ``RecordIndex`` that hold the workflow, cut to its span. The engine filters what it is given with its own
+    /// rule of which records concern a workflow, so a store may hand it more — the log reads the ranges, other
+    /// workflows' records on those pages included (the default) — but never fewer. A store indexed by workflow
+    /// (PostgreSQL) reads by `id` within the ranges' bounds instead, plus the messages sent to it.
     func records<State: Sendable>(
-        of id: String, within span: ClosedRange<LSN>, into state: State,
+        of id: String, in ranges: [ClosedRange<LSN>], into state: State,
         _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State
 
@@ -121,12 +123,19 @@ package protocol WorkflowStore: AnyObject, Sendable {
 }
 
 extension WorkflowStore {
-    /// Reads `span` (``read(_:into:_:)``): right for any store, best for one ordered by position.
+    /// Reads each range in turn (``read(_:into:_:)``): right for any store, best for one ordered by position.
     package func records<State: Sendable>(
-        of id: String, within span: ClosedRange<LSN>, into state: State,
+        of id: String, in ranges: [ClosedRange<LSN>], into state: State,
         _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State {
-        try await read(span, into: state, body)
+        var folded = (state: state, stopped: false)
+        for range in ranges where !folded.stopped {
+            folded = try await read(range, into: folded) { folded, record in
+                folded.stopped = try !body(&folded.state, record)
+                return !folded.stopped
+            }
+        }
+        return folded.state
     }
 }
 

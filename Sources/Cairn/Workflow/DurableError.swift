@@ -37,6 +37,27 @@ public protocol DurableError: Error, Codable, Sendable {
     static var errorType: String { get }
 }
 
+extension WorkflowFailure {
+    /// The ``DurableError`` of type `type` this failure recorded, decoded: for a failure read from a summary
+    /// (``WorkflowSummary/failure``) or a history (``HistoryEvent/Details/stepFailed(_:)``,
+    /// ``HistoryEvent/Details/workflowFailed(_:)``), where no caller threw it. Nil when the failure is of another
+    /// type or carries no value (an error of a type that is not a ``DurableError``).
+    /// - Parameter codec: the codec the engine was configured with (``EngineConfiguration/codec``).
+    /// - Throws: ``WorkflowError`` `.undecodablePayload` when its ``errorType`` is `type`'s but the recorded value
+    ///   does not decode as it (did the type change?).
+    public func decode<E: DurableError>(_ type: E.Type, codec: any PayloadCodec = JSONPayloadCodec()) throws -> E? {
+        guard errorType == E.errorType, let value else { return nil }
+        do {
+            return try codec.decode(E.self, from: value)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload,
+                "the recorded \(errorType) error does not decode as \(String(reflecting: E.self)) (\(error)); did the type change?",
+                underlying: SendableError(error))
+        }
+    }
+}
+
 /// An error that ends a step's retries at once: its failure is recorded after the attempt that threw it, whatever
 /// the step's ``RetryPolicy`` allows. For an error type you do not own, list it in ``RetryPolicy/nonRetryable``.
 public protocol NonRetryableError: Error {}

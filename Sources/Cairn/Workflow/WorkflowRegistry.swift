@@ -59,4 +59,10 @@ package struct WorkflowRegistry: Sendable {
 
     /// The registered workflow names, sorted.
     package var names: [String] { registrations.keys.sorted() }
+
+    /// Checks `dependencies` against the keys these workflows declare, as `open` does.
+    /// - Throws: ``WorkflowError`` `.missingDependency`, naming each declared key not given and who declares it.
+    package func check(_ dependencies: WorkflowDependencies) throws(WorkflowError) {
+        try dependencies.check(registrations)
+    }
 }

@@ -389,7 +389,7 @@ func waitForStatus(
 
 /// The operation events of a workflow's history, in log order.
 func operations(_ engine: WorkflowEngine, _ id: String) async throws -> [Event] {
-    try await engine.history(of: id).map(\.event).filter { $0.kind.isOperation && $0.position != nil }
+    try await engine.history(of: id).collect().map(\.event).filter { $0.kind.isOperation && $0.position != nil }
 }
 
 /// The top-level position with index `i`.
