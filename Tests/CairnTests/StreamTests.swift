@@ -2,6 +2,7 @@
 import CairnLog
 import CairnTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 // MARK: Workflows that write streams
@@ -164,6 +165,35 @@ struct StreamTests {
                 #expect(try await drain(handle.readStream(Int.self, key: "out", from: n + 5)).read.isEmpty)
             }
         }
+    }
+
+    @Test(
+        "a value committed between a reader's registration and its read of the past comes once, live (either order of positions)",
+        arguments: [MemoryStore.Positions.increasing, .decreasing])
+    func registrationRace(positions: MemoryStore.Positions) async throws {
+        let probe = Probe()
+        defer { probe.openAll() }
+        let store = MemoryStore(positions: positions)
+        let engine = try await WorkflowEngine.open(store: store, configuration: testConfiguration(), workflows: [FreeWriter.self])
+        let runner = Task { try await engine.run() }
+        probe.close("half")
+        probe.close("read")
+        let handle = try await engine.start(FreeWriter.self, input: ProbeInput(probe: probe.key, n: 10, label: "pause"), id: "f")
+        try await probe.waitForArrival("half")  // 0 ... 4 written
+        store.beforeRead.withLock { $0 = { probe.hit("read"); try await probe.pass("read") } }
+        let reader = Task { try await drain(handle.readStream(Int.self, key: "out")) }
+        try await probe.waitForArrival("read")  // registered, the past not read yet
+        probe.open("half")
+        // 5 ... 9 written and delivered live while the reader has not read the store, which now holds them too.
+        try await eventually("the second half written (\(engine.summary(of: "f")?.historyCount ?? -1))") { (engine.summary(of: "f")?.historyCount ?? 0) >= 11 }
+        probe.open("read")
+        try await handle.send("stop", topic: "end")
+        let (read, error) = try await reader.value
+        #expect(error == nil)
+        #expect(read == Array(0..<10))
+        #expect(probe.count("read") == 1)
+        await engine.shutdown()
+        try await runner.value
     }
 
     @Test("the workflow's end ends its readers; a finished workflow's stream reads whole, and an unwritten one empty")

@@ -42,19 +42,23 @@ extension WorkflowEngine {
         WorkflowStreamValues(engine: self, workflowID: workflowID, key: key, from: max(0, index))
     }
 
-    /// A stream's reading, opened: where its past lies in the log, and its live values from there on.
+    /// A stream's reading, opened: how much of it lies in the store already, and its live values from there on.
     struct StreamOpening {
-        /// The records at or below this LSN were applied when the reader registered: the past is read from the log
-        /// up to it, every later value comes live.
-        var upTo: LSN
+        /// Where the workflow's records lie.
         var span: ClosedRange<LSN>
-        /// The values written after `upTo`; nil when the workflow had already ended (nothing more comes).
+        /// How many values had been applied when the reader registered: the first `past` values the store holds
+        /// are the past, every later one comes live. Nil: the workflow has ended or the stream is closed, and every
+        /// value is in the store.
+        var past: Int?
+        /// The values written after the past; nil when nothing more comes.
         var live: AsyncThrowingStream<ChangeSubscribers.StreamValue, any Error>?
     }
 
-    /// Registers a reader of stream `key` of workflow `id` and notes the last applied LSN, under one acquisition of
-    /// the lock that applies commits: a value is in the past (at or below that LSN) or delivered live, never both,
-    /// never neither.
+    /// Registers a reader of stream `key` of workflow `id` and counts the stream's values applied so far, under one
+    /// acquisition of the lock that applies commits: a value is in the past or delivered live, never both, never
+    /// neither. The cut is a count, not an LSN, so it holds for a store whose positions do not follow its commit
+    /// order (``StoreGuarantees/positionsFollowCommitOrder``); it counts in the workflow's history, which the
+    /// projection holds while the workflow is unfinished (headers only, no payload decoded).
     func openStream(_ id: String, key: String) throws -> StreamOpening {
         let limit = configuration.maxBufferedChanges
         let (live, continuation) = AsyncThrowingStream<ChangeSubscribers.StreamValue, any Error>.makeStream(
@@ -66,10 +70,12 @@ extension WorkflowEngine {
                     "no workflow with this ID, so no stream '\(key)': it was never started here, or a compaction dropped it beyond its retention (CompactionPolicy), and its streams with it",
                     workflowID: id)
             }
-            let span = s.projection.workflows[at: index].historySpan
-            var opening = StreamOpening(upTo: s.projection.lastLSN ?? LSN(0), span: span, live: nil)
+            var opening = StreamOpening(span: s.projection.workflows[at: index].historySpan, past: nil, live: nil)
             if s.projection.workflows[at: index].summary.status.endsUpdates { return (opening, nil) }
+            let (values, closed) = s.projection.workflows[at: index].records.stream(Array(key.utf8))
+            if closed { return (opening, nil) }
             if s.phase == .stopped { throw s.changesEnded(id) }
+            opening.past = values
             opening.live = live
             return (opening, s.changeSubscribers.addReader(continuation, workflowID: id, key: key, limit: limit))
         }
@@ -84,13 +90,12 @@ extension WorkflowEngine {
         return opened.0
     }
 
-    /// The values of stream `key` of workflow `id` recorded at or below `opening.upTo`, from index `first` on; how
-    /// many values come before them; and whether the stream was closed by then.
+    /// The values of stream `key` of workflow `id` the store holds — the first `opening.past` of them, or all up to
+    /// its close — from index `first` on, and how many values come before them.
     func pastStreamValues(of id: String, key: String, _ opening: StreamOpening, from first: Int) async throws -> PastStream {
-        guard let store else { return PastStream() }
-        let (utf8, name, upTo) = (Array(id.utf8), Array(key.utf8), opening.upTo)
+        guard let store, opening.past != 0 else { return PastStream() }
+        let (utf8, name, wanted) = (Array(id.utf8), Array(key.utf8), opening.past ?? .max)
         return try await store.records(of: id, within: opening.span, into: PastStream()) { past, record in
-            guard record.lsn <= upTo else { return false }
             guard record.tag == EventKind.streamWritten.rawValue || record.tag == EventKind.streamClosed.rawValue else {
                 return true
             }
@@ -102,13 +107,10 @@ extension WorkflowEngine {
             }
             guard envelope.peek.isOwn(of: utf8, in: envelope.bytes), EnvelopePeek.equals(envelope.peek.name, in: envelope.bytes, name)
             else { return true }
-            if envelope.kind == .streamClosed {
-                past.closed = true
-                return false
-            }
+            if envelope.kind == .streamClosed { return false }
             if past.count >= first { past.values.append(.init(lsn: record.lsn, bytes: envelope.payload)) }
             past.count += 1
-            return true
+            return past.count < wanted
         }
     }
 
@@ -118,6 +120,5 @@ extension WorkflowEngine {
         var values: [ChangeSubscribers.StreamValue] = []
         /// How many values the stream had (those before the index asked for included).
         var count = 0
-        var closed = false
     }
 }

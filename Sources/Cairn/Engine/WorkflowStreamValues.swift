@@ -34,8 +34,6 @@ public struct WorkflowStreamValues<V: Decodable & Sendable>: AsyncSequence, Send
         private var past: ArraySlice<ChangeSubscribers.StreamValue> = []
         /// The live values: nil once the stream has no more to come.
         private var live: AsyncThrowingStream<ChangeSubscribers.StreamValue, any Error>.AsyncIterator?
-        /// Live values at or below it were read with the past.
-        private var upTo = LSN(0)
         /// The index in the stream of the next value met.
         private var index: Int
 
@@ -53,7 +51,6 @@ public struct WorkflowStreamValues<V: Decodable & Sendable>: AsyncSequence, Send
                 if !opened { try await open() }
                 if let value = past.popFirst() { return try decoded(value) }
                 while let value = try await live?.next() {
-                    guard value.lsn > upTo else { continue }
                     if index < source.first {
                         index += 1  // before the index asked for
                         continue
@@ -74,17 +71,15 @@ public struct WorkflowStreamValues<V: Decodable & Sendable>: AsyncSequence, Send
             }
         }
 
-        /// Registers for the live values, then reads the past up to the LSN registration noted.
+        /// Registers for the live values, then reads the past: as many values as registration counted.
         private mutating func open() async throws {
             opened = true
             let opening = try source.engine.openStream(source.workflowID, key: source.key)
             live = opening.live?.makeAsyncIterator()
-            upTo = opening.upTo
             let read = try await source.engine.pastStreamValues(
                 of: source.workflowID, key: source.key, opening, from: source.first)
             past = read.values[...]
             index = read.count - read.values.count
-            if read.closed { live = nil }  // ends its registration with the iterator's stream
         }
 
         private mutating func decoded(_ value: ChangeSubscribers.StreamValue) throws -> V {

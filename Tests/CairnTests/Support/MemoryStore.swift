@@ -30,6 +30,8 @@ final class MemoryStore: WorkflowStore {
 
     private let state: Mutex<State>
     private let positions: Positions
+    /// Awaited before each ``read(_:into:_:)`` (nil: none): a test holds a reader there while others write.
+    let beforeRead = Mutex<(@Sendable () async throws -> Void)?>(nil)
 
     init(positions: Positions = .increasing) {
         self.positions = positions
@@ -89,6 +91,7 @@ final class MemoryStore: WorkflowStore {
     func read<State: Sendable>(
         _ range: ClosedRange<LSN>, into state: State, _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State {
+        if let gate = beforeRead.withLock({ $0 }) { try await gate() }
         var state = state
         for record in records where range.contains(record.lsn) {
             let more = try record.payload.withUnsafeBytes {
