@@ -174,6 +174,7 @@ struct StreamTests {
         let probe = Probe()
         defer { probe.openAll() }
         let store = MemoryStore(positions: positions)
+        store.readsWholeHistories.withLock { $0 = true }  // no cut by the span the reader registered with
         let engine = try await WorkflowEngine.open(store: store, configuration: testConfiguration(), workflows: [FreeWriter.self])
         let runner = Task { try await engine.run() }
         probe.close("half")
