@@ -67,7 +67,8 @@ public struct EngineConfiguration: Sendable {
     /// How many changes each consumer of ``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()`` or
     /// ``WorkflowHandle/eventValues(_:key:)`` may have waiting, unread. The engine never waits for a consumer: one
     /// that falls further behind is unsubscribed and its sequence throws ``WorkflowError/Code/fellBehind`` after
-    /// the changes it had buffered. Each buffered change holds a summary or an event's value. Default 10,000.
+    /// the changes it had buffered. Each buffered change holds a summary or an event's value. The same bound holds
+    /// for each reader of a stream (``WorkflowEngine/readStream(_:of:key:from:)``), in values. Default 10,000.
     public var maxBufferedChanges = 10_000
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: Duration = .seconds(10)
