@@ -63,7 +63,7 @@ public struct WorkflowStreamValues<V: Decodable & Sendable>: AsyncSequence, Send
                 finished = true
                 throw WorkflowError(
                     .fellBehind,
-                    "the reader of stream '\(source.key)' fell \(source.engine.configuration.maxBufferedChanges) values behind (EngineConfiguration.maxBufferedChanges) and was unsubscribed; it read the values before index \(index): read again from there with readStream(_:of:key:from: \(index))",
+                    "the reader of stream '\(source.key)' fell \(source.engine.configuration.maxBufferedChanges) values behind (EngineConfiguration.maxBufferedChanges) and was unsubscribed; it read the values before index \(index): read again from there, with readStream(…, from: \(index))",
                     workflowID: source.workflowID)
             } catch {
                 finished = true
