@@ -80,8 +80,8 @@ final class WorkflowRun: Sendable {
     /// Whether the run's code has closed stream `key`.
     func hasClosedStream(_ key: String) -> Bool { state.withLock { $0.closedStreams.contains(key) } }
 
-    /// Notes that the run's code closes stream `key`; false when it had already.
-    func closeStream(_ key: String) -> Bool { state.withLock { $0.closedStreams.insert(key).inserted } }
+    /// Notes that the run's code closed stream `key`.
+    func closeStream(_ key: String) { _ = state.withLock { $0.closedStreams.insert(key) } }
 
     /// Stops a replay-only run at the end of its record; returns the error the operation throws.
     func reachFrontier(_ position: Position, attempted: AttemptedOperation?) -> WorkflowError {

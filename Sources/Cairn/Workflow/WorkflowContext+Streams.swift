@@ -33,10 +33,12 @@ extension WorkflowContext {
     /// closed stream does nothing (and records nothing). A stream need not be closed: its readers finish when the
     /// workflow ends anyway.
     public func closeStream(_ key: String, file: String = #fileID, line: Int = #line) async throws {
-        guard run.closeStream(key) else { return }
+        if run.hasClosedStream(key) { return }
         let callSite = CallSite(file: file, line: line)
         let (position, recorded) = try await begin(AttemptedOperation(kind: .closeStream, name: key, callSite: callSite))
         defer { end() }
+        // Noted once the operation has its position (live or replayed): a refused one leaves the stream open.
+        run.closeStream(key)
         if recorded != nil { return }
         enqueue(event(.streamClosed, at: position, name: key, callSite: callSite))
     }
