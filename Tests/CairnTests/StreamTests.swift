@@ -107,11 +107,15 @@ private func streamRecords(_ engine: WorkflowEngine, _ id: String) async throws 
 
 @Suite("Durable streams: writeStream / closeStream, engine.readStream")
 struct StreamTests {
-    @Test("a reader gets each value live as it commits, in order; the close ends it while the workflow goes on")
-    func liveUntilClosed() async throws {
+    @Test(
+        "a reader gets each value live as it commits, in order; the close ends it while the workflow goes on (also when the writer is evicted between writes)",
+        arguments: [10_000, 0])
+    func liveUntilClosed(maxCachedWorkflows: Int) async throws {
         let probe = Probe()
+        var configuration = testConfiguration()
+        configuration.maxCachedWorkflows = maxCachedWorkflows
         try await withDirectory("streams") { dir in
-            try await withEngine(dir, [PacedWriter.self]) { engine in
+            try await withEngine(dir, [PacedWriter.self], configuration: configuration) { engine in
                 let handle = try await engine.start(PacedWriter.self, input: ProbeInput(probe: probe.key, n: 3, label: "close"), id: "p")
                 let (read, ended) = try await within {
                     var reader = handle.readStream(Int.self, key: "out").makeAsyncIterator()
