@@ -24,6 +24,9 @@ extension WorkflowEngine {
     /// `.fellBehind`, naming the index to read again from.
     ///
     /// - Parameters:
+    ///   - type: the type the values decode as (with the engine's ``EngineConfiguration/codec``).
+    ///   - workflowID: the workflow that writes the stream.
+    ///   - key: the stream's key.
     ///   - index: the index of the first value wanted (0: the stream's first). A reader that counts the values it
     ///     has consumed continues where it stopped — after `.fellBehind`, a reconnect or a restart — by reading
     ///     again from that count.
