@@ -143,7 +143,7 @@ struct StreamTests {
     @Test("a reader started mid-stream gets the past then the live values, each once, with a concurrent writer")
     func pastThenLiveUnderConcurrency() async throws {
         let probe = Probe()
-        let n = 400
+        let n = 120
         try await withDirectory("streams") { dir in
             try await withEngine(dir, [FreeWriter.self]) { engine in
                 probe.close("half")
