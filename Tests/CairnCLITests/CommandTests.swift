@@ -81,6 +81,26 @@ import Testing
         #expect((greet0["events"] as? [[String: Any]])?.contains { $0["kind"] as? String == "messageSent" && $0["idempotencyKey"] as? String == "k1" } == true)
     }
 
+    @Test func showListsStreamsAndExportNamesTheirKinds() async throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fixtures/replay/streams").path
+        let directory = temporaryDirectory()
+        defer { removeDirectory(directory) }
+        try FileManager.default.copyItem(atPath: source, toPath: directory)
+        let table = try cairn(["show", directory, "streams-1"])
+        #expect(table.status == 0, "\(table.stderr)")
+        for text in ["stream write", "stream closed", "STREAM", "progress       2  closed", "tokens         3  open"] {
+            #expect(table.stdout.contains(text), "missing \(text) in \(table.stdout)")
+        }
+        let json = try #require(try cairn(["show", directory, "streams-1", "--json"]).json() as? [String: Any])
+        let streams = try #require(json["streams"] as? [[String: Any]])
+        #expect(streams.map { $0["key"] as? String } == ["progress", "tokens"])
+        #expect(streams.map { $0["count"] as? Int } == [2, 3])
+        #expect(streams.map { $0["closed"] as? Bool } == [true, false])
+        let kinds = try cairn(["export", directory]).jsonLines().compactMap { $0["kind"] as? String }
+        #expect(kinds.filter { $0 == "streamWritten" }.count == 5 && kinds.filter { $0 == "streamClosed" }.count == 1)
+    }
+
     @Test func showUnknownWorkflowIsAOneLineError() async throws {
         let log = try await Fixture.copy()
         defer { removeDirectory(log.directory) }

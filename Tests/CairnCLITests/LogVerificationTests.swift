@@ -45,6 +45,29 @@ import Testing
         #expect(result.workflows == 2)  // a, and b's summary
     }
 
+    /// A stream's records may precede their workflow's summary (compaction keeps them, and drops the start before
+    /// them); one that no summary follows is a workflow that was never started.
+    @Test func streamRecordsNeedAStartBeforeOrASummaryAfter() async throws {
+        let path = temporaryDirectory()
+        defer { removeDirectory(path) }
+        let log = try await Log.open(at: path)
+        let site = CallSite(file: "F.swift", line: 1)
+        let events = [
+            Event(kind: .streamWritten, workflowID: "kept", position: Position([0]), name: "s", callSite: site, time: 1, payload: Array("1".utf8)),
+            Event(kind: .streamWritten, workflowID: "lost", position: Position([0]), name: "s", callSite: site, time: 2, payload: Array("1".utf8)),
+            Event(kind: .streamClosed, workflowID: "kept", position: Position([1]), name: "s", callSite: site, time: 3),
+            Event(kind: .workflowSummary, workflowID: "kept", name: "greet", time: 4, number: 1, payload: [9, 9]),
+        ]
+        _ = try await log.append(contentsOf: events.map { $0.record() })
+        try await log.close()
+        let result = try await LogVerification.run(directory: path, lockHolder: nil)
+        let messages = result.findings.map(\.message)
+        #expect(messages.count == 2, "\(messages)")
+        #expect(messages.contains("workflow 'lost' has a stream write event but was never started, nor summarized after it"))
+        #expect(messages.contains("the summary record of workflow 'kept' is malformed"))
+        #expect(result.findings.first { $0.message.contains("'lost'") }?.lsn == LSN(2))
+    }
+
     /// Payloads go into JSON as they are only when they are RFC 8259 JSON in UTF-8: bytes Foundation would read as
     /// UTF-16, with a byte-order mark or a trailing comma become a string, and other bytes base64; times are UTC with
     /// milliseconds, rounded down.

@@ -23,6 +23,7 @@ import Testing
         try await FixtureRecorder.record(FxRecorded.self, input: 1, id: "recorded-1", into: root + "/recorded")
         try await FixtureRecorder.record(FxParallel.self, input: 12, id: "parallel-1", into: root + "/parallel")
         try await FixtureRecorder.record(FxFailure.self, input: 3, id: "failure-1", into: root + "/failure")
+        try await FixtureRecorder.record(FxStreams.self, input: "durable streams here", id: "streams-1", into: root + "/streams")
         try await FixtureRecorder.record(VersionedV1.self, input: 5, id: "versioned-1", into: root + "/versioned-v1")
         try await FixtureRecorder.record(Versioned.self, input: 6, id: "versioned-2", into: root + "/versioned-v2")
         // An unfinished history: the workflow waits for a message that never comes.
@@ -74,7 +75,7 @@ import Testing
         let operations: Set<EventKind> = [
             .stepCompleted, .stepFailed, .sleepStarted, .messageSent, .messageReceived, .receiveStarted, .eventSet,
             .eventRead, .childStarted, .childCompleted, .valueRecorded, .branchStarted, .patchMarker,
-            .workflowCompleted, .workflowFailed,
+            .workflowCompleted, .workflowFailed, .streamWritten, .streamClosed,
         ]
         #expect(operations.subtracting(kinds).isEmpty, "kinds missing from the fixtures: \(operations.subtracting(kinds))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: replayFixtures).count >= 10)

@@ -184,11 +184,24 @@ enum VersionedV1: Workflow {
     }
 }
 
+/// Writes two streams: "progress" (closed when done) and "tokens" (left open: the workflow's end ends it).
+enum FxStreams: Workflow {
+    static let name = "fx-streams"
+    static func run(_ context: WorkflowContext, input: String) async throws -> String {
+        try await context.writeStream("progress", 0)
+        let words = try await context.step("split") { input.split(separator: " ").map(String.init) }
+        for word in words { try await context.writeStream("tokens", word) }
+        try await context.writeStream("progress", 100)
+        try await context.closeStream("progress")
+        return words.joined(separator: "-")
+    }
+}
+
 /// Every workflow of today's code whose histories are in Fixtures/replay.
 let fixtureWorkflows: [any Workflow.Type] = [
     FxSteps.self, FxStepFailure.self, FxSleep.self, FxReceive.self, FxSend.self, FxEvents.self, FxEventOwner.self,
     FxChild.self, FxChildWorker.self, FxRecorded.self, FxParallel.self, FxFailure.self, FxUnfinished.self,
-    Versioned.self,
+    Versioned.self, FxStreams.self,
 ]
 
 /// The package root, from this file's location.

@@ -17,6 +17,8 @@ enum ScriptOp: Sendable, Hashable, CustomStringConvertible {
     case now
     case uuid
     case patched(String)
+    case writeStream(String)
+    case closeStream(String)
     /// Return at once (skipping the final "hold" step).
     case stop
 
@@ -32,6 +34,8 @@ enum ScriptOp: Sendable, Hashable, CustomStringConvertible {
         case .now: "now"
         case .uuid: "uuid"
         case .patched(let id): "patched \(id)"
+        case .writeStream(let key): "write stream \(key)"
+        case .closeStream(let key): "close stream \(key)"
         case .stop: "return"
         }
     }
@@ -97,6 +101,10 @@ struct Scripted: Workflow {
             break
         case .patched(let id):
             _ = try await c.patched(id)
+        case .writeStream(let key):
+            try await c.writeStream(key, 1)
+        case .closeStream(let key):
+            try await c.closeStream(key)
         }
     }
 }
@@ -169,6 +177,12 @@ struct DivergenceTests {
              position: pos(0), reason: "destination changed", structural: false),
         Case(label: "child workflow", recorded: [.child(ChildA.name, input: 1)], changed: [.child(ChildB.name, input: 1)],
              position: pos(0), reason: "child workflow changed", structural: false),
+        Case(label: "stream write became a step", recorded: [.writeStream("s")], changed: [.step("s")],
+             position: pos(0), reason: "kind changed", structural: true),
+        Case(label: "stream key", recorded: [.writeStream("s"), .closeStream("s")], changed: [.writeStream("t"), .closeStream("t")],
+             position: pos(0), reason: "key changed", structural: false),
+        Case(label: "stream close dropped", recorded: [.writeStream("s"), .closeStream("s"), .step("a")], changed: [.writeStream("s"), .step("a")],
+             position: pos(1), reason: "kind changed", structural: true),
         Case(label: "child input", recorded: [.child(ChildA.name, input: 1)], changed: [.child(ChildA.name, input: 2)],
              position: pos(0), reason: "input changed", structural: false),
     ]

@@ -9,9 +9,15 @@ import Testing
 /// events keep to it.
 @Suite("Event kinds: one declaration each")
 struct EventKindDeclarationTests {
-    @Test("kinds are numbered 1 to n without gaps (the declarations are indexed by raw value)")
+    /// Raw values held for kinds being added on other branches: nothing here may take them.
+    static let reserved: Set<UInt8> = [25]
+
+    @Test("kinds are numbered from 1 in order, without gaps but the reserved raw values (the declarations are indexed by raw value)")
     func rawValuesAreDense() {
-        #expect(EventKind.allCases.map(\.rawValue) == Array(1...UInt8(EventKind.allCases.count)))
+        let rawValues = EventKind.allCases.map(\.rawValue)
+        let all = Array(1...(rawValues.last ?? 0))
+        #expect(rawValues == all.filter { !Self.reserved.contains($0) })
+        #expect(Self.reserved.allSatisfy { EventKind(rawValue: $0) == nil })
     }
 
     /// The stable names scripts read (`cairn export`): the Swift case names, in raw-value order.
@@ -20,6 +26,7 @@ struct EventKindDeclarationTests {
         "receiveStarted", "eventSet", "eventRead", "childStarted", "childCompleted", "valueRecorded", "patchMarker",
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
+        "streamWritten", "streamClosed",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -59,7 +66,7 @@ struct EventKindDeclarationTests {
             .step: [.stepCompleted, .stepFailed], .sleep: [.sleepStarted], .send: [.messageSent],
             .receive: [.messageReceived, .receiveStarted], .setEvent: [.eventSet], .readEvent: [.eventRead, .receiveStarted],
             .startChild: [.childStarted], .childResult: [.childCompleted, .childWaitStarted], .recordValue: [.valueRecorded],
-            .patch: [.patchMarker], .parallel: [.branchStarted],
+            .patch: [.patchMarker], .parallel: [.branchStarted], .writeStream: [.streamWritten], .closeStream: [.streamClosed],
         ]
         for operation in OperationKind.allCases { #expect(operation.recordedKinds == expected[operation], "\(operation)") }
         let wait = Event(kind: .receiveStarted, workflowID: "w", position: Position([1]), name: "k", time: 0)
@@ -121,6 +128,11 @@ struct EventKindDeclarationTests {
         let problems = EventKind.sleepStarted.declaration.misfits(bad)
         #expect(problems.count == 4, "\(problems)")
         #expect(problems.contains { $0.contains("sets target") } && problems.contains { $0.contains("lacks number") })
+    }
+
+    @Test("compaction keeps a stream's records with a retained workflow's summary, and nothing else of its history")
+    func keptWithSummary() {
+        #expect(EventKind.allCases.filter(\.declaration.keptWithSummary) == [.streamWritten, .streamClosed])
     }
 
     // MARK: The engine's own events

@@ -211,7 +211,8 @@ struct HistoryEventTests {
             (.workflowCancelled, .cancelled), (.workflowResumed, .resumed), (.workflowForked, .forked(source: "other", before: 9)),
             (.workflowParked, .parked(reason: .undecodableValue, message: "message", attempts: 9)),
             (.branchStarted, .branch(label: "n")), (.recoveryAttempted, .recoveryAttempted), (.engineStopped, .engineStopped),
-            (.workflowSummary, .summary(status: .completed, startedAt: Date(nanosecondsSince1970: -5), failure: nil)):
+            (.workflowSummary, .summary(status: .completed, startedAt: Date(nanosecondsSince1970: -5), failure: nil)),
+            (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")):
             break
         default:
             Issue.record("\(kind) maps to \(details)")

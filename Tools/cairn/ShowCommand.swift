@@ -10,7 +10,9 @@ struct ShowCommand: AsyncParsableCommand {
         discussion: """
             Payloads are shown decoded when they are JSON (the default payload codec); error messages as text; \
             other bytes in hex (--json: base64). Messages sent to the workflow from outside are listed with it. \
-            A finished workflow whose history a compaction dropped shows its summary record.
+            A finished workflow whose history a compaction dropped shows its summary record (and its streams, \
+            which compaction keeps while the workflow is retained). The workflow's streams are listed after its \
+            history: key, values written, open or closed.
 
             Examples:
               cairn show /var/lib/orders/cairn order-1042
@@ -52,6 +54,7 @@ struct ShowCommand: AsyncParsableCommand {
                 throw CLIError("no workflow with ID '\(id)' in \(directory)", status: ExitStatus.notFound)
             }
             let output = projection.output(of: id)
+            let streams = StreamListing(events.map(\.1))
             var out = Output()
             if options.json {
                 var w = JSONWriter()
@@ -69,6 +72,18 @@ struct ShowCommand: AsyncParsableCommand {
                 w.key("events")
                 w.beginArray()
                 for (lsn, event) in events { EventFormat.json(event, lsn: lsn, into: &w) }
+                w.endArray()
+                w.key("streams")
+                w.beginArray()
+                for stream in streams.streams {
+                    w.beginObject()
+                    w.field("key", stream.key)
+                    w.key("count")
+                    w.number(stream.count)
+                    w.key("closed")
+                    w.bool(stream.closed)
+                    w.endObject()
+                }
                 w.endArray()
                 w.endObject()
                 out.bytes(w.bytes)
@@ -93,8 +108,40 @@ struct ShowCommand: AsyncParsableCommand {
                 }
                 table.render(into: &out)
                 out.line(Style.dim.apply("\(Format.count(events.count)) events"))
+                if !streams.streams.isEmpty {
+                    out.line()
+                    var listing = Table([.init(title: "STREAM"), .init(title: "VALUES", alignment: .right), .init(title: "STATE")])
+                    for stream in streams.streams {
+                        listing.add([(stream.key, nil), (Format.count(stream.count), nil), (stream.closed ? "closed" : "open", nil)])
+                    }
+                    listing.render(into: &out)
+                }
             }
             out.flush()
+        }
+    }
+}
+
+/// A workflow's streams, from its history: each key in the order first written, with its values counted and
+/// whether it was closed.
+struct StreamListing {
+    struct Stream {
+        var key: String
+        var count = 0
+        var closed = false
+    }
+
+    private(set) var streams: [Stream] = []
+
+    init(_ events: [Event]) {
+        var index: [String: Int] = [:]
+        for event in events where event.kind == .streamWritten || event.kind == .streamClosed {
+            let i = index[event.name] ?? {
+                streams.append(Stream(key: event.name))
+                index[event.name] = streams.count - 1
+                return streams.count - 1
+            }()
+            if event.kind == .streamWritten { streams[i].count += 1 } else { streams[i].closed = true }
         }
     }
 }

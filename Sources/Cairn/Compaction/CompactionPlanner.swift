@@ -199,7 +199,8 @@ package struct CompactionPlanner: Sendable {
 /// Which records of the sealed segments a compaction keeps: the predicate handed to ``CairnLog/Log/compact(through:keeping:)``.
 package struct CompactionDecision: Sendable {
     enum Action: Sendable {
-        /// A retained finished workflow: its summary record stays, the rest of its records go.
+        /// A retained finished workflow: its summary record stays (with the records kept with it: its streams), the
+        /// rest of its records go.
         case keepSummaryOnly
         /// A finished workflow beyond retention: every record goes.
         case drop
@@ -221,7 +222,10 @@ package struct CompactionDecision: Sendable {
             guard drop.count + summaryOnly.count > 0, let id = EnvelopePeek.workflowID(in: record.bytes) else { return true }
             let key = EnvelopePeek.hash(id, in: record.bytes)
             if drop.contains(key) { return false }
-            if summaryOnly.contains(key) { return record.tag == EventKind.workflowSummary.rawValue }
+            if summaryOnly.contains(key) {
+                return record.tag == EventKind.workflowSummary.rawValue
+                    || EventKind(rawValue: record.tag)?.declaration.keptWithSummary == true
+            }
             return true
         }
     }

@@ -1,8 +1,8 @@
 /// How long finished workflows are kept when a log is compacted (``WorkflowEngine/compact(policy:)``,
 /// `cairn compact`).
 ///
-/// Compaction always replaces the history of a finished (completed or failed) workflow by a summary record;
-/// the policy decides which finished workflows are dropped altogether. A finished workflow is dropped when it
+/// Compaction always replaces the history of a finished (completed or failed) workflow by a summary record, keeping
+/// only its streams' records (``WorkflowEngine/readStream(_:of:key:from:)`` reads them as before); the policy decides which finished workflows are dropped altogether. A finished workflow is dropped when it
 /// finished longer than ``keepFinished`` ago, or when it is not among the ``keepLast`` most recently finished —
 /// either rule suffices. Unfinished workflows (pending, running, cancelled, parked, diverged) are never dropped
 /// and keep their whole history, and neither is a finished child whose parent is unfinished.

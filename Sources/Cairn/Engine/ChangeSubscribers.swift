@@ -1,5 +1,8 @@
+import CairnLog
+
 /// Who follows the engine's changes (``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()``,
-/// ``WorkflowHandle/eventValues(_:key:)``), kept in ``EngineState`` behind the engine's lock.
+/// ``WorkflowHandle/eventValues(_:key:)``) and the values of its streams
+/// (``WorkflowEngine/readStream(_:of:key:from:)``), kept in ``EngineState`` behind the engine's lock.
 ///
 /// ``WorkflowEngine/applyCommitted(_:)`` hands each applied record's change to the subscribers that want it, under
 /// the same lock that applies it: changes reach every subscriber in commit order, and a subscription that reads
@@ -10,8 +13,18 @@
 /// A subscriber's buffer is its stream's, bounded (``EngineConfiguration/maxBufferedChanges``): the writer never
 /// waits for a consumer. A consumer that falls that far behind is removed, and its sequence ends with
 /// ``WorkflowError/Code/fellBehind`` once it has read what was buffered.
+///
+/// A stream's readers are kept apart from the change subscribers, by workflow, and get only their stream's values
+/// (``StreamValue``): a workflow writing thousands of tokens costs the followers of its changes nothing.
 struct ChangeSubscribers {
     typealias Continuation = AsyncThrowingStream<WorkflowChange, any Error>.Continuation
+    typealias StreamContinuation = AsyncThrowingStream<StreamValue, any Error>.Continuation
+
+    /// A value written to a stream, as a reader of that stream is handed it: its record's LSN and its bytes.
+    struct StreamValue: Sendable {
+        var lsn: LSN
+        var bytes: [UInt8]
+    }
 
     /// Which event values a subscriber wants.
     enum Events {
@@ -27,7 +40,7 @@ struct ChangeSubscribers {
         }
     }
 
-    struct Subscriber {
+    struct Subscriber: Follower {
         let id: Int
         let continuation: Continuation
         /// Only workflows of this name.
@@ -40,20 +53,32 @@ struct ChangeSubscribers {
         let limit: Int
     }
 
+    /// A reader of one stream of one workflow: gets each value written to it, and ends when the stream is closed or
+    /// the workflow's status ends updates.
+    struct StreamReader: Follower {
+        let id: Int
+        let continuation: StreamContinuation
+        let key: String
+        let limit: Int
+    }
+
     /// A subscription to end, once the engine's lock is released: finishing a stream runs its termination handler,
     /// which takes the lock to unsubscribe.
     struct Ending {
-        let continuation: Continuation
-        /// Nil: the sequence ends normally.
-        let error: WorkflowError?
+        private let end: @Sendable () -> Void
 
-        func finish() {
-            if let error { continuation.finish(throwing: error) } else { continuation.finish() }
+        /// Ends the sequence `continuation` feeds with `error` (nil: normally).
+        init<Element>(continuation: AsyncThrowingStream<Element, any Error>.Continuation, error: WorkflowError?) {
+            end = { if let error { continuation.finish(throwing: error) } else { continuation.finish() } }
         }
+
+        func finish() { end() }
     }
 
     private var everyWorkflow: [Subscriber] = []
     private var byWorkflow: [String: [Subscriber]] = [:]
+    /// Stream readers, by the workflow whose stream they read.
+    private var streamReaders: [String: [StreamReader]] = [:]
     private var nextID = 0
     /// How many subscribers there are: the commit path looks at nothing else when there are none.
     private(set) var count = 0
@@ -78,14 +103,18 @@ struct ChangeSubscribers {
         return nextID
     }
 
+    /// Registers a reader of stream `key` of workflow `workflowID`; returns its ID.
+    mutating func addReader(_ continuation: StreamContinuation, workflowID: String, key: String, limit: Int) -> Int {
+        nextID += 1
+        streamReaders[workflowID, default: []].append(StreamReader(id: nextID, continuation: continuation, key: key, limit: limit))
+        count += 1
+        return nextID
+    }
+
     /// Removes subscriber `id` if it is still registered.
     mutating func remove(_ id: Int, workflowID: String?) {
         if let workflowID {
-            guard var subscribers = byWorkflow[workflowID],
-                let index = subscribers.firstIndex(where: { $0.id == id })
-            else { return }
-            subscribers.remove(at: index)
-            byWorkflow[workflowID] = subscribers.isEmpty ? nil : subscribers
+            guard Self.remove(id, of: workflowID, from: &byWorkflow) else { return }
         } else {
             guard let index = everyWorkflow.firstIndex(where: { $0.id == id }) else { return }
             everyWorkflow.remove(at: index)
@@ -93,13 +122,27 @@ struct ChangeSubscribers {
         count -= 1
     }
 
-    /// Removes every subscriber, to end each with `error`.
+    /// Removes stream reader `id` if it is still registered.
+    mutating func removeReader(_ id: Int, workflowID: String) {
+        if Self.remove(id, of: workflowID, from: &streamReaders) { count -= 1 }
+    }
+
+    private static func remove<F: Follower>(_ id: Int, of workflowID: String, from table: inout [String: [F]]) -> Bool {
+        guard var followers = table[workflowID], let index = followers.firstIndex(where: { $0.id == id }) else { return false }
+        followers.remove(at: index)
+        table[workflowID] = followers.isEmpty ? nil : followers
+        return true
+    }
+
+    /// Removes every subscriber and stream reader, to end each with `error`.
     mutating func removeAll(ending error: WorkflowError) -> [Ending] {
-        let all = everyWorkflow + byWorkflow.values.joined()
+        let all = (everyWorkflow + byWorkflow.values.joined()).map { Ending(continuation: $0.continuation, error: error) }
+        let readers = streamReaders.values.joined().map { Ending(continuation: $0.continuation, error: error) }
         everyWorkflow = []
         byWorkflow = [:]
+        streamReaders = [:]
         count = 0
-        return all.map { Ending(continuation: $0.continuation, error: error) }
+        return all + readers
     }
 
     /// Hands workflow `workflowID`'s status change to the subscribers that want it. `summary` makes the change's
@@ -120,12 +163,32 @@ struct ChangeSubscribers {
             return made()
         }
         if !everyWorkflow.isEmpty {
-            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false, wants)
+            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: { _ in false }, wants)
         }
         if !byWorkflow.isEmpty, var subscribers = byWorkflow[workflowID] {
-            Self.deliver(to: &subscribers, of: workflowID, count: &count, ending: &ending, ends: endsUpdates, wants)
+            Self.deliver(
+                to: &subscribers, of: workflowID, count: &count, ending: &ending,
+                ends: { endsUpdates && $0.endsWithWorkflow }, wants)
             byWorkflow[workflowID] = subscribers.isEmpty ? nil : subscribers
         }
+        if endsUpdates, !streamReaders.isEmpty, var readers = streamReaders[workflowID] {
+            // The workflow writes no more: every stream of it ends.
+            Self.deliver(to: &readers, of: workflowID, count: &count, ending: &ending, ends: { _ in true }) { _ in nil }
+            streamReaders[workflowID] = readers.isEmpty ? nil : readers
+        }
+    }
+
+    /// Whether anyone reads a stream (the commit path looks no further at stream records when no one does).
+    var hasStreamReaders: Bool { !streamReaders.isEmpty }
+
+    /// Hands a record of stream `key` of workflow `workflowID` to its readers: a value written (`value`), or the
+    /// stream's close (nil), which ends them.
+    mutating func publish(stream key: String, of workflowID: String, value: StreamValue?, ending: inout [Ending]) {
+        guard var readers = streamReaders[workflowID] else { return }
+        Self.deliver(
+            to: &readers, of: workflowID, count: &count, ending: &ending, ends: { value == nil && $0.key == key }
+        ) { $0.key == key ? value : nil }
+        streamReaders[workflowID] = readers.isEmpty ? nil : readers
     }
 
     /// Hands an event value set by workflow `workflowID` to the subscribers that want it. `name` gives the
@@ -145,20 +208,20 @@ struct ChangeSubscribers {
             return change
         }
         if !everyWorkflow.isEmpty {
-            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: false, wants)
+            Self.deliver(to: &everyWorkflow, of: nil, count: &count, ending: &ending, ends: { _ in false }, wants)
         }
         if !byWorkflow.isEmpty, var subscribers = byWorkflow[key.workflowID] {
-            Self.deliver(to: &subscribers, of: key.workflowID, count: &count, ending: &ending, ends: false, wants)
+            Self.deliver(to: &subscribers, of: key.workflowID, count: &count, ending: &ending, ends: { _ in false }, wants)
             byWorkflow[key.workflowID] = subscribers.isEmpty ? nil : subscribers
         }
     }
 
-    /// Yields to each of `subscribers` (the followers of workflow `workflowID`; nil: of every workflow) the change
+    /// Yields to each of `subscribers` (the followers of workflow `workflowID`; nil: of every workflow) the element
     /// `wants` gives it (nil: none). Removes, to be ended, a subscriber whose buffer is full (with
-    /// ``WorkflowError/Code/fellBehind``), whose consumer is gone, or — when `ends` — that ends with its workflow.
-    private static func deliver(
-        to subscribers: inout [Subscriber], of workflowID: String?, count: inout Int, ending: inout [Ending], ends: Bool,
-        _ wants: (Subscriber) -> WorkflowChange?
+    /// ``WorkflowError/Code/fellBehind``), whose consumer is gone, or for which `ends` holds (normally).
+    private static func deliver<F: Follower>(
+        to subscribers: inout [F], of workflowID: String?, count: inout Int, ending: inout [Ending],
+        ends: (F) -> Bool, _ wants: (F) -> F.Element?
     ) {
         var index = 0
         while index < subscribers.count {
@@ -176,7 +239,7 @@ struct ChangeSubscribers {
                     break
                 }
             }
-            if end == nil && ends && subscriber.endsWithWorkflow {
+            if end == nil && ends(subscriber) {
                 end = Ending(continuation: subscriber.continuation, error: nil)
             }
             if let end {
@@ -189,10 +252,19 @@ struct ChangeSubscribers {
         }
     }
 
-    private static func fellBehind(_ subscriber: Subscriber, of workflowID: String?) -> WorkflowError {
+    private static func fellBehind<F: Follower>(_ subscriber: F, of workflowID: String?) -> WorkflowError {
         WorkflowError(
             .fellBehind,
             "the consumer of these changes fell \(subscriber.limit) changes behind (EngineConfiguration.maxBufferedChanges) and was unsubscribed; the changes after the last one it read are not delivered: read the current state again (summary(of:), list) and subscribe again",
             workflowID: workflowID)
     }
+}
+
+/// A subscriber of ``ChangeSubscribers``: a change subscriber or a stream reader, fed through its continuation.
+protocol Follower {
+    associatedtype Element: Sendable
+    var id: Int { get }
+    var continuation: AsyncThrowingStream<Element, any Error>.Continuation { get }
+    /// Its buffer's bound, for the error that says it was exceeded.
+    var limit: Int { get }
 }

@@ -68,7 +68,8 @@ public struct EngineConfiguration: Sendable {
     /// How many changes each consumer of ``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()`` or
     /// ``WorkflowHandle/eventValues(_:key:)`` may have waiting, unread. The engine never waits for a consumer: one
     /// that falls further behind is unsubscribed and its sequence throws ``WorkflowError/Code/fellBehind`` after
-    /// the changes it had buffered. Each buffered change holds a summary or an event's value. Default 10,000.
+    /// the changes it had buffered. Each buffered change holds a summary or an event's value. The same bound holds
+    /// for each reader of a stream (``WorkflowEngine/readStream(_:of:key:from:)``), in values. Default 10,000.
     public var maxBufferedChanges = 10_000
     /// Where the engine's spans go (swift-distributed-tracing): a span per workflow start, per run of a workflow's
     /// code and per step attempt (see <doc:Tracing>). Nil, the default, takes the tracer bootstrapped in

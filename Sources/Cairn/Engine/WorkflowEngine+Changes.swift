@@ -101,7 +101,10 @@ extension EngineState {
             record.payload.withUnsafeBytes { bytes in
                 let envelope = EventEnvelope(written: record, lsn: lsn, bytes: bytes)
                 let wakeup = projection.apply(envelope)
-                if let wakeup, !changeSubscribers.isEmpty { publish(wakeup, of: envelope.kind, ending: &endings) }
+                if !changeSubscribers.isEmpty {
+                    if let wakeup { publish(wakeup, of: envelope.kind, ending: &endings) }
+                    if changeSubscribers.hasStreamReaders { publishStream(envelope, ending: &endings) }
+                }
                 wake(wakeup, into: &signals)
             }
         }
@@ -131,6 +134,15 @@ extension EngineState {
         case .message:
             break
         }
+    }
+
+    /// Hands a stream's record (a value written, or the stream closed) to that stream's readers; any other record
+    /// is ignored.
+    mutating func publishStream(_ envelope: EventEnvelope, ending: inout [ChangeSubscribers.Ending]) {
+        let kind = envelope.kind
+        guard kind == .streamWritten || kind == .streamClosed else { return }
+        let value = kind == .streamWritten ? ChangeSubscribers.StreamValue(lsn: envelope.lsn, bytes: envelope.payload) : nil
+        changeSubscribers.publish(stream: envelope.name, of: envelope.workflowID, value: value, ending: &ending)
     }
 
     /// The error that ends a change sequence because the engine stopped.

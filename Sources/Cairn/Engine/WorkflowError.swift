@@ -40,9 +40,13 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         /// replay when a wait's wake-up comes. Code that catches errors around a wait must rethrow it.
         public static let evicted = Code("evicted")
         /// The consumer of a change sequence (``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()``)
-        /// fell ``EngineConfiguration/maxBufferedChanges`` changes behind and was unsubscribed: read the state again
-        /// and subscribe again.
+        /// or of a stream (``WorkflowEngine/readStream(_:of:key:from:)``) fell
+        /// ``EngineConfiguration/maxBufferedChanges`` behind and was unsubscribed: read the state again and subscribe
+        /// again, or read the stream again from the index the error names.
         public static let fellBehind = Code("fellBehind")
+        /// A workflow wrote to a stream it had closed (``WorkflowContext/writeStream(_:_:file:line:)``); nothing
+        /// was written.
+        public static let streamClosed = Code("streamClosed")
         /// The engine is shutting down or stopped: no new work is accepted.
         public static let shuttingDown = Code("shuttingDown")
         /// A management call that does not apply to the workflow's state (resume a finished workflow, …).

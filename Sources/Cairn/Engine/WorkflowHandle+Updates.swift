@@ -34,3 +34,16 @@ extension WorkflowHandle {
             engine.subscribe(to: id, name: nil, statuses: false, events: .key(key), following: true), codec: engine.codec)
     }
 }
+
+extension WorkflowHandle {
+    /// The values the workflow writes to its stream `key`, decoded as `V`: every value written so far (from
+    /// `index`), then each new one as it commits, until the stream is closed or the workflow ends.
+    /// ``WorkflowEngine/readStream(_:of:key:from:)`` for this workflow.
+    ///
+    /// ```swift
+    /// for try await step in handle.readStream(Progress.self, key: "progress") { report(step) }
+    /// ```
+    public func readStream<V: Decodable & Sendable>(_ type: V.Type, key: String, from index: Int = 0) -> WorkflowStreamValues<V> {
+        engine.readStream(type, of: id, key: key, from: index)
+    }
+}

@@ -28,6 +28,10 @@ extension EventKind {
         /// operation's outcome: replay resumes the wait, with its deadline, and recovery knows the workflow runs no
         /// code until the wait ends.
         package var beginsWait = false
+        /// Whether compaction keeps events of this kind while their workflow is retained, even when it replaces the
+        /// rest of a finished workflow's history by its summary (a stream's records: readers read them from the log).
+        /// They go when the workflow is dropped.
+        package var keptWithSummary = false
 
         /// Whether events of this kind are operations of a workflow's code, at a position in its history.
         package enum Role: Sendable {

@@ -53,6 +53,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case workflowSummary = 23
     /// A child's result was awaited before the child finished: the parent waits, running no code, until it does.
     case childWaitStarted = 24
+    /// A workflow wrote a value to one of its streams: key and value.
+    case streamWritten = 26
+    /// A workflow closed one of its streams: its key.
+    case streamClosed = 27
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -67,10 +71,15 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     // MARK: Declarations
 
     /// This kind's declaration (see ``Declaration``).
-    package var declaration: Declaration { Self.declarations[Int(rawValue) - 1] }
+    package var declaration: Declaration { Self.declarations[Int(rawValue) - 1]! }
 
-    /// Every kind's declaration, by raw value (they run from 1 without gaps), made once.
-    private static let declarations: [Declaration] = allCases.map(\.declare)
+    /// Every kind's declaration, by raw value (from 1; nil for a raw value no kind has, one reserved for a kind
+    /// being added elsewhere), made once.
+    private static let declarations: [Declaration?] = {
+        var table = [Declaration?](repeating: nil, count: Int(allCases.map(\.rawValue).max() ?? 0))
+        for kind in allCases { table[Int(kind.rawValue) - 1] = kind.declare }
+        return table
+    }()
 
     /// Each kind's declaration, one entry per kind: everything about the kind but the projection's state change.
     /// A new kind gets its entry here (and its tests: see the "Adding an event kind" article).
@@ -209,6 +218,14 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                     .optional(.parentPosition, "a child: the parent's position that started it"),
                 ],
                 flags: .encodedError, payload: .summary, tone: .lifecycle)
+        case .streamWritten:
+            .operation(
+                "streamWritten", "stream write", name: "the stream's key", replay: .writeStream,
+                keptWithSummary: true, payload: .value("the value"))
+        case .streamClosed:
+            .operation(
+                "streamClosed", "stream closed", name: "the stream's key", replay: .closeStream, keptWithSummary: true,
+                payload: .none)
         }
     }
 }
@@ -219,8 +236,8 @@ extension EventKind.Declaration {
     fileprivate static func operation(
         _ caseName: String, _ displayName: String, name: String, replay: OperationKind,
         withTarget: OperationKind? = nil, numberIsDuration: Bool = false, targetIsDestination: Bool = false,
-        optionalPosition: Bool = false, beginsWait: Bool = false, fields: [Field] = [], flags: Event.Flags = [],
-        payload: Payload, tone: Tone = .plain
+        optionalPosition: Bool = false, beginsWait: Bool = false, keptWithSummary: Bool = false, fields: [Field] = [],
+        flags: Event.Flags = [], payload: Payload, tone: Tone = .plain
     ) -> Self {
         let place: [Field] =
             optionalPosition
@@ -234,7 +251,7 @@ extension EventKind.Declaration {
             flags: flags.union(.copied), payload: payload, replay: Replay(
                 operation: replay, withTarget: withTarget, numberIsDuration: numberIsDuration,
                 targetIsDestination: targetIsDestination),
-            tone: tone, beginsWait: beginsWait)
+            tone: tone, beginsWait: beginsWait, keptWithSummary: keptWithSummary)
     }
 
     /// A lifecycle event's declaration: no position, no call site.

@@ -60,11 +60,11 @@ public struct HistoryEvent: Sendable, Hashable {
     public var isCopied: Bool { event.flags.contains(.copied) }
 
     /// The user's value the event carries, as the payload codec encoded it: a workflow's input or output, a step's
-    /// output, a message, an event's value, a child's output, a recorded value. Nil for kinds that carry none (a
+    /// output, a message, an event's value, a stream's value, a child's output, a recorded value. Nil for kinds that carry none (a
     /// failure's message is in its ``WorkflowFailure``) and for a receive or event read that timed out.
     public var payload: [UInt8]? {
         switch details {
-        case .started, .stepCompleted, .sent, .received, .eventSet, .eventRead, .recordedValue, .completed:
+        case .started, .stepCompleted, .sent, .received, .eventSet, .eventRead, .recordedValue, .completed, .streamWritten:
             event.payload
         case .childCompleted(_, let failure):
             failure == nil ? event.payload : nil
@@ -138,6 +138,10 @@ public struct HistoryEvent: Sendable, Hashable {
         case engineStopped
         /// ``EventKind/workflowSummary``: a finished workflow whose history compaction replaced by this summary.
         case summary(status: WorkflowStatus, startedAt: Date, failure: WorkflowFailure?)
+        /// ``EventKind/streamWritten``: the stream's key; the value is the ``HistoryEvent/payload``.
+        case streamWritten(key: String)
+        /// ``EventKind/streamClosed``: the stream's key.
+        case streamClosed(key: String)
     }
 }
 
@@ -226,6 +230,10 @@ extension HistoryEvent.Details {
                     workflowID: event.workflowID)
             }
             self = .summary(status: summary.status, startedAt: Date(nanosecondsSince1970: summary.startedAt), failure: summary.failure)
+        case .streamWritten:
+            self = .streamWritten(key: event.name)
+        case .streamClosed:
+            self = .streamClosed(key: event.name)
         }
     }
 }

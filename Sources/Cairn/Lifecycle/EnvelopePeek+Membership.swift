@@ -20,8 +20,11 @@ extension EnvelopePeek {
 
     /// Whether the record counts among its owner's own records where records are accounted per workflow
     /// (``WorkflowIndex``, compaction): all but a send with a destination, which compaction keeps or drops by the
-    /// rules for messages, and the workflow's summary record, accounted apart.
-    package var isOwnRecord: Bool { addressee == nil && kind != .workflowSummary && kind != .engineStopped }
+    /// rules for messages, the workflow's summary record, accounted apart, and the records compaction keeps with
+    /// the summary (``EventKind/Declaration/keptWithSummary``: a stream's), which stay as long as the workflow.
+    package var isOwnRecord: Bool {
+        addressee == nil && kind != .workflowSummary && kind != .engineStopped && !kind.declaration.keptWithSummary
+    }
 
     /// The workflows whose history lists this record, for an index of histories by workflow: its owner, and for a
     /// message sent from outside any workflow, the workflow it is addressed to. ``concerns(_:in:)`` is true exactly

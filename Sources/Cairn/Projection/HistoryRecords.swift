@@ -82,6 +82,19 @@ struct HistoryRecords: Sendable {
         }
     }
 
+    /// How many values of stream `key` (UTF-8) the history holds, and whether it holds the stream's close. Reads
+    /// the records' headers, and peeks only at stream records.
+    func stream(_ key: [UInt8]) -> (values: Int, closed: Bool) {
+        var (values, closed) = (0, false)
+        forEach { _, tag, _, envelope in
+            guard tag == EventKind.streamWritten.rawValue || tag == EventKind.streamClosed.rawValue,
+                let peek = try? EnvelopePeek(tag: tag, bytes: envelope), EnvelopePeek.equals(peek.name, in: envelope, key)
+            else { return }
+            if tag == EventKind.streamClosed.rawValue { closed = true } else { values += 1 }
+        }
+        return (values, closed)
+    }
+
     /// Whether a record with this position is already here.
     private func contains(_ key: UInt64, position: UnsafeRawBufferPointer) -> Bool {
         if let keys, !keys.contains(key) { return false }

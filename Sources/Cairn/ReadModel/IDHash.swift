@@ -1,7 +1,7 @@
 import CairnLog
 
 /// A 128-bit hash of a workflow ID (see ``EnvelopePeek/hash(_:in:)``).
-package struct IDHash: Equatable, Sendable {
+package struct IDHash: Hashable, Sendable {
     package var a: UInt64
     package var b: UInt64
 

@@ -66,7 +66,7 @@ package struct LogVerification: Sendable {
             for finding in check.findings { result.add(finding) }
             result.notes += check.notes
             for item in visitor.items {
-                guard let message = workflows.check(item) else { continue }
+                guard let message = workflows.check(item, in: index) else { continue }
                 if result.findings.count < maxListed { needIDs.append((index, result.findings.count)) }
                 result.add(LogVerifier.Finding(file: segment.name, offset: item.offset, lsn: item.lsn, message: message))
             }
@@ -76,6 +76,13 @@ package struct LogVerification: Sendable {
             result.bytes += check.bytes
             if result.firstLSN == nil { result.firstLSN = check.firstLSN }
             result.lastLSN = check.lastLSN ?? result.lastLSN
+        }
+        for (item, index) in workflows.neverSummarized() {
+            if result.findings.count < maxListed { needIDs.append((index, result.findings.count)) }
+            let kind = EventKind(rawValue: item.kind)?.displayName ?? "\(item.kind)"
+            result.add(LogVerifier.Finding(
+                file: segments[index].name, offset: item.offset, lsn: item.lsn,
+                message: "has a \(kind) event but was never started, nor summarized after it"))
         }
         result.workflows = workflows.started.count
         // The listed findings that name a workflow: read the IDs back, one pass per segment concerned (at most
@@ -125,8 +132,9 @@ package struct LogVerification: Sendable {
 /// What a segment's records say about workflows: checked per record on the segment's thread (each an envelope
 /// this Cairn reads), kept as small items for the checks that need the whole log before it (``WorkflowChecks``).
 struct EnvelopeChecks: SegmentVisitor, Sendable {
-    /// How a record relates to its workflow.
-    enum Use: UInt8, Sendable { case start, summary, other }
+    /// How a record relates to its workflow. `kept`: a record compaction keeps with a finished workflow's summary
+    /// (``EventKind/Declaration/keptWithSummary``), which may come before the summary with no start before it.
+    enum Use: UInt8, Sendable { case start, summary, kept, other }
 
     /// One record that starts, summarizes or uses a workflow.
     struct Item: Sendable {
@@ -165,7 +173,7 @@ struct EnvelopeChecks: SegmentVisitor, Sendable {
             }
         default:
             if peek.workflowID.isEmpty { return "a \(peek.kind.displayName) event without a workflow ID" }
-            use = .other
+            use = peek.kind.declaration.keptWithSummary ? .kept : .other
         }
         items.append(Item(
             use: use, kind: tag, hash: EnvelopePeek.hash(peek.workflowID, in: record), lsn: lsn, offset: frameOffset))
@@ -173,28 +181,44 @@ struct EnvelopeChecks: SegmentVisitor, Sendable {
     }
 }
 
-/// The checks that need every record before one: a workflow is started once, and used only once started.
+/// The checks that need every record before one: a workflow is started once, and used only once started — or, for a
+/// record compaction keeps with a summary, summarized later.
 struct WorkflowChecks {
     /// Workflows started or summarized so far.
     var started: IDHashSet
+    /// Workflows neither started nor summarized yet with a record kept with a summary (a stream's, left by a
+    /// compaction before the summary that follows): the first such record, and the segment it lies in.
+    private var awaitingSummary: [IDHash: (item: EnvelopeChecks.Item, segment: Int)] = [:]
     /// Set once a segment could not be read: "never started" can no longer be told from "started in what could not
     /// be read", so that check stops there.
     var recordsMissing = false
 
     init(expected: Int) { started = IDHashSet(minimumCapacity: expected) }
 
-    /// The problem with `item`, if any (its message is to be prefixed with the workflow's ID).
-    mutating func check(_ item: EnvelopeChecks.Item) -> String? {
+    /// The problem with `item`, of segment `segment`, if any (its message is to be prefixed with the workflow's ID).
+    mutating func check(_ item: EnvelopeChecks.Item, in segment: Int) -> String? {
         switch item.use {
         case .start:
             return started.insert(item.hash) ? nil : "is started a second time"
         case .summary:
             _ = started.insert(item.hash)
+            awaitingSummary[item.hash] = nil
+            return nil
+        case .kept:
+            if !recordsMissing, !started.contains(item.hash), awaitingSummary[item.hash] == nil {
+                awaitingSummary[item.hash] = (item, segment)
+            }
             return nil
         case .other:
             guard !recordsMissing, !started.contains(item.hash) else { return nil }
             let kind = EventKind(rawValue: item.kind)?.displayName ?? "\(item.kind)"
             return "has a \(kind) event but was never started"
         }
+    }
+
+    /// The records kept with a summary whose workflow was never started before them nor summarized after them, in
+    /// log order, with their segments (none once records are missing: the summary may lie in what was not read).
+    func neverSummarized() -> [(item: EnvelopeChecks.Item, segment: Int)] {
+        recordsMissing ? [] : awaitingSummary.values.sorted { $0.item.lsn < $1.item.lsn }
     }
 }

@@ -15,8 +15,8 @@ package struct WorkflowIndex: Sendable {
         var input: [UInt8] = []
         var output: [UInt8]?
         var parentPosition: Position?
-        /// The workflow's own records (``EnvelopePeek/isOwnRecord``): all but its summary and the messages it sent
-        /// to a destination.
+        /// The workflow's own records (``EnvelopePeek/isOwnRecord``): all but its summary, its streams and the
+        /// messages it sent to a destination.
         var lastOwnLSN = LSN(0)
         var ownRecords = 0
         var ownBytes = 0

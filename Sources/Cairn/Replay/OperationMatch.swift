@@ -5,7 +5,8 @@
 /// compared in ``DeterminismMode/structure`` and ``DeterminismMode/strict`` mode.
 package enum OperationKind: String, Sendable, CaseIterable {
     case step, sleep, send, receive, setEvent = "set-event", readEvent = "read-event", startChild = "start-child",
-        childResult = "child-result", recordValue = "record-value", patch, parallel
+        childResult = "child-result", recordValue = "record-value", patch, parallel, writeStream = "write-stream",
+        closeStream = "close-stream"
 
     /// Event kinds that may stand at this operation's position: those whose declaration names it.
     var recordedKinds: Set<EventKind> {
@@ -19,7 +20,7 @@ package enum OperationKind: String, Sendable, CaseIterable {
     var nameIsIdentity: Bool {
         switch self {
         case .step, .recordValue, .patch, .parallel: true
-        case .sleep, .send, .receive, .setEvent, .readEvent, .startChild, .childResult: false
+        case .sleep, .send, .receive, .setEvent, .readEvent, .startChild, .childResult, .writeStream, .closeStream: false
         }
     }
 
@@ -63,7 +64,7 @@ struct AttemptedOperation: Sendable {
         if !kind.nameIsIdentity && recorded.name != name {
             let what = switch kind {
             case .send, .receive: "topic"
-            case .setEvent, .readEvent: "key"
+            case .setEvent, .readEvent, .writeStream, .closeStream: "key"
             case .startChild, .childResult: "child workflow"
             default: "name"
             }

@@ -41,6 +41,8 @@ final class WorkflowRun: Sendable {
         var tasks = 1
         var waits: [(token: UInt32, wait: Wait)] = []
         var nextToken: UInt32 = 0
+        /// The streams this run's code has closed (replayed closes included).
+        var closedStreams: Set<String> = []
 
         /// Whether every task waits, and if so whether the run may be evicted.
         var idleness: Idleness? {
@@ -74,6 +76,12 @@ final class WorkflowRun: Sendable {
         self.mode = mode ?? engine.configuration.determinism
         self.replayOnly = replayOnly
     }
+
+    /// Whether the run's code has closed stream `key`.
+    func hasClosedStream(_ key: String) -> Bool { state.withLock { $0.closedStreams.contains(key) } }
+
+    /// Notes that the run's code closed stream `key`.
+    func closeStream(_ key: String) { _ = state.withLock { $0.closedStreams.insert(key) } }
 
     /// Stops a replay-only run at the end of its record; returns the error the operation throws.
     func reachFrontier(_ position: Position, attempted: AttemptedOperation?) -> WorkflowError {

@@ -2,7 +2,7 @@ import CairnLog
 import Synchronization
 
 /// What a workflow's code uses to do anything that must survive a crash: steps, durable sleeps, messages,
-/// events, child workflows, recorded values and parallel branches.
+/// events, streams, child workflows, recorded values and parallel branches.
 ///
 /// Every operation takes the next **position** in the workflow's history and records its call site. On replay,
 /// an operation whose position is recorded checks that it matches the record (kind and name; in strict mode its

@@ -30,6 +30,11 @@ final class MemoryStore: WorkflowStore {
 
     private let state: Mutex<State>
     private let positions: Positions
+    /// Awaited before each ``read(_:into:_:)`` (nil: none): a test holds a reader there while others write.
+    let beforeRead = Mutex<(@Sendable () async throws -> Void)?>(nil)
+    /// When set, a workflow's records are read as a store indexed by workflow reads them: all of them, whatever the
+    /// span the engine gives (the protocol allows more, never fewer).
+    let readsWholeHistories = Mutex(false)
 
     init(positions: Positions = .increasing) {
         self.positions = positions
@@ -89,6 +94,7 @@ final class MemoryStore: WorkflowStore {
     func read<State: Sendable>(
         _ range: ClosedRange<LSN>, into state: State, _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
     ) async throws -> State {
+        if let gate = beforeRead.withLock({ $0 }) { try await gate() }
         var state = state
         for record in records where range.contains(record.lsn) {
             let more = try record.payload.withUnsafeBytes {
@@ -97,6 +103,13 @@ final class MemoryStore: WorkflowStore {
             if !more { break }
         }
         return state
+    }
+
+    func records<State: Sendable>(
+        of id: String, within span: ClosedRange<LSN>, into state: State,
+        _ body: @escaping @Sendable (inout State, LogRecordView) throws -> Bool
+    ) async throws -> State {
+        try await read(readsWholeHistories.withLock { $0 } ? LSN(0)...LSN(.max) : span, into: state, body)
     }
 
     func tail(from position: LSN) -> AsyncThrowingStream<LogEntry, any Error> {
