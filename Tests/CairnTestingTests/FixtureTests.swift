@@ -12,6 +12,7 @@ import Testing
         try await FixtureRecorder.record(FxSteps.self, input: Order(id: "o-7", amount: 42), id: "steps-1", into: root + "/steps")
         try await FixtureRecorder.record(FxStepFailure.self, input: Order(id: "o-8", amount: 1), id: "step-failure-1", into: root + "/step-failure")
         try await FixtureRecorder.record(FxSleep.self, input: 41, id: "sleep-1", into: root + "/sleep")
+        try await FixtureRecorder.record(FxRetry.self, input: 7, id: "retry-1", into: root + "/retry")
         try await FixtureRecorder.record(FxReceive.self, input: "r", id: "receive-1", into: root + "/receive") { engine in
             try await engine.send("approved", to: "receive-1", topic: "approval")
         }
@@ -74,7 +75,7 @@ import Testing
         let operations: Set<EventKind> = [
             .stepCompleted, .stepFailed, .sleepStarted, .messageSent, .messageReceived, .receiveStarted, .eventSet,
             .eventRead, .childStarted, .childCompleted, .valueRecorded, .branchStarted, .patchMarker,
-            .workflowCompleted, .workflowFailed,
+            .workflowCompleted, .workflowFailed, .retryWaitStarted,
         ]
         #expect(operations.subtracting(kinds).isEmpty, "kinds missing from the fixtures: \(operations.subtracting(kinds))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: replayFixtures).count >= 10)

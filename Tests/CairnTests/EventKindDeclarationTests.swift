@@ -20,6 +20,7 @@ struct EventKindDeclarationTests {
         "receiveStarted", "eventSet", "eventRead", "childStarted", "childCompleted", "valueRecorded", "patchMarker",
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
+        "retryWaitStarted",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -56,7 +57,7 @@ struct EventKindDeclarationTests {
     @Test("replay matches each operation with the kinds recorded for it")
     func replayTable() {
         let expected: [OperationKind: Set<EventKind>] = [
-            .step: [.stepCompleted, .stepFailed], .sleep: [.sleepStarted], .send: [.messageSent],
+            .step: [.stepCompleted, .stepFailed, .retryWaitStarted], .sleep: [.sleepStarted], .send: [.messageSent],
             .receive: [.messageReceived, .receiveStarted], .setEvent: [.eventSet], .readEvent: [.eventRead, .receiveStarted],
             .startChild: [.childStarted], .childResult: [.childCompleted, .childWaitStarted], .recordValue: [.valueRecorded],
             .patch: [.patchMarker], .parallel: [.branchStarted],
@@ -83,11 +84,11 @@ struct EventKindDeclarationTests {
         #expect(attempted.mismatch(with: sleep, mode: .structure) == nil)
     }
 
-    @Test("payloads: text for failures and parks (a child's when it failed), a summary's own fields, nothing for markers")
+    @Test("payloads: text for failures, failed attempts and parks (a child's when it failed), a summary's own fields, nothing for markers")
     func payloads() {
         for kind in EventKind.allCases {
             let text = kind.declaration.payloadIsText(hasErrorType: false)
-            #expect(text == [.stepFailed, .workflowFailed, .workflowParked].contains(kind), "\(kind)")
+            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked].contains(kind), "\(kind)")
         }
         #expect(EventKind.childCompleted.declaration.payloadIsText(hasErrorType: true))
         #expect(EventKind.workflowSummary.declaration.payload == .summary)

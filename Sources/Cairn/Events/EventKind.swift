@@ -53,6 +53,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case workflowSummary = 23
     /// A child's result was awaited before the child finished: the parent waits, running no code, until it does.
     case childWaitStarted = 24
+    /// A step's attempt failed and the step will be tried again: the failed attempt, its error's type and message,
+    /// and when the next attempt runs. The workflow waits durably until then, running no code.
+    case retryWaitStarted = 25
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -158,6 +161,18 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
             .operation(
                 "childWaitStarted", "child waiting", name: "the child's ID", replay: .childResult, beginsWait: true,
                 fields: [.required(.target, "the child's ID")], payload: .none)
+        case .retryWaitStarted:
+            .operation(
+                "retryWaitStarted", "retrying", name: "the step's name", replay: .step, beginsWait: true,
+                fields: [
+                    .optional(.digest, "the step's explicit input, compared in strict mode"),
+                    .required(.deadline, "when the next attempt runs (the backoff, jitter included, drawn once)"),
+                    .required(
+                        .number,
+                        "the attempt that failed (1-based) in the low 32 bits; the retry policy's maxAttempts in the high 32 bits (0: not recorded)"),
+                    .required(.errorType, "the Swift type of the error the failed attempt threw (a durable error's errorType)"),
+                ],
+                payload: .text("the error's message, cut like a step failure's"))
         case .valueRecorded:
             .operation(
                 "valueRecorded", "recorded value", name: "what was recorded (now, uuid, random, a record's name)",
