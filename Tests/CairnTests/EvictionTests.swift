@@ -175,7 +175,7 @@ private struct RetriesOnce: Workflow {
         let probe = entered(context, input)
         _ = try await counted(context, probe, "before", 1)
         let key = "\(context.workflowID) attempts"
-        let value = try await context.step("flaky", retry: RetryPolicy(maxAttempts: 2, initialInterval: .seconds(3600))) {
+        let value = try await context.step("flaky", retry: RetryPolicy(maxAttempts: 2, initialInterval: .seconds(3600), maxInterval: .seconds(3600))) {
             probe.note(key, "attempt")
             if probe.notes(key).count % 2 == 1 { throw FirstAttemptFails() }
             return 7
