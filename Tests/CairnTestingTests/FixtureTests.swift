@@ -2,6 +2,7 @@ import Cairn
 import CairnLog
 import CairnTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// Records the fixtures under Fixtures/ (only with CAIRN_RECORD_FIXTURES=1) and replays them (always).
@@ -79,6 +80,18 @@ import Testing
         ]
         #expect(operations.subtracting(kinds).isEmpty, "kinds missing from the fixtures: \(operations.subtracting(kinds))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: replayFixtures).count >= 10)
+    }
+
+    /// A history with retry waits replays without running the failed attempts (nor any other): the step's recorded
+    /// retries and result are consumed as its one position.
+    @Test func retriesReplayWithoutRunningAttempts() async throws {
+        let report = try await Replayer(workflows: fixtureWorkflows, mode: .strict).replay(directory: replayFixtures + "/retry")
+        let result = try #require(report.results.first)
+        #expect(report.isClean, "\(report)")
+        #expect(result.operationsReplayed == 2)
+        let kinds = try LogReader(directory: replayFixtures + "/retry").entries().map(\.tag)
+        #expect(kinds.filter { $0 == EventKind.retryWaitStarted.rawValue }.count == 2)
+        #expect(FxRetry.attempts.withLock { $0["retry-1"] } == nil, "replay ran the step's body")
     }
 
     @Test func unfinishedFixtureReplaysToItsEnd() async throws {
