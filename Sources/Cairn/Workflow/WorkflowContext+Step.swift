@@ -8,9 +8,14 @@ extension WorkflowContext {
     /// too, so code that catches it behaves the same. A ``DurableError`` of a registered type is recorded with its
     /// value and thrown as itself, live and on replay alike.
     ///
+    /// The wait before each next attempt is a durable wait: the failed attempt, its error and the next attempt's
+    /// deadline are recorded first (``EventKind/retryWaitStarted``), so the workflow may be evicted while it waits,
+    /// and a restart resumes the wait to that deadline with the attempt count going on. Cancelling the workflow
+    /// during the wait cancels it. A step that succeeds at its first attempt records its result alone.
+    ///
     /// - Parameters:
     ///   - name: the step's name, part of its identity in the history. Keep it stable.
-    ///   - retry: how often to try. Default: once.
+    ///   - retry: how often to try, and how long to wait between attempts. Default: once.
     ///   - timeout: a limit per attempt; an attempt over it fails with a `TimeoutError` (and may be retried).
     ///   - body: the side effect. It must not call operations of the context.
     public func step<T: Codable & Sendable>(
