@@ -67,6 +67,20 @@ private final class CommitSizes: Sendable {
 private let start: Int64 = 1_700_000_000_000_000_000
 private let hour: Int64 = 3_600_000_000_000
 
+/// Starts an engine on `directory` (the test configuration with `clock`, a manual clock at `start`, unless
+/// `configuration` is given) and in it workflow "r" of ``RetriesHourly``, failing its first `failures` of at most
+/// `attempts` attempts; returns once "r" waits for its second attempt, an hour on.
+private func startInRetryWait(
+    _ directory: String, _ probe: Probe, _ clock: ManualClock, failures: Int, attempts: Int = 3,
+    configuration: EngineConfiguration? = nil, workflows: [any Workflow.Type] = [RetriesHourly.self]
+) async throws -> RunningEngine {
+    let running = try await RunningEngine.start(directory, workflows, configuration: configuration ?? testConfiguration(clock: clock))
+    _ = try await running.engine.start(
+        RetriesHourly.self, input: ProbeInput(probe: probe.key, n: failures, label: "\(attempts)"), id: "r")
+    try await clock.waitForSleeper(until: start + hour)
+    return running
+}
+
 @Suite("Retry waits: a step's wait for its next attempt is durable, evictable and visible")
 struct RetryWaitTests {
     @Test("a failed attempt that will be retried is recorded before the wait: the attempt, the error, the next attempt's deadline; the workflow waits")
@@ -74,9 +88,7 @@ struct RetryWaitTests {
         try await withDirectory { dir in
             let probe = Probe()
             let clock = ManualClock(start: start)
-            let running = try await RunningEngine.start(dir, [RetriesHourly.self], configuration: testConfiguration(clock: clock))
-            _ = try await running.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 100, label: "5"), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let running = try await startInRetryWait(dir, probe, clock, failures: 100, attempts: 5)
             let ops = try await operations(running.engine, "r")
             #expect(ops.map(\.kind) == [.retryWaitStarted])
             #expect(ops.first?.position == pos(0) && ops.first?.name == "call")
@@ -100,9 +112,7 @@ struct RetryWaitTests {
             let probe = Probe()
             let clock = ManualClock(start: start)
             let workflows: [any Workflow.Type] = [RetriesHourly.self]
-            let first = try await RunningEngine.start(dir, workflows, configuration: testConfiguration(clock: clock))
-            _ = try await first.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 100, label: "3"), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let first = try await startInRetryWait(dir, probe, clock, failures: 100)
             clock.advance(to: start + hour)
             try await clock.waitForSleeper(until: start + 2 * hour)  // attempt 2 failed; its wait is recorded
             #expect(probe.count("r attempt") == 2)
@@ -143,9 +153,7 @@ struct RetryWaitTests {
             let probe = Probe()
             let clock = ManualClock(start: start)
             let workflows: [any Workflow.Type] = [RetriesHourly.self]
-            let first = try await RunningEngine.start(dir, workflows, configuration: testConfiguration(clock: clock))
-            _ = try await first.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 1, label: "3"), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let first = try await startInRetryWait(dir, probe, clock, failures: 1)
             try await first.crash()
             clock.advance(to: start + 2 * hour)
 
@@ -164,9 +172,7 @@ struct RetryWaitTests {
             let clock = ManualClock(start: start)
             var configuration = testConfiguration(clock: clock)
             configuration.maxCachedWorkflows = evicting ? 0 : 10
-            let running = try await RunningEngine.start(dir, [RetriesHourly.self], configuration: configuration)
-            _ = try await running.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 100, label: "3"), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let running = try await startInRetryWait(dir, probe, clock, failures: 100, configuration: configuration)
             try await eventually("the workflow \(evicting ? "evicted" : "cached") (activity: \(running.engine.activity))") {
                 let a = running.engine.activity
                 return evicting ? a.waiting == 1 && a.cached == 0 : a.cached == 1 && a.waiting == 0
@@ -189,9 +195,7 @@ struct RetryWaitTests {
         try await withDirectory { dir in
             let probe = Probe()
             let clock = ManualClock(start: start)
-            let running = try await RunningEngine.start(dir, [RetriesHourly.self], configuration: testConfiguration(clock: clock))
-            _ = try await running.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 100), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let running = try await startInRetryWait(dir, probe, clock, failures: 100)
             try await running.crash()
 
             let replays = try await WorkflowEngine.replay(directory: dir, workflows: [RetriesHourlyNowSleeps.self], mode: .structure)
@@ -233,9 +237,7 @@ struct RetryWaitTests {
             var configuration = testConfiguration(clock: clock)
             configuration.log.segmentSize = 64 << 10  // the least: compaction rewrites sealed segments only
             let workflows: [any Workflow.Type] = [RetriesHourly.self, Doubler.self]
-            let running = try await RunningEngine.start(dir, workflows, configuration: configuration)
-            _ = try await running.engine.start(RetriesHourly.self, input: ProbeInput(probe: probe.key, n: 1), id: "r")
-            try await clock.waitForSleeper(until: start + hour)
+            let running = try await startInRetryWait(dir, probe, clock, failures: 1, configuration: configuration, workflows: workflows)
             // Finished workflows with inputs that do not compress, so that the retry wait ends up in a sealed segment.
             var random = SeededGenerator(seed: 5)
             for k in 0..<40 {
