@@ -127,7 +127,18 @@ struct RetryWaitTests {
             }
             #expect(probe.count("r attempt") == 2)
 
-            let second = try await RunningEngine.start(dir, workflows, configuration: testConfiguration(clock: clock))
+            // Unclean restarts during the wait charge no recovery attempt (it runs no code): more of them than
+            // maxRecoveryAttempts park nothing. Each time it reads as a sleeping workflow does.
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 1
+            for restart in 1...3 {
+                let again = try await RunningEngine.start(dir, workflows, configuration: configuration)
+                try await clock.waitForSleeper(until: start + 2 * hour)
+                #expect(again.engine.summary(of: "r")?.status == .running, "restart \(restart)")
+                try await again.crash()
+            }
+
+            let second = try await RunningEngine.start(dir, workflows, configuration: configuration)
             // Back in its wait with no task (it runs no code until the deadline), until the recorded deadline: not
             // an hour from now, and without running an attempt first.
             try await eventually("the workflow waiting as a record (activity: \(second.engine.activity))") {
