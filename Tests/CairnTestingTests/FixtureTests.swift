@@ -2,6 +2,7 @@ import Cairn
 import CairnLog
 import CairnTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// Records the fixtures under Fixtures/ (only with CAIRN_RECORD_FIXTURES=1) and replays them (always).
@@ -12,6 +13,7 @@ import Testing
         try await FixtureRecorder.record(FxSteps.self, input: Order(id: "o-7", amount: 42), id: "steps-1", into: root + "/steps")
         try await FixtureRecorder.record(FxStepFailure.self, input: Order(id: "o-8", amount: 1), id: "step-failure-1", into: root + "/step-failure")
         try await FixtureRecorder.record(FxSleep.self, input: 41, id: "sleep-1", into: root + "/sleep")
+        try await FixtureRecorder.record(FxRetry.self, input: 7, id: "retry-1", into: root + "/retry")
         try await FixtureRecorder.record(FxReceive.self, input: "r", id: "receive-1", into: root + "/receive") { engine in
             try await engine.send("approved", to: "receive-1", topic: "approval")
         }
@@ -75,10 +77,22 @@ import Testing
         let operations: Set<EventKind> = [
             .stepCompleted, .stepFailed, .sleepStarted, .messageSent, .messageReceived, .receiveStarted, .eventSet,
             .eventRead, .childStarted, .childCompleted, .valueRecorded, .branchStarted, .patchMarker,
-            .workflowCompleted, .workflowFailed, .streamWritten, .streamClosed,
+            .workflowCompleted, .workflowFailed, .streamWritten, .streamClosed, .retryWaitStarted,
         ]
         #expect(operations.subtracting(kinds).isEmpty, "kinds missing from the fixtures: \(operations.subtracting(kinds))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: replayFixtures).count >= 10)
+    }
+
+    /// A history with retry waits replays without running the failed attempts (nor any other): the step's recorded
+    /// retries and result are consumed as its one position.
+    @Test func retriesReplayWithoutRunningAttempts() async throws {
+        let report = try await Replayer(workflows: fixtureWorkflows, mode: .strict).replay(directory: replayFixtures + "/retry")
+        let result = try #require(report.results.first)
+        #expect(report.isClean, "\(report)")
+        #expect(result.operationsReplayed == 2)
+        let kinds = try LogReader(directory: replayFixtures + "/retry").entries().map(\.tag)
+        #expect(kinds.filter { $0 == EventKind.retryWaitStarted.rawValue }.count == 2)
+        #expect(FxRetry.attempts.withLock { $0["retry-1"] } == nil, "replay ran the step's body")
     }
 
     @Test func unfinishedFixtureReplaysToItsEnd() async throws {

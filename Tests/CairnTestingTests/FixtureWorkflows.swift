@@ -1,5 +1,6 @@
 import Cairn
 import Foundation
+import Synchronization
 
 // The workflows whose recorded histories live under Fixtures/replay. Their names and the operations they make
 // are frozen: CI replays the fixtures against them. Change one only together with a `patched(_:)` marker (as
@@ -36,6 +37,32 @@ enum FxStepFailure: Workflow {
         } catch let failure as StepFailure {
             return try await context.step("release", input: failure.message) { "released after: \(failure.message)" }
         }
+    }
+}
+
+struct Unavailable: Error, CustomStringConvertible {
+    var attempt: Int
+    var description: String { "the payment service is unavailable (attempt \(attempt))" }
+}
+
+/// A step that fails twice and succeeds at its third attempt, an hour (less up to 20 % jitter) after each failure:
+/// its history records two retry waits before the step's result.
+enum FxRetry: Workflow {
+    static let name = "fx-retry"
+    /// Attempts made, by workflow ID: replay must not run any.
+    static let attempts = Mutex<[String: Int]>([:])
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        let id = context.workflowID
+        let policy = RetryPolicy(maxAttempts: 5, initialInterval: .seconds(3600), maxInterval: .seconds(4 * 3600), jitter: 0.2)
+        let charged = try await context.step("charge", input: input, retry: policy) {
+            let attempt = attempts.withLock { a in
+                a[id, default: 0] += 1
+                return a[id]!
+            }
+            if attempt < 3 { throw Unavailable(attempt: attempt) }
+            return input * 10
+        }
+        return try await context.step("receipt") { charged + 1 }
     }
 }
 
@@ -201,7 +228,7 @@ enum FxStreams: Workflow {
 let fixtureWorkflows: [any Workflow.Type] = [
     FxSteps.self, FxStepFailure.self, FxSleep.self, FxReceive.self, FxSend.self, FxEvents.self, FxEventOwner.self,
     FxChild.self, FxChildWorker.self, FxRecorded.self, FxParallel.self, FxFailure.self, FxUnfinished.self,
-    Versioned.self, FxStreams.self,
+    Versioned.self, FxStreams.self, FxRetry.self,
 ]
 
 /// The package root, from this file's location.

@@ -9,15 +9,9 @@ import Testing
 /// events keep to it.
 @Suite("Event kinds: one declaration each")
 struct EventKindDeclarationTests {
-    /// Raw values held for kinds being added on other branches: nothing here may take them.
-    static let reserved: Set<UInt8> = [25]
-
-    @Test("kinds are numbered from 1 in order, without gaps but the reserved raw values (the declarations are indexed by raw value)")
+    @Test("kinds are numbered 1 to n without gaps (the declarations are indexed by raw value)")
     func rawValuesAreDense() {
-        let rawValues = EventKind.allCases.map(\.rawValue)
-        let all = Array(1...(rawValues.last ?? 0))
-        #expect(rawValues == all.filter { !Self.reserved.contains($0) })
-        #expect(Self.reserved.allSatisfy { EventKind(rawValue: $0) == nil })
+        #expect(EventKind.allCases.map(\.rawValue) == Array(1...UInt8(EventKind.allCases.count)))
     }
 
     /// The stable names scripts read (`cairn export`): the Swift case names, in raw-value order.
@@ -26,7 +20,7 @@ struct EventKindDeclarationTests {
         "receiveStarted", "eventSet", "eventRead", "childStarted", "childCompleted", "valueRecorded", "patchMarker",
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
-        "streamWritten", "streamClosed",
+        "retryWaitStarted", "streamWritten", "streamClosed",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -63,7 +57,7 @@ struct EventKindDeclarationTests {
     @Test("replay matches each operation with the kinds recorded for it")
     func replayTable() {
         let expected: [OperationKind: Set<EventKind>] = [
-            .step: [.stepCompleted, .stepFailed], .sleep: [.sleepStarted], .send: [.messageSent],
+            .step: [.stepCompleted, .stepFailed, .retryWaitStarted], .sleep: [.sleepStarted], .send: [.messageSent],
             .receive: [.messageReceived, .receiveStarted], .setEvent: [.eventSet], .readEvent: [.eventRead, .receiveStarted],
             .startChild: [.childStarted], .childResult: [.childCompleted, .childWaitStarted], .recordValue: [.valueRecorded],
             .patch: [.patchMarker], .parallel: [.branchStarted], .writeStream: [.streamWritten], .closeStream: [.streamClosed],
@@ -90,11 +84,11 @@ struct EventKindDeclarationTests {
         #expect(attempted.mismatch(with: sleep, mode: .structure) == nil)
     }
 
-    @Test("payloads: text for failures and parks (a child's when it failed), a summary's own fields, nothing for markers")
+    @Test("payloads: text for failures, failed attempts and parks (a child's when it failed), a summary's own fields, nothing for markers")
     func payloads() {
         for kind in EventKind.allCases {
             let text = kind.declaration.payloadIsText(hasErrorType: false)
-            #expect(text == [.stepFailed, .workflowFailed, .workflowParked].contains(kind), "\(kind)")
+            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked].contains(kind), "\(kind)")
         }
         #expect(EventKind.childCompleted.declaration.payloadIsText(hasErrorType: true))
         #expect(EventKind.workflowSummary.declaration.payload == .summary)

@@ -199,6 +199,9 @@ struct HistoryEventTests {
         case (.workflowStarted, .started(parentID: "other", parentPosition: nil)),
             (.stepCompleted, .stepCompleted), (.stepFailed, .stepFailed(WorkflowFailure(errorType: "E", message: "message"))),
             (.sleepStarted, .sleep(wake: Date(timeIntervalSince1970: 3), duration: .nanoseconds(9))),
+            (.retryWaitStarted, .retrying(
+                attempt: 9, maxAttempts: nil, nextAttempt: Date(timeIntervalSince1970: 3),
+                failure: WorkflowFailure(errorType: "E", message: "message"))),
             (.messageSent, .sent(destination: "other", topic: "n", idempotencyKey: nil)),
             (.messageReceived, .received(topic: "n", messageID: LSN(9))),
             (.receiveStarted, .waiting(deadline: Date(timeIntervalSince1970: 3), timeout: .nanoseconds(9), eventOwner: "other")),
@@ -221,7 +224,7 @@ struct HistoryEventTests {
         // Without its optional fields, a kind that needs one is refused with a named error, never a trap.
         let bare = Event(kind: kind, workflowID: "w", name: "n", time: 7)
         let needsField: Set<EventKind> = [
-            .stepFailed, .sleepStarted, .messageSent, .messageReceived, .eventRead, .childStarted, .childWaitStarted, .childCompleted,
+            .stepFailed, .sleepStarted, .retryWaitStarted, .messageSent, .messageReceived, .eventRead, .childStarted, .childWaitStarted, .childCompleted,
             .workflowFailed, .workflowForked, .workflowSummary,
         ]
         if needsField.contains(kind) {

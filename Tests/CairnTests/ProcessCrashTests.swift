@@ -35,6 +35,27 @@ struct HostSteps: Workflow {
     }
 }
 
+/// The in-process twin of `host-retries` in Tools/cairn-testhost/EngineModes.swift; counts its attempts here.
+struct HostRetries: Workflow {
+    static let name = "host-retries"
+
+    /// Attempts made in this process, by workflow ID.
+    static let attempts = Mutex<[String: Int]>([:])
+
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        let id = context.workflowID
+        let policy = RetryPolicy(maxAttempts: input, initialInterval: .seconds(3600), backoffRate: 1, maxInterval: .seconds(3600))
+        do {
+            return try await context.step("call", retry: policy) { () -> Int in
+                HostRetries.attempts.withLock { $0[id, default: 0] += 1 }
+                throw ServiceUnreachable(attempt: 0)
+            }
+        } catch is StepFailure {
+            return -1
+        }
+    }
+}
+
 /// `cairn-testhost` as a child process, its standard output collected as it comes (without waiting for end of
 /// file: a child another test starts at the same moment can inherit this pipe's write end).
 final class EngineHost: @unchecked Sendable {
@@ -195,6 +216,35 @@ struct ProcessCrashTests {
     func killWhileRunning(_ afterDone: Int) async throws {
         try await killAndRecover(count: 8, steps: 6, hang: nil, "\(afterDone) steps done") { lines in
             lines.count { $0.hasPrefix("done ") } >= afterDone
+        }
+    }
+
+    @Test("SIGKILL during a step's wait between attempts: the restart waits to the recorded deadline, then makes only the attempts left")
+    func killDuringRetryWait() async throws {
+        try await withDirectory("process-crash") { dir in
+            let id = "r\(UUID().uuidString.prefix(8))"
+            let host = try EngineHost(["engine-retry", dir, id, "2"])
+            try await host.waitFor("the first retry wait durable") { $0.contains("waiting \(id)") }
+            let said = try await host.killAndWait()
+            #expect(said.filter { $0 == "attempt \(id)" }.count == 1)
+
+            // The log holds the wait: its deadline, an hour after the failed attempt.
+            let reader = try await WorkflowEngine.open(directory: dir, configuration: testConfiguration(), workflows: [HostRetries.self])
+            let recorded = try await operations(reader, id)
+            await reader.shutdown()
+            #expect(recorded.map(\.kind) == [.retryWaitStarted])
+            let deadline = try #require(recorded.first?.deadline)
+
+            // Reopened a minute before the deadline: it waits for that deadline, running nothing until then.
+            let clock = ManualClock(start: deadline - 60_000_000_000)
+            let running = try await RunningEngine.start(dir, [HostRetries.self], configuration: testConfiguration(clock: clock))
+            try await clock.waitForSleeper(until: deadline)
+            #expect(HostRetries.attempts.withLock { $0[id] } == nil)
+            clock.advance(to: deadline)
+            #expect(try await result(running.engine.handle(for: id, of: HostRetries.self)) == -1)
+            #expect(HostRetries.attempts.withLock { $0[id] } == 1, "two attempts in all: one before the kill, one after")
+            #expect(try await operations(running.engine, id).map(\.kind) == [.retryWaitStarted, .stepFailed])
+            try await running.shutdown()
         }
     }
 

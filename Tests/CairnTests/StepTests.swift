@@ -147,8 +147,12 @@ struct StepTests {
                 #expect(probe.count("attempt") == 3)
                 let id = try #require(engine.list(name: FlakyStep.name).first?.id)
                 let ops = try await operations(engine, id)
-                #expect(ops.map(\.kind) == [.stepCompleted, .stepCompleted])
-                #expect(try decodePayload(Int.self, ops[0].payload) == 3)
+                // Each failed attempt that was retried is recorded with the wait for the next one, at the step's
+                // position; then the step's one result.
+                #expect(ops.map(\.kind) == [.retryWaitStarted, .retryWaitStarted, .stepCompleted, .stepCompleted])
+                #expect(ops.prefix(3).allSatisfy { $0.position == pos(0) && $0.name == "flaky" })
+                #expect(ops.prefix(2).compactMap { RetryWaitRecord($0) }.map(\.attempt) == [1, 2])
+                #expect(try decodePayload(Int.self, ops[2].payload) == 3)
             }
             // Backoff: each wait is at least the policy's interval (20 ms, then 40 ms). Only lower bounds, which a
             // slow machine cannot break.
@@ -170,9 +174,9 @@ struct StepTests {
             try await probe.waitForArrival("after")
             #expect(probe.count("attempt") == 3)
             let ops = try await operations(first.engine, "flaky")
-            #expect(ops.map(\.kind) == [.stepFailed])
-            #expect(ops.first?.errorType?.hasSuffix("TestFailure") == true)
-            #expect(String(decoding: ops.first?.payload ?? [], as: UTF8.self) == "attempt 3 failed")
+            #expect(ops.map(\.kind) == [.retryWaitStarted, .retryWaitStarted, .stepFailed])
+            #expect(ops.map { String(decoding: $0.payload, as: UTF8.self) } == ["attempt 1 failed", "attempt 2 failed", "attempt 3 failed"])
+            #expect(ops.allSatisfy { $0.errorType?.hasSuffix("TestFailure") == true })
             try await first.crash()
             probe.openAll()
 

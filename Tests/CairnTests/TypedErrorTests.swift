@@ -218,7 +218,9 @@ struct FixtureStepFailure: Workflow {
                 let handle = try await engine.start(ChargeDeclaring.self, input: ProbeInput(probe: probe.key, label: "3"), id: "charge")
                 try await probe.waitForArrival("after")
                 let ops = try await operations(engine, "charge")
-                let failed = try #require(ops.first)
+                // Two failed attempts waited for the next one; the third's failure is the step's.
+                #expect(ops.prefix(2).map(\.kind) == [.retryWaitStarted, .retryWaitStarted])
+                let failed = try #require(ops.first { $0.kind != .retryWaitStarted })
                 #expect(failed.kind == .stepFailed && failed.errorType == PaymentDeclined.errorType)
                 #expect(failed.flags.contains(.encodedError))
                 let recorded = try #require(WorkflowFailure(recordedBy: failed))

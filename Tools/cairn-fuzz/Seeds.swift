@@ -174,6 +174,14 @@ enum Seeds {
             case .sleepStarted:
                 event.position = Position([5])
                 event.deadline = time + 60_000_000_000
+            case .retryWaitStarted:
+                event.position = Position([3])
+                event.callSite = site
+                event.digest = 0xFEED_FACE
+                event.deadline = time + 3_600_000_000_000
+                event.number = RetryWaitRecord.number(attempt: 2, maxAttempts: 5)
+                event.errorType = "PaymentsUnavailable"
+                event.payload = Array("the payment service is unavailable".utf8)
             case .messageSent:
                 event.position = Position([6])
                 event.target = "order-99"

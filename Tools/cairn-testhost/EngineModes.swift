@@ -19,6 +19,11 @@
 //       next step, which starts only once it is durable), "result ID V0,V1,...|M0,M1,..." (the completed
 //       workflow's step values and the messages it received, in order), "error ID TEXT", and "all done".
 //
+//   cairn-testhost engine-retry DIR ID ATTEMPTS
+//       Opens a workflow engine on DIR (durability .always) and starts ID of `host-retries`, whose step fails every
+//       attempt (printing "attempt ID" as each begins), ATTEMPTS at most, an hour apart. Prints "waiting ID" once
+//       its first retry wait is durable, then waits to be killed.
+//
 // The tests register a workflow of the same name and input (HostSteps in Tests/CairnTests/ProcessCrashTests.swift)
 // to finish the work in-process after the kill.
 import Cairn
@@ -61,6 +66,61 @@ struct HostSteps: Workflow {
         }
         return values
     }
+}
+
+/// `host-retries`: a step "call" that fails every attempt, `input` attempts at most, an hour apart; -1 once it failed
+/// for good.
+struct HostRetries: Workflow {
+    static let name = "host-retries"
+
+    static func run(_ context: WorkflowContext, input: Int) async throws -> Int {
+        let id = context.workflowID
+        let policy = RetryPolicy(maxAttempts: input, initialInterval: .seconds(3600), backoffRate: 1, maxInterval: .seconds(3600))
+        do {
+            return try await context.step("call", retry: policy) { () -> Int in
+                emit("attempt \(id)")
+                throw HostUnavailable()
+            }
+        } catch is StepFailure {
+            return -1
+        }
+    }
+}
+
+struct HostUnavailable: Error, CustomStringConvertible {
+    var description: String { "the service is unavailable" }
+}
+
+/// The `engine-retry` child: starts one `host-retries` workflow and says when its first retry wait is durable.
+func retryMain(_ arguments: [String]) async -> Never {
+    guard arguments.count >= 5, let attempts = Int(arguments[4]) else {
+        FileHandle.standardError.write(Data("usage: cairn-testhost engine-retry DIR ID ATTEMPTS\n".utf8))
+        exit(2)
+    }
+    let id = arguments[3]
+    do {
+        var configuration = EngineConfiguration()
+        configuration.log.durability = .always
+        let engine = try await WorkflowEngine.open(directory: arguments[2], configuration: configuration, workflows: [HostRetries.self])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            _ = try await engine.start(HostRetries.self, input: attempts, id: id)
+            while true {
+                // Read from the log: what a restart will find.
+                for event in try await engine.history(of: id).collect() {
+                    if case .retrying = event.details {
+                        emit("waiting \(id)")
+                        waitForever()
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+    } catch {
+        emit("error \(error)")
+        exit(1)
+    }
+    exit(1)
 }
 
 /// `soak-worker`: STEPS steps returning random numbers, with a receive of one message on topic "k" after each of
@@ -161,10 +221,11 @@ func soakMain(_ arguments: [String]) async -> Never {
 func engineMain(_ arguments: [String]) async -> Never {
     func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]]\n".utf8))
+            Data("usage: cairn-testhost engine-run DIR PREFIX COUNT STEPS [HANG] | engine-soak DIR FIRST COUNT STEPS MESSAGES [WINDOW [pairs]] | engine-retry DIR ID ATTEMPTS\n".utf8))
         exit(2)
     }
     if arguments[1] == "engine-soak" { await soakMain(arguments) }
+    if arguments[1] == "engine-retry" { await retryMain(arguments) }
     guard arguments.count >= 6, arguments[1] == "engine-run", let count = Int(arguments[4]), let steps = Int(arguments[5])
     else { usage() }
     let directory = arguments[2]

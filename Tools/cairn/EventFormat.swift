@@ -85,6 +85,10 @@ enum EventFormat {
             w.key("number")
             w.number(number)
         }
+        if let retry = RetryWaitRecord(event) {
+            w.field("attempt", retry.attempt)
+            if let maxAttempts = retry.maxAttempts { w.field("maxAttempts", maxAttempts) }
+        }
         if let errorType = event.errorType { w.field("errorType", errorType) }
         if let parent = event.parentPosition { w.field("parentPosition", parent.description) }
         if let key = event.idempotencyKey { w.field("idempotencyKey", key) }
@@ -134,8 +138,20 @@ enum EventFormat {
         cells.append((Format.time(event.time), nil))
         var payload = preview(event, max: previewWidth)
         if let errorType = event.errorType, event.kind.declaration.payload != .summary { payload = errorType + ": " + payload }
+        if let retry = RetryWaitRecord(event) { payload = "\(attempts(retry)) failed, next at \(Format.time(retry.deadline)): " + payload }
         cells.append((payload, nil))
         return cells
+    }
+
+    /// A retry wait in one line, as `show` gives a workflow in one: "retrying at 2026-12-07T15:04:05.000Z (attempt
+    /// 2 of 5 failed: ConnectionError: refused)".
+    static func retrying(_ retry: RetryWaitRecord) -> String {
+        "retrying at \(Format.time(retry.deadline, iso: true)) (\(attempts(retry)) failed: \(retry.failure.errorType): \(Format.oneLine(retry.failure.message)))"
+    }
+
+    /// "attempt 2 of 5", or "attempt 2" when the policy's attempts are not recorded.
+    private static func attempts(_ retry: RetryWaitRecord) -> String {
+        "attempt \(retry.attempt)" + (retry.maxAttempts.map { " of \($0)" } ?? "")
     }
 
     /// A workflow summary's JSON fields (inside an object the caller opens and closes), as `list` and `show` print

@@ -68,6 +68,16 @@ struct ShowCommand: AsyncParsableCommand {
                     w.key("output")
                     EventFormat.payload(output, text: false, into: &w)
                 }
+                if summary.status.isActive, let retry = Self.retryWait(of: id, in: events) {
+                    w.key("retrying")
+                    w.beginObject()
+                    w.field("at", Format.time(retry.deadline, iso: true))
+                    w.field("attempt", retry.attempt)
+                    if let maxAttempts = retry.maxAttempts { w.field("maxAttempts", maxAttempts) }
+                    w.field("errorType", retry.failure.errorType)
+                    w.field("message", retry.failure.message)
+                    w.endObject()
+                }
                 w.endObject()
                 w.key("events")
                 w.beginArray()
@@ -101,6 +111,9 @@ struct ShowCommand: AsyncParsableCommand {
                 if let output { row("Result", EventFormat.preview(bytes: output, text: false, max: max)) }
                 if let failure = summary.failure { row("Error", Style.red.apply("\(failure.errorType): \(failure.message)")) }
                 if let reason = summary.parkReason { row("Parked", Style.magenta.apply(Format.oneLine(reason))) }
+                if summary.status.isActive, let retry = Self.retryWait(of: id, in: events) {
+                    row("Waiting", EventFormat.retrying(retry))
+                }
                 out.line()
                 var table = Table(EventFormat.tableColumns(workflowColumn: false))
                 for (lsn, event) in events {
@@ -119,6 +132,11 @@ struct ShowCommand: AsyncParsableCommand {
             }
             out.flush()
         }
+    }
+
+    /// The retry wait workflow `id` is in: the one its last operation began, if that is one.
+    static func retryWait(of id: String, in events: [(LSN, Event)]) -> RetryWaitRecord? {
+        events.last { $0.1.workflowID == id && $0.1.position != nil }.flatMap { RetryWaitRecord($0.1) }
     }
 }
 

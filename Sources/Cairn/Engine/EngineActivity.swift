@@ -4,14 +4,15 @@ import Synchronization
 ///
 /// - **running**: code runs (a step, replay, the code between operations); at most
 ///   ``EngineConfiguration/maxRunningWorkflows`` (a moment over, as a wait ends).
-/// - **cached**: in a durable wait (sleep, receive, event read, child's result), task kept in memory; at most
+/// - **cached**: in a durable wait (sleep, a step's wait for its next attempt, receive, event read, child's result),
+///   task kept in memory; at most
 ///   ``EngineConfiguration/maxCachedWorkflows``. A wake-up resumes it at once.
 /// - **waiting**: in a durable wait, evicted: only its record and a timer or key entry. A wake-up resumes it by
 ///   replaying its history.
 /// - **ready**: due to run (started, woken, recovered), waiting for a running slot.
 ///
-/// A workflow whose every task waits but in a pause the history does not know (a step's retry pause) is in none of
-/// these.
+/// A workflow whose every task waits but in a wait the history does not know (an event read without a timeout) is in
+/// none of these.
 public struct EngineActivity: Sendable, Equatable, CustomStringConvertible {
     /// Workflows whose code runs.
     public var running: Int

@@ -30,10 +30,10 @@ public struct EngineConfiguration: Sendable {
     public var maxErrorMessageSize = 64 << 10
     /// Recovery attempts, without progress and without a clean stop in between, after which a workflow is parked
     /// instead of resumed again. An attempt is counted only against a workflow that runs code of its own as soon as
-    /// it is resumed: not against one whose main body waits durably — a sleep or an event read with a timeout still
-    /// to come, a receive (with or without a timeout) whose message has not arrived, or a child's result while the
-    /// child has not settled. A wait inside parallel branches (a branch's end is not recorded) and a step's pause
-    /// between retries (a step in flight) are counted.
+    /// it is resumed: not against one whose main body waits durably — a sleep, a step's wait for its next attempt or
+    /// an event read with a timeout still to come, a receive (with or without a timeout) whose message has not
+    /// arrived, or a child's result while the child has not settled. A wait inside parallel branches (a branch's end
+    /// is not recorded) is counted.
     /// Default 100.
     public var maxRecoveryAttempts = 100
     /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
@@ -44,7 +44,7 @@ public struct EngineConfiguration: Sendable {
     public var blockingThreads = 8
     /// How many workflows may run their code at once; the others wait, pending, in the order they were scheduled,
     /// and start as running ones finish or begin to wait. A workflow whose every task waits — in a sleep, a
-    /// receive, an event read, a child's result, a step's pause between retries, or a parallel call waiting for
+    /// receive, an event read, a child's result, a step's wait for its next attempt, or a parallel call waiting for
     /// branches that all wait — does not count, so any number can wait, and waiting for a child never starves the
     /// child. Default 1024.
     ///
@@ -60,9 +60,9 @@ public struct EngineConfiguration: Sendable {
     /// resumed by replay when its wake-up comes. 0 evicts every workflow
     /// as soon as it waits durably. Default 10,000.
     ///
-    /// A durable wait is a sleep, a receive, an event read with a timeout, a child's result, or a parallel call
-    /// whose every branch is in one of those (or has ended). A step's pause between retries is not recorded, so a
-    /// workflow in one is never evicted. An evicted workflow's code sees its waits end with
+    /// A durable wait is a sleep, a step's wait for its next attempt, a receive, an event read with a timeout, a
+    /// child's result, or a parallel call whose every branch is in one of those (or has ended). An event read without
+    /// a timeout is not recorded as a wait, so a workflow in one is never evicted. An evicted workflow's code sees its waits end with
     /// ``WorkflowError/Code/evicted``, which it must let through (as it must `.cancelled` and `.shuttingDown`).
     public var maxCachedWorkflows = 10_000
     /// How many changes each consumer of ``WorkflowEngine/changes(name:id:)``, ``WorkflowHandle/updates()`` or

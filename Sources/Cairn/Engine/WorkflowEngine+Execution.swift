@@ -42,7 +42,7 @@ extension WorkflowEngine {
         execution.attach(Task.detached { await self.execute(id, name: name, execution) })
     }
 
-    /// Runs `body` (a durable wait, a parallel call waiting for its branches, a step's pause) as a wait of kind
+    /// Runs `body` (a durable wait, a parallel call waiting for its branches, an unrecorded pause) as a wait of kind
     /// `wait`. Once every task of the workflow waits, it stops counting as running and one from the backlog can
     /// start: waiting for a child or a message from a branch can therefore never starve the workflow it waits for.
     /// If every wait is durable the run joins the cache of idle runs, and may be evicted from it (see

@@ -52,14 +52,15 @@ package struct Event: Sendable, Hashable {
         get { box.fields.target }
         set { update { $0.target = newValue } }
     }
-    /// A wall-clock time that matters later: a sleep's wake time, a receive's or event read's deadline, a
-    /// workflow's deadline. Nanoseconds since 1970.
+    /// A wall-clock time that matters later: a sleep's wake time, a retry wait's next attempt, a receive's or event
+    /// read's deadline, a workflow's deadline. Nanoseconds since 1970.
     package var deadline: Int64? {
         get { box.fields.deadline }
         set { update { $0.deadline = newValue } }
     }
     /// A number: a received message's ID (the LSN of its send), the position a fork copied up to, a sleep's or
-    /// timeout's duration in nanoseconds (for strict matching), a park's attempt count.
+    /// timeout's duration in nanoseconds (for strict matching), a park's attempt count, a retry wait's failed
+    /// attempt and policy's attempts (``RetryWaitRecord``).
     package var number: UInt64? {
         get { box.fields.number }
         set { update { $0.number = newValue } }

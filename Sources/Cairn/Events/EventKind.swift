@@ -53,6 +53,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case workflowSummary = 23
     /// A child's result was awaited before the child finished: the parent waits, running no code, until it does.
     case childWaitStarted = 24
+    /// A step's attempt failed and the step will be tried again: the failed attempt, its error's type and message,
+    /// and when the next attempt runs. The workflow waits durably until then, running no code.
+    case retryWaitStarted = 25
     /// A workflow wrote a value to one of its streams: key and value.
     case streamWritten = 26
     /// A workflow closed one of its streams: its key.
@@ -71,15 +74,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     // MARK: Declarations
 
     /// This kind's declaration (see ``Declaration``).
-    package var declaration: Declaration { Self.declarations[Int(rawValue) - 1]! }
+    package var declaration: Declaration { Self.declarations[Int(rawValue) - 1] }
 
-    /// Every kind's declaration, by raw value (from 1; nil for a raw value no kind has, one reserved for a kind
-    /// being added elsewhere), made once.
-    private static let declarations: [Declaration?] = {
-        var table = [Declaration?](repeating: nil, count: Int(allCases.map(\.rawValue).max() ?? 0))
-        for kind in allCases { table[Int(kind.rawValue) - 1] = kind.declare }
-        return table
-    }()
+    /// Every kind's declaration, by raw value (they run from 1 without gaps), made once.
+    private static let declarations: [Declaration] = allCases.map(\.declare)
 
     /// Each kind's declaration, one entry per kind: everything about the kind but the projection's state change.
     /// A new kind gets its entry here (and its tests: see the "Adding an event kind" article).
@@ -168,6 +166,18 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
             .operation(
                 "childWaitStarted", "child waiting", name: "the child's ID", replay: .childResult, beginsWait: true,
                 fields: [.required(.target, "the child's ID")], payload: .none)
+        case .retryWaitStarted:
+            .operation(
+                "retryWaitStarted", "retrying", name: "the step's name", replay: .step, beginsWait: true,
+                fields: [
+                    .optional(.digest, "the step's explicit input, compared in strict mode"),
+                    .required(.deadline, "when the next attempt runs (the backoff, jitter included, drawn once)"),
+                    .required(
+                        .number,
+                        "the attempt that failed (1-based) in the low 32 bits; the retry policy's maxAttempts in the high 32 bits (0: not recorded)"),
+                    .required(.errorType, "the Swift type of the error the failed attempt threw (a durable error's errorType)"),
+                ],
+                payload: .text("the error's message, cut like a step failure's"))
         case .valueRecorded:
             .operation(
                 "valueRecorded", "recorded value", name: "what was recorded (now, uuid, random, a record's name)",

@@ -86,6 +86,10 @@ public struct HistoryEvent: Sendable, Hashable {
         case stepFailed(WorkflowFailure)
         /// ``EventKind/sleepStarted``: the wake time and the duration asked for (nil in records that lack it).
         case sleep(wake: Date, duration: Duration?)
+        /// ``EventKind/retryWaitStarted``: a step's attempt `attempt` (from 1) of `maxAttempts` (the retry policy's,
+        /// nil when not recorded) threw `failure` (its type and cut message), and the next attempt runs at
+        /// `nextAttempt`.
+        case retrying(attempt: Int, maxAttempts: Int?, nextAttempt: Date, failure: WorkflowFailure)
         /// ``EventKind/messageSent``: to whom, on which topic, and the key of a send from outside that was given
         /// one. The message is the ``HistoryEvent/payload``.
         case sent(destination: String, topic: String, idempotencyKey: String?)
@@ -171,6 +175,13 @@ extension HistoryEvent.Details {
             self = .sleep(
                 wake: Date(nanosecondsSince1970: try require(event.deadline, "wake time")),
                 duration: event.number.map(Duration.init(nanoseconds:)))
+        case .retryWaitStarted:
+            _ = try require(event.deadline, "next attempt's time")
+            _ = try require(event.number, "attempt")
+            let wait = try require(RetryWaitRecord(event), "error type")
+            self = .retrying(
+                attempt: wait.attempt, maxAttempts: wait.maxAttempts, nextAttempt: Date(nanosecondsSince1970: wait.deadline),
+                failure: wait.failure)
         case .messageSent:
             self = .sent(
                 destination: try require(event.target, "destination"), topic: event.name, idempotencyKey: event.idempotencyKey)

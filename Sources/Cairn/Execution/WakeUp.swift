@@ -35,7 +35,7 @@ enum Wait: Sendable {
     case durable(WakeUp)
     /// A parallel call waiting for its branches: it ends when they do, so it adds nothing to the wake-up.
     case branches
-    /// A wait the history does not know (a step's pause between retries): replay would not come back to it, so a
+    /// A wait the history does not know (an event read without a timeout): replay would not come back to it, so a
     /// run in it is never evicted.
     case pause
 }

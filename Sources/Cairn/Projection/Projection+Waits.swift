@@ -14,7 +14,8 @@ extension Projection {
         case child(String)
     }
 
-    /// The durable wait of a workflow's main body that `event` begins: its deadline (`Int64.max` for a wait without
+    /// The durable wait of a workflow's main body that `event` begins (a sleep, a step's wait for its next attempt, a
+    /// receive, an event read, a child's result): its deadline (`Int64.max` for a wait without
     /// one) and what else ends it; `Int64.min` for any other operation. A wait inside a parallel branch does not
     /// count: other branches may be running code (a branch's end is not recorded, so it cannot be told apart from
     /// a branch between two steps).
@@ -23,7 +24,7 @@ extension Projection {
         let peek = event.peek
         guard let position = peek.position.flatMap(event.position), position.depth == 1 else { return (.min, nil) }
         switch event.kind {
-        case .sleepStarted:
+        case .sleepStarted, .retryWaitStarted:
             return (peek.deadline ?? .min, nil)
         case .childWaitStarted:
             return (.max, peek.target.map { .child(event.string($0)) })

@@ -28,8 +28,8 @@ struct Projection {
         /// ``Projection/recoveryAttempts(of:)``.
         var recoveryAttempts: Int32 = 0
         var attemptsEpoch: UInt32 = 0
-        /// When the workflow's history ends in a durable wait of its main body (a sleep, a receive, an event read
-        /// with a timeout, a child's result), that wait's deadline (ns since 1970; `Int64.max` for a wait without
+        /// When the workflow's history ends in a durable wait of its main body (a sleep, a step's wait for its next
+        /// attempt, a receive, an event read with a timeout, a child's result), that wait's deadline (ns since 1970; `Int64.max` for a wait without
         /// one); `Int64.min` otherwise. Until it passes, the workflow runs no code of its own (unless ``wakesOn``
         /// has happened): recovery does not count an attempt against it.
         var waitingUntil = Int64.min

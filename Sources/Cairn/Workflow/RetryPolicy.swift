@@ -6,9 +6,12 @@ import Darwin
 
 /// How often, and how far apart, a failing step is tried again before its failure is recorded.
 ///
-/// Retries happen within one run of the step: the wait between attempts is not durable, and a crash mid-retry
-/// starts the step over from its first attempt (steps are at-least-once). The waits are not recorded either: the
-/// jitter drawn for them changes when an attempt runs, never what the history holds.
+/// The wait between attempts is durable, like a sleep: each failed attempt that will be retried is recorded at the
+/// step's position (``EventKind/retryWaitStarted``: the attempt, the error's type and message, and the next
+/// attempt's deadline — the backoff less its jitter, drawn once) before the wait begins. The workflow gives its
+/// running slot up while it waits and may be evicted; after a restart the wait goes on to the recorded deadline
+/// and the attempt count goes on from the record, so ``maxAttempts`` bounds the attempts across restarts (an
+/// attempt a crash interrupted runs again: steps are at-least-once). Replay never runs a failed attempt again.
 ///
 /// An error that retrying cannot cure ends the retries at once: one of a type that conforms to
 /// ``NonRetryableError``, or one listed in ``nonRetryable``.

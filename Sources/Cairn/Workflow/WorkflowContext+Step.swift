@@ -9,9 +9,14 @@ extension WorkflowContext {
     /// too, so code that catches it behaves the same. A ``DurableError`` of a registered type is recorded with its
     /// value and thrown as itself, live and on replay alike.
     ///
+    /// The wait before each next attempt is a durable wait: the failed attempt, its error and the next attempt's
+    /// deadline are recorded first (``EventKind/retryWaitStarted``), so the workflow may be evicted while it waits,
+    /// and a restart resumes the wait to that deadline with the attempt count going on. Cancelling the workflow
+    /// during the wait cancels it. A step that succeeds at its first attempt records its result alone.
+    ///
     /// - Parameters:
     ///   - name: the step's name, part of its identity in the history. Keep it stable.
-    ///   - retry: how often to try. Default: once.
+    ///   - retry: how often to try, and how long to wait between attempts. Default: once.
     ///   - timeout: a limit per attempt; an attempt over it fails with a `TimeoutError` (and may be retried).
     ///   - body: the side effect. It must not call operations of the context.
     public func step<T: Codable & Sendable>(
@@ -85,7 +90,8 @@ extension WorkflowContext {
         if let recorded, recorded.hasOutcome {
             return try recordedResult(recorded, as: T.self, step: name, at: position)
         }
-        return try await runLive(name, retry: retry, timeout: timeout, at: position, callSite: callSite, digest: digest, body)
+        return try await runLive(
+            name, retry: retry, timeout: timeout, at: position, callSite: callSite, digest: digest, resuming: recorded, body)
     }
 
     /// Begins a step: the part of ``runStep`` that does not depend on its result type, in a frame of its own.
@@ -94,14 +100,19 @@ extension WorkflowContext {
         try await begin(AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
     }
 
-    /// Runs a step's body live, with its retries, and queues its outcome. Not inlined into ``runStep``: that frame
-    /// stays allocated while earlier outcomes are committed, this one only while the body runs.
+    /// Runs a step's body live, with its retries, and queues its outcome. `recorded`: the step's history ends in a
+    /// retry wait (a restart or an eviction came during it), which goes on to its recorded deadline, and the count
+    /// from its attempt. Not inlined into ``runStep``: that frame stays allocated while earlier outcomes are
+    /// committed, this one only while the body runs.
     @inline(never)
     private func runLive<T: Codable & Sendable>(
         _ name: String, retry: RetryPolicy, timeout: Duration?, at position: Position, callSite: CallSite,
-        digest: UInt64?, _ body: @escaping @Sendable () async throws -> T
+        digest: UInt64?, resuming recorded: Recorded?, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         var attempt = 1
+        if let recorded {
+            attempt = try await resumeRetryWait(recorded, step: name, at: position, callSite: callSite, digest: digest)
+        }
         while true {
             let started = ContinuousClock.now
             do {
@@ -118,9 +129,8 @@ extension WorkflowContext {
                 try recordResult(value, step: name, at: position, callSite: callSite, digest: digest, started: started)
                 return value
             } catch {
-                let delay = try afterFailedAttempt(
-                    attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
-                try await engine.waiting(self, .pause) { try await Task.sleep(for: delay.asWait) }  // a pause, not work: frees the slot
+                try await waitToRetry(
+                    after: attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
                 attempt += 1
             }
         }
@@ -136,6 +146,43 @@ extension WorkflowContext {
             guard let timeout else { return try await body() }
             return try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
         }
+    }
+
+    /// After failed attempt `attempt`: records the step's failure and throws it (or the reason the workflow must
+    /// stop), or records the retry wait — durable before it begins, so that a restart knows the attempt and the
+    /// deadline — and waits, durably, until the next attempt is due. Only a failed attempt comes here: the success
+    /// path pays nothing for it.
+    @inline(never)
+    private func waitToRetry(
+        after attempt: Int, error: any Error, retry: RetryPolicy, step name: String, at position: Position,
+        callSite: CallSite, digest: UInt64?
+    ) async throws {
+        let wait = try afterFailedAttempt(
+            attempt, error: error, retry: retry, step: name, at: position, callSite: callSite, digest: digest)
+        try await engine.commit([wait])
+        try await sleepUntil(wait.deadline ?? .min)
+    }
+
+    /// Resumes a step whose history ends in a retry wait (after a restart or an eviction): waits until the recorded
+    /// deadline, not one drawn again, and returns the attempt to run next. A replay-only run stops here: the next
+    /// attempt is not recorded.
+    @inline(never)
+    private func resumeRetryWait(
+        _ recorded: Recorded, step name: String, at position: Position, callSite: CallSite, digest: UInt64?
+    ) async throws -> Int {
+        let (attempt, deadline) = recordedRetry(recorded)
+        if run.replayOnly {
+            throw run.reachFrontier(position, attempted: AttemptedOperation(kind: .step, name: name, callSite: callSite, digest: digest))
+        }
+        try await sleepUntil(deadline)
+        return attempt + 1
+    }
+
+    /// The failed attempt and the next attempt's deadline a recorded retry wait holds.
+    @inline(never)
+    private func recordedRetry(_ recorded: Recorded) -> (attempt: Int, deadline: Int64) {
+        let wait = recorded.waitStarted
+        return (wait?.number.map(RetryWaitRecord.attempt(ofNumber:)) ?? 0, wait?.deadline ?? .min)
     }
 
     /// The digest of a step's explicit input, compared in strict mode.
@@ -167,18 +214,26 @@ extension WorkflowContext {
         enqueue(event(.stepCompleted, at: position, name: name, callSite: callSite, digest: digest, payload: payload))
     }
 
-    /// Decides what follows a failed attempt: returns the delay before the next one, or throws — the step's
-    /// recorded failure after the last attempt, or the reason the workflow must stop.
+    /// Decides what follows a failed attempt: returns the retry wait to record before the next one (its deadline
+    /// the backoff, jitter drawn once, from now), or throws — the step's recorded failure after the last attempt, or
+    /// the reason the workflow must stop.
     @inline(never)
     private func afterFailedAttempt(
         _ attempt: Int, error: any Error, retry: RetryPolicy, step name: String, at position: Position,
         callSite: CallSite, digest: UInt64?
-    ) throws -> Duration {
+    ) throws -> Event {
         if let stop = run.stop, case .cancelled = stop { throw stopError(error) }
         if error is WorkflowError { throw error }  // misuse inside the body, payload too large: not a step failure
         if attempt < retry.maxAttempts && !Task.isCancelled && retry.retries(error) {
             var random = SystemRandomNumberGenerator()
-            return retry.delay(after: attempt, using: &random)
+            let delay = retry.delay(after: attempt, using: &random)
+            // Text only, cut like a failure's: the value of a durable error matters to the step's last failure alone.
+            return event(
+                .retryWaitStarted, at: position, name: name, callSite: callSite, digest: digest,
+                deadline: engine.clock.deadline(after: UInt64(max(0, delay.nanoseconds))),
+                number: RetryWaitRecord.number(attempt: attempt, maxAttempts: retry.maxAttempts),
+                errorType: engine.recordableType(engine.recordedErrorType(of: error)),
+                payload: Array(engine.recordable("\(error)").utf8))
         }
         // The task running the workflow was cancelled (cancel(), shutdown past its grace period, run()
         // cancelled, a sibling branch failed): whatever the body threw, that is no failure of the step's
