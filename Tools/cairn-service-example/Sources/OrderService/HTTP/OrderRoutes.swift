@@ -64,6 +64,8 @@ public struct OrderRoutes: Sendable {
             return try .error(.paymentRequired, PaymentDeclined.errorType, declined.reason, orderID: order.id)
         } catch let error as WorkflowError where error.code == .shuttingDown {
             // Started durably: it finishes after the restart, and the status URL tells.
+        } catch {
+            return try .error(.internalServerError, "order-failed", "\(error)", orderID: order.id)
         }
         // Still running: the client follows the status URL.
         let summary = try? await handle.summary()
@@ -95,7 +97,7 @@ public struct OrderRoutes: Sendable {
             } catch let declined as PaymentDeclined {
                 body.error = APIError(error: PaymentDeclined.errorType, message: declined.reason, orderID: id)
             } catch {
-                body.error = APIError(error: "failed", message: "\(error)", orderID: id)
+                body.error = APIError(error: "order-failed", message: "\(error)", orderID: id)
             }
         }
         return try .json(body, status: .ok)
@@ -110,11 +112,11 @@ public struct OrderRoutes: Sendable {
         let body = ResponseBody { writer in
             do {
                 for try await progress in updates {
-                    try await writer.write(ServerSentEvent(event: "progress", data: Array(try jsonEncoder.encode(progress))).buffer)
+                    try await writer.write(ServerSentEvent(event: "progress", json: progress).buffer)
                 }
                 // The workflow has ended: say how, so a client tells the end from a dropped connection.
                 let final = OrderStatus(orderID: id, status: try await handle.status())
-                try await writer.write(ServerSentEvent(event: "end", data: Array(try jsonEncoder.encode(final))).buffer)
+                try await writer.write(ServerSentEvent(event: "end", json: final).buffer)
             } catch let error as WorkflowError where error.code == .shuttingDown || error.code == .fellBehind {
                 // The engine stops (or this reader fell behind): end the stream; the client reconnects.
             }

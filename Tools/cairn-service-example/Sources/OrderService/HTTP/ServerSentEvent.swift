@@ -1,15 +1,21 @@
+import Foundation
 import Hummingbird
 
-/// One server-sent event (`text/event-stream`): an event name and one line of data.
+/// One server-sent event (`text/event-stream`): an event name and one line of JSON.
 struct ServerSentEvent {
     var event: String
     var data: [UInt8]
 
-    /// The event as the stream carries it: `event: NAME`, `data: DATA`, a blank line.
+    init(event: String, json value: some Encodable) throws {
+        self.event = event
+        data = Array(try jsonEncoder.encode(value))  // no newlines: one data line
+    }
+
+    /// The event as the stream carries it: `event: NAME`, `data: JSON`, a blank line.
     var buffer: ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("event: \(event)\ndata: ")
-        buffer.writeBytes(data)  // JSON without newlines: one data line
+        buffer.writeBytes(data)
         buffer.writeString("\n\n")
         return buffer
     }
