@@ -1,6 +1,7 @@
 public import Cairn
 import Foundation
 public import Hummingbird
+import ServiceLifecycle
 
 /// The order API: start an order, read its status, follow its progress, approve it.
 ///
@@ -111,12 +112,16 @@ public struct OrderRoutes: Sendable {
         let updates = progressUpdates(of: id, in: engine)
         let body = ResponseBody { writer in
             do {
-                for try await progress in updates {
+                // Ends when the workflow ends — or when the service shuts down gracefully, which would otherwise
+                // wait for this stream (the server stops before the engine).
+                for try await progress in updates.cancelOnGracefulShutdown() {
                     try await writer.write(ServerSentEvent(event: "progress", json: progress).buffer)
                 }
-                // The workflow has ended: say how, so a client tells the end from a dropped connection.
-                let final = OrderStatus(orderID: id, status: try await handle.status())
-                try await writer.write(ServerSentEvent(event: "end", json: final).buffer)
+                let status = try await handle.status()
+                if !status.isActive {
+                    // The workflow has ended: say how, so a client tells the end from a dropped connection.
+                    try await writer.write(ServerSentEvent(event: "end", json: OrderStatus(orderID: id, status: status)).buffer)
+                }
             } catch let error as WorkflowError where error.code == .shuttingDown || error.code == .fellBehind {
                 // The engine stops (or this reader fell behind): end the stream; the client reconnects.
             }
