@@ -162,8 +162,9 @@ struct OrderRoutesTests {
             #expect(try await client.post("/orders", Orders.large("o-restart")).status == .accepted)
             let progress = try await client.get("/orders/o-restart")
             #expect(try progress.decode(OrderStatus.self).receipt == nil)
+            #expect(try await client.post("/orders", Orders.small("o-declined", card: SandboxPayments.declinedCard)).status.code == 402)
         }
-        #expect(service.inventory.log == ["reserve o-restart"])
+        #expect(service.inventory.log == ["reserve o-restart", "reserve o-declined", "release res_o-declined"])
 
         // After: a new engine on the same directory knows the order, and it goes on from its wait.
         try await service.run { client, engine in
@@ -178,9 +179,14 @@ struct OrderRoutesTests {
             let done = try await client.get("/orders/o-restart").decode(OrderStatus.self)
             #expect(done.status == "completed")
             #expect(done.receipt == receipt)
+
+            // A typed failure recorded before the restart comes back typed.
+            let declined = try await client.get("/orders/o-declined").decode(OrderStatus.self)
+            #expect(declined.status == "failed")
+            #expect(declined.error == APIError(error: "payment-declined", message: "the card was declined", orderID: "o-declined"))
         }
         // The reservation recorded before the stop was not made again.
-        #expect(service.inventory.log == ["reserve o-restart", "ship res_o-restart"])
-        #expect(service.payments.charged == ["o-restart"])
+        #expect(service.inventory.log == ["reserve o-restart", "reserve o-declined", "release res_o-declined", "ship res_o-restart"])
+        #expect(service.payments.charged == ["o-declined", "o-restart"])
     }
 }
