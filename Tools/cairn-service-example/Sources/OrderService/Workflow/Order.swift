@@ -14,30 +14,3 @@ public struct Order: Codable, Sendable, Equatable {
         self.card = card
     }
 }
-
-/// What ``ProcessOrder`` returns once the order has shipped.
-public struct OrderReceipt: Codable, Sendable, Equatable {
-    public var orderID: String
-    public var reservation: String
-    public var charge: String
-    public var tracking: String
-
-    public init(orderID: String, reservation: String, charge: String, tracking: String) {
-        self.orderID = orderID
-        self.reservation = reservation
-        self.charge = charge
-        self.tracking = tracking
-    }
-}
-
-/// A reviewer's approval of an order above ``ProcessOrder/reviewThreshold``: the message the workflow waits for.
-public struct Approval: Codable, Sendable, Equatable {
-    /// The topic ``ProcessOrder`` receives approvals on.
-    public static let topic = "approval"
-
-    public var reviewer: String
-
-    public init(reviewer: String) {
-        self.reviewer = reviewer
-    }
-}
