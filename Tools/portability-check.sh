@@ -43,7 +43,7 @@ while IFS= read -r file; do
         }
         END { exit bad }
     ' "$file" || status=1
-done < <(find Sources Tools Tests -name '*.swift' | sort)
+done < <(find Sources Tools Tests \( -name .build -o -name '.build[-_]*' -o -name .swiftpm \) -prune -o -name '*.swift' -print | sort)  # not nested packages' build folders
 
 platform=Sources/CairnLog/IO/Platform.swift
 if ! grep -q '^#else$' "$platform" || ! grep -q '^#error(' "$platform"; then
