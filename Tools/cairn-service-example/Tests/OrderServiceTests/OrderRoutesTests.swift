@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import OrderService
 import Testing
+import HTTPTypes
 
 @Suite("Order routes against a real engine")
 struct OrderRoutesTests {
@@ -135,7 +136,7 @@ struct OrderRoutesTests {
         #expect(service.inventory.log.isEmpty)
     }
 
-    @Test("The progress of a finished order is its last stage, then how it ended")
+    @Test("The progress of a finished order is every stage it went through, then how it ended; Last-Event-ID resumes after a stage")
     func progressOfFinishedOrders() async throws {
         let service = TestService()
         defer { service.directory.remove() }
@@ -146,10 +147,14 @@ struct OrderRoutesTests {
             let shipped = try await client.get("/orders/o-shipped/progress")
             #expect(shipped.status == .ok)
             #expect(shipped.headers[.contentType] == "text/event-stream")
-            #expect(try stages(serverSentEvents(shipped.text)) == ["shipped", "end completed"])
+            #expect(try stages(serverSentEvents(shipped.text)) == ["reserved", "charged", "shipped", "end completed"])
 
             let declined = try await client.get("/orders/o-declined/progress")
-            #expect(try stages(serverSentEvents(declined.text)) == ["declined", "end failed"])
+            #expect(try stages(serverSentEvents(declined.text)) == ["reserved", "declined", "end failed"])
+
+            // A reconnecting EventSource sends the ID of the last event it got: the stages after it follow.
+            let resumed = try await client.get("/orders/o-shipped/progress", headers: [HTTPField.Name("Last-Event-ID")!: "0"])
+            #expect(try stages(serverSentEvents(resumed.text)) == ["charged", "shipped", "end completed"])
         }
     }
 

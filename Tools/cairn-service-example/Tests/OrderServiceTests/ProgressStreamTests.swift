@@ -25,15 +25,15 @@ struct ProgressStreamTests {
             #expect(response.headers.first(name: "content-type") == "text/event-stream")
             var body = response.body.makeAsyncIterator()
             var text = ""
-            // The current stage first: the order waits for its approval.
-            while !text.contains("\n\n"), let chunk = try await body.next() { text += String(buffer: chunk) }
-            #expect(try stages(serverSentEvents(text)) == ["awaitingApproval"])
+            // The stages so far first: the order has reserved its stock and waits for its approval.
+            while !text.contains("awaitingApproval"), let chunk = try await body.next() { text += String(buffer: chunk) }
+            #expect(try stages(serverSentEvents(text)) == ["reserved", "awaitingApproval"])
 
             // Subscribed: what happens from now on arrives on the same stream, which ends with the order.
             #expect(try await client.post("/orders/o-live/approval", Approval(reviewer: "ana")).status == .accepted)
             while let chunk = try await body.next() { text += String(buffer: chunk) }
-            #expect(try stages(serverSentEvents(text)) == ["awaitingApproval", "approved", "charged", "shipped", "end completed"])
-            let approved = serverSentEvents(text)[1]
+            #expect(try stages(serverSentEvents(text)) == ["reserved", "awaitingApproval", "approved", "charged", "shipped", "end completed"])
+            let approved = serverSentEvents(text)[2]
             #expect(try JSONDecoder().decode(OrderProgress.self, from: Data(approved.data.utf8)) == OrderProgress(.approved, "ana"))
         }
     }
@@ -51,7 +51,7 @@ struct ProgressStreamTests {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
                 for try await chunk in response.body {
                     text += String(buffer: chunk)
-                    if text.contains("\n\n") { subscribedContinuation.yield() }
+                    if text.contains("awaitingApproval") { subscribedContinuation.yield() }
                 }
                 break
             }
@@ -67,7 +67,7 @@ struct ProgressStreamTests {
             }
         }
         // The stream ended without an `end` event: the order has not ended, it goes on at the next start.
-        #expect(try stages(serverSentEvents(try await reader.value)) == ["awaitingApproval"])
+        #expect(try stages(serverSentEvents(try await reader.value)) == ["reserved", "awaitingApproval"])
     }
 }
 

@@ -4,6 +4,7 @@ import CairnTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import Logging
 import OrderService
 import Synchronization
@@ -92,8 +93,8 @@ extension TestClientProtocol {
         try await post(uri, json: String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
     }
 
-    func get(_ uri: String) async throws -> TestResponse {
-        try await execute(uri: uri, method: .get)
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await execute(uri: uri, method: .get, headers: headers)
     }
 }
 

@@ -31,7 +31,7 @@ final class ReceivedTraces: Sendable {
 // OTel's bootstrap is process-global (once per process): this suite bootstraps it, in its one test.
 @Suite("Tracing with swift-otel's OTLP/HTTP exporter")
 struct TracingTests {
-    @Test("A request's span reaches an OTLP/HTTP receiver")
+    @Test("The request's span and Cairn's start, run and step spans reach an OTLP/HTTP receiver")
     func requestSpanIsExported() async throws {
         // The receiver: a tiny OTLP/HTTP endpoint on 127.0.0.1, on a port of the system's choosing.
         let received = ReceivedTraces()
@@ -65,17 +65,19 @@ struct TracingTests {
                     #expect(response.status == .created)
                 }
 
+                let names = ["/orders", "start ProcessOrder", "workflow ProcessOrder", "step charge"]
                 let deadline = ContinuousClock.now + .seconds(30)
-                while !received.containsSpan(named: "/orders"), ContinuousClock.now < deadline {
+                while !names.allSatisfy(received.containsSpan(named:)), ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(50))  // polling the receiver, with a deadline
                 }
                 // Hummingbird's TracingMiddleware names the request's span after its route.
                 #expect(received.containsSpan(named: "/orders"))
 
-                // Cairn's spans (one per workflow run, one per step attempt, continuing the request's trace) are being
-                // added on another branch; once they land, these hold too and should be enabled:
-                // #expect(received.containsSpan(named: "workflow ProcessOrder"))
-                // #expect(received.containsSpan(named: "step charge"))
+                // Cairn's spans, through the tracer OTel bootstrapped: the start (under the request's span), the
+                // workflow's run, and a span per step attempt.
+                #expect(received.containsSpan(named: "start ProcessOrder"))
+                #expect(received.containsSpan(named: "workflow ProcessOrder"))
+                #expect(received.containsSpan(named: "step charge"))
 
                 group.cancelAll()
             }

@@ -1,5 +1,6 @@
 public import Cairn
 import Foundation
+import HTTPTypes
 public import Hummingbird
 import ServiceLifecycle
 
@@ -9,7 +10,7 @@ import ServiceLifecycle
 /// |---|---|
 /// | `POST /orders` | 201 and the receipt when the order finishes within ``answerWithin``; 402 when the card is declined; otherwise 202, `Location: /orders/{id}` |
 /// | `GET /orders/{id}` | 200 and the ``OrderStatus`` (with the receipt or the error once finished); 404 |
-/// | `GET /orders/{id}/progress` | `text/event-stream`: the ``OrderProgress`` values, live, ending when the order ends; 404 |
+/// | `GET /orders/{id}/progress` | `text/event-stream`: the ``OrderProgress`` stages from the first (or after `Last-Event-ID`), live, ending when the order ends; 404 |
 /// | `POST /orders/{id}/approval` | 202: the ``Approval`` is sent to the waiting workflow; 404; 409 when the order has finished |
 ///
 /// Malformed bodies get 400 and start nothing. Every error answer is an ``APIError`` as JSON.
@@ -26,13 +27,18 @@ public struct OrderRoutes: Sendable {
     public func add<Context: RequestContext>(to router: Router<Context>) {
         router.post("orders") { request, context in try await create(request, context: context) }
         router.get("orders/{id}") { _, context in try await status(context.parameters.require("id")) }
-        router.get("orders/{id}/progress") { _, context in try await progress(context.parameters.require("id")) }
+        router.get("orders/{id}/progress") { request, context in
+            try await progress(context.parameters.require("id"), after: request.headers[Self.lastEventID].flatMap { Int($0) })
+        }
         router.post("orders/{id}/approval") { request, context in
             try await approve(context.parameters.require("id"), request, context: context)
         }
     }
 
     static func statusPath(_ id: String) -> String { "/orders/\(id)" }
+
+    /// The header a reconnecting `EventSource` sends: the `id` of the last event it got.
+    static let lastEventID = HTTPField.Name("Last-Event-ID")!
 
     // MARK: POST /orders
 
@@ -106,16 +112,20 @@ public struct OrderRoutes: Sendable {
 
     // MARK: GET /orders/{id}/progress
 
-    func progress(_ id: String) async throws -> Response {
+    /// - Parameter after: the ID of the last event a reconnecting client got (its `Last-Event-ID`): the stage's index.
+    func progress(_ id: String, after: Int?) async throws -> Response {
         let handle = engine.handle(for: id, of: ProcessOrder.self)
         guard try await summary(of: handle) != nil else { return try notFound(id) }
-        let updates = progressUpdates(of: id, in: engine)
+        let first = after.map { max(0, $0 + 1) } ?? 0
+        let updates = progressUpdates(of: id, in: engine, from: first)
         let body = ResponseBody { writer in
             do {
                 // Ends when the workflow ends — or when the service shuts down gracefully, which would otherwise
                 // wait for this stream (the server stops before the engine).
+                var index = first
                 for try await progress in updates.cancelOnGracefulShutdown() {
-                    try await writer.write(ServerSentEvent(event: "progress", json: progress).buffer)
+                    try await writer.write(ServerSentEvent(event: "progress", id: "\(index)", json: progress).buffer)
+                    index += 1
                 }
                 let status = try await handle.status()
                 if !status.isActive {

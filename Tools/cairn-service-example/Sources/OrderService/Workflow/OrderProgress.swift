@@ -16,22 +16,22 @@ public struct OrderProgress: Codable, Sendable, Equatable {
     }
 }
 
-// The two ends of the progress channel, each in one place. Today progress is an event, which keeps its latest
-// value: a reader that subscribes late sees the current stage and what follows. Once Cairn has durable streams,
-// each function's body becomes one line — `context.writeStream(progressKey, progress)` and
-// `engine.readStream(OrderProgress.self, of: id, key: progressKey)` — and a late reader sees every stage.
+// The two ends of the progress channel, each in one place: a durable stream (Cairn's `writeStream` and
+// `readStream`). Every stage is recorded, exactly once even across a crash, so a reader that comes late — or
+// reconnects, or reads after a restart — gets every stage from the one it asks for, then the rest live.
 
-/// The key progress is published under.
+/// The key of the stream progress is written to.
 let progressKey = "progress"
 
-/// Publishes the order's progress from the workflow.
+/// Publishes the order's progress from the workflow: a recorded operation, replayed rather than written again.
 func publish(_ progress: OrderProgress, _ context: WorkflowContext) async throws {
-    try await context.setEvent(progressKey, progress)
+    try await context.writeStream(progressKey, progress)
 }
 
-/// The order's progress, live: the current stage, then each one after, ending when the workflow ends.
+/// The order's progress from stage `index` on (0: the first): the stages written so far, then each new one,
+/// ending when the workflow ends.
 func progressUpdates(
-    of id: String, in engine: WorkflowEngine
+    of id: String, in engine: WorkflowEngine, from index: Int = 0
 ) -> some AsyncSequence<OrderProgress, any Error> & Sendable {
-    engine.handle(for: id, of: ProcessOrder.self).eventValues(OrderProgress.self, key: progressKey)
+    engine.readStream(OrderProgress.self, of: id, key: progressKey, from: index)
 }
