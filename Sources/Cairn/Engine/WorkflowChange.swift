@@ -40,13 +40,7 @@ public enum WorkflowChange: Sendable, Hashable {
         /// - Parameter codec: the codec the engine was configured with (``EngineConfiguration/codec``).
         /// - Throws: ``WorkflowError`` `.undecodablePayload` when the value does not decode as `type`.
         public func value<V: Decodable>(as type: V.Type, codec: any PayloadCodec = JSONPayloadCodec()) throws -> V {
-            do {
-                return try codec.decode(V.self, from: value)
-            } catch {
-                throw WorkflowError(
-                    .undecodablePayload, "event '\(key)' does not decode as \(V.self) (\(error)); is it of another type?",
-                    workflowID: workflowID, underlying: SendableError(error))
-            }
+            try codec.decodeRecorded(V.self, from: value, what: "event '\(key)'", workflowID: workflowID)
         }
     }
 }

@@ -13,6 +13,20 @@ public protocol PayloadCodec: Sendable {
     func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T
 }
 
+extension PayloadCodec {
+    /// Decodes a recorded value a reader asks for by type (a summary's result, an event's value, a failure's durable
+    /// error): the codec's error becomes ``WorkflowError`` `.undecodablePayload`, saying `what` did not decode.
+    func decodeRecorded<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String, workflowID: String?) throws -> T {
+        do {
+            return try decode(T.self, from: bytes)
+        } catch {
+            throw WorkflowError(
+                .undecodablePayload, "\(what) does not decode as \(String(reflecting: T.self)) (\(error)); is it of another type? Did the type change?",
+                workflowID: workflowID, underlying: SendableError(error))
+        }
+    }
+}
+
 /// The default codec: JSON, so that `cairn show` can print payloads. Keys are sorted, so equal values give equal
 /// bytes (input digests depend on it).
 ///

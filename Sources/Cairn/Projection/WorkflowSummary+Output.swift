@@ -5,13 +5,7 @@ extension WorkflowSummary {
     /// - Throws: ``WorkflowError`` `.undecodablePayload` when the value does not decode as `type`.
     public func eventValue<T: Decodable>(_ type: T.Type, key: String, codec: any PayloadCodec = JSONPayloadCodec()) throws -> T? {
         guard let value = eventValues[key] else { return nil }
-        do {
-            return try codec.decode(T.self, from: value)
-        } catch {
-            throw WorkflowError(
-                .undecodablePayload, "the value of event '\(key)' does not decode as \(T.self) (\(error)); is it of another type?",
-                workflowID: id, underlying: SendableError(error))
-        }
+        return try codec.decodeRecorded(T.self, from: value, what: "the value of event '\(key)'", workflowID: id)
     }
 
     /// The result of a completed workflow, decoded as `type`; nil when the workflow has not completed (a failed
@@ -24,12 +18,6 @@ extension WorkflowSummary {
     /// - Throws: ``WorkflowError`` `.undecodablePayload` when the result does not decode as `type`.
     public func output<T: Decodable>(as type: T.Type, codec: any PayloadCodec = JSONPayloadCodec()) throws -> T? {
         guard status == .completed, let output else { return nil }
-        do {
-            return try codec.decode(T.self, from: output)
-        } catch {
-            throw WorkflowError(
-                .undecodablePayload, "the workflow's result does not decode as \(T.self) (\(error)); is it of another type?",
-                workflowID: id, underlying: SendableError(error))
-        }
+        return try codec.decodeRecorded(T.self, from: output, what: "the workflow's result", workflowID: id)
     }
 }

@@ -47,14 +47,7 @@ extension WorkflowFailure {
     ///   does not decode as it (did the type change?).
     public func decode<E: DurableError>(_ type: E.Type, codec: any PayloadCodec = JSONPayloadCodec()) throws -> E? {
         guard errorType == E.errorType, let value else { return nil }
-        do {
-            return try codec.decode(E.self, from: value)
-        } catch {
-            throw WorkflowError(
-                .undecodablePayload,
-                "the recorded \(errorType) error does not decode as \(String(reflecting: E.self)) (\(error)); did the type change?",
-                underlying: SendableError(error))
-        }
+        return try codec.decodeRecorded(E.self, from: value, what: "the recorded '\(errorType)' error", workflowID: nil)
     }
 }
 
