@@ -133,8 +133,8 @@ extension WorkflowEngine {
         case .park(let event):
             try? await commit([event])
         case .run(let run, let registration, let input, let traceContext):
-            if let tracing {
-                await runTraced(run, registration, input, tracing: tracing, recorded: traceContext)
+            if tracing != nil {
+                await runTraced(run, registration, input, recorded: traceContext)
             } else {
                 await runCode(run, registration, input)
             }
@@ -164,9 +164,9 @@ extension WorkflowEngine {
     /// children's starts nest under it.
     @inline(never)
     private func runTraced(
-        _ run: WorkflowRun, _ registration: WorkflowRegistration, _ input: [UInt8], tracing: WorkflowTracing,
-        recorded: String?
+        _ run: WorkflowRun, _ registration: WorkflowRegistration, _ input: [UInt8], recorded: String?
     ) async {
+        let tracing = self.tracing!
         let span = tracing.startRun(run.id, name: run.name, recorded: recorded, replaying: run.history.count)
         let result = await ServiceContext.$current.withValue(span.context) { await self.runCode(run, registration, input) }
         tracing.endRun(span, stop: run.stop, result: result)

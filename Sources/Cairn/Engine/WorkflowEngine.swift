@@ -159,16 +159,21 @@ public final class WorkflowEngine: Service, Sendable {
     /// - Throws: ``WorkflowError`` — `.idConflict` (the ID belongs to a workflow of another name),
     ///   `.unknownWorkflow` (not registered), `.payloadTooLarge`, `.shuttingDown`, `.logFailure`.
     public func start<W: Workflow>(_ type: W.Type, input: W.Input, id: String? = nil) async throws -> WorkflowHandle<W> {
-        if let tracing {
-            return try await tracing.start(W.name) { recorded in
-                let event = try startEvent(W.self, input: input, id: id, traceContext: recorded)
-                try await startDurably(event)
-                return WorkflowHandle(id: event.workflowID, engine: self)
-            }
-        }
+        // The traced start in a function of its own: its closure and span must not enlarge this frame (``WorkflowTracing``).
+        if tracing != nil { return try await startTraced(W.self, input: input, id: id) }
         let event = try startEvent(W.self, input: input, id: id, traceContext: nil)
         try await startDurably(event)
         return WorkflowHandle(id: event.workflowID, engine: self)
+    }
+
+    /// ``start(_:input:id:)`` inside a start span, whose context the start event records (``WorkflowTracing``).
+    @inline(never)
+    private func startTraced<W: Workflow>(_ type: W.Type, input: W.Input, id: String?) async throws -> WorkflowHandle<W> {
+        try await tracing!.start(W.name) { recorded in
+            let event = try startEvent(W.self, input: input, id: id, traceContext: recorded)
+            try await startDurably(event)
+            return WorkflowHandle(id: event.workflowID, engine: self)
+        }
     }
 
     /// The event that starts a workflow of type `W`: checks the registration, picks an ID, encodes the input.

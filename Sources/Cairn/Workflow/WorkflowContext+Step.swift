@@ -119,8 +119,8 @@ extension WorkflowContext {
                 // A body that calls an operation of this context finds it busy with this step (see `begin`); one
                 // that runs in other tasks (a timeout's race, a blocking body's thread) carries the step's name as a
                 // task-local instead. The common case pushes no task-local.
-                let value = if let tracing = engine.tracing {
-                    try await tracedAttempt(attempt, of: name, timeout: timeout, tracing: tracing, body)
+                let value = if engine.tracing != nil {
+                    try await tracedAttempt(attempt, of: name, timeout: timeout, body)
                 } else if let timeout {
                     try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
                 } else {
@@ -139,10 +139,9 @@ extension WorkflowContext {
     /// One attempt of a step's body inside its span (``WorkflowTracing/attempt(_:attempt:workflowID:_:)``).
     @inline(never)
     private func tracedAttempt<T: Sendable>(
-        _ attempt: Int, of name: String, timeout: Duration?, tracing: WorkflowTracing,
-        _ body: @escaping @Sendable () async throws -> T
+        _ attempt: Int, of name: String, timeout: Duration?, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await tracing.attempt(name, attempt: attempt, workflowID: workflowID) {
+        try await engine.tracing!.attempt(name, attempt: attempt, workflowID: workflowID) {
             guard let timeout else { return try await body() }
             return try await StepBody.$current.withValue(name) { try await race(body, against: timeout, step: name) }
         }
