@@ -75,7 +75,7 @@ extension WorkflowEngine {
     /// gives an array). Reads the log, so it works for finished workflows too (until a compaction replaces their
     /// history by a summary).
     ///
-    /// Served from the projection's index of which pages of the log hold which workflows (``RecordIndex``): only
+    /// Served from the projection's index of which pages of the log hold which workflows (`RecordIndex`): only
     /// those pages of the workflow's span are read, not everything between its first and last record.
     /// - Parameter after: the LSN of the last event a reader has (``HistoryEvent/lsn``): a client that fell behind
     ///   or reconnects goes on from there.

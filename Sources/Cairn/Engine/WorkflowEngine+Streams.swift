@@ -47,7 +47,7 @@ extension WorkflowEngine {
 
     /// A stream's reading, opened: how much of it lies in the store already, and its live values from there on.
     struct StreamOpening {
-        /// Where the workflow's records lie: the pages of its ``RecordIndex`` within its span.
+        /// Where the workflow's records lie: the pages of its `RecordIndex` within its span.
         var ranges: [ClosedRange<LSN>]
         /// How many values had been applied when the reader registered: the first `past` values the store holds
         /// are the past, every later one comes live. Nil: the workflow has ended or the stream is closed, and every

@@ -6,7 +6,7 @@ public import CairnLog
 /// The sequence is a snapshot: it holds the events recorded when it was made, not later ones (to follow a workflow
 /// live, use ``WorkflowHandle/updates()`` or ``WorkflowEngine/changes(name:id:)``, and a history ``after`` the last
 /// event read to catch up). It reads ``chunkSize`` events at a time, so a long history never sits in memory whole,
-/// and reads only the stretches of the log its workflow's ``RecordIndex`` pages point to.
+/// and reads only the stretches of the log its workflow's `RecordIndex` pages point to.
 ///
 /// ```swift
 /// for try await event in try engine.history(of: "order-17") {

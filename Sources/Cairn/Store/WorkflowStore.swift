@@ -87,7 +87,7 @@ package protocol WorkflowStore: AnyObject, Sendable {
     /// until `body` returns false.
     ///
     /// `ranges` (in order, disjoint) hold every position of the workflow's records the engine asks for: the pages of
-    /// its ``RecordIndex`` that hold the workflow, cut to its span. The engine filters what it is given with its own
+    /// its `RecordIndex` that hold the workflow, cut to its span. The engine filters what it is given with its own
     /// rule of which records concern a workflow, so a store may hand it more — the log reads the ranges, other
     /// workflows' records on those pages included (the default) — but never fewer. A store indexed by workflow
     /// (PostgreSQL) reads by `id` within the ranges' bounds instead, plus the messages sent to it.

@@ -40,8 +40,9 @@ public protocol DurableError: Error, Codable, Sendable {
 extension WorkflowFailure {
     /// The ``DurableError`` of type `type` this failure recorded, decoded: for a failure read from a summary
     /// (``WorkflowSummary/failure``) or a history (``HistoryEvent/Details/stepFailed(_:)``,
-    /// ``HistoryEvent/Details/workflowFailed(_:)``), where no caller threw it. Nil when the failure is of another
-    /// type or carries no value (an error of a type that is not a ``DurableError``).
+    /// ``HistoryEvent/Details/failed(_:)``, ``HistoryEvent/Details/childCompleted(childID:failure:)``), where no
+    /// caller threw it. Nil when the failure is of another type or carries no value (an error of a type that is not a
+    /// ``DurableError``).
     /// - Parameter codec: the codec the engine was configured with (``EngineConfiguration/codec``).
     /// - Throws: ``WorkflowError`` `.undecodablePayload` when its ``errorType`` is `type`'s but the recorded value
     ///   does not decode as it (did the type change?).
