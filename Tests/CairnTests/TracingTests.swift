@@ -169,6 +169,28 @@ struct TracingTests {
         #expect(start.parentSpanID == nil && run.parentSpanID == start.spanID && run.traceID == start.traceID)
     }
 
+    @Test("a fork is traced as a start: the forked workflow's run continues the trace of the code that forked it")
+    func forkContinuesTheCallersTrace() async throws {
+        let tracer = InMemoryTracer()
+        try await withDirectory { dir in
+            try await withEngine(dir, [TracedChild.self], configuration: configuration(tracer)) { engine in
+                _ = try await result(try await engine.start(TracedChild.self, input: "x", id: "original"))
+                let request = tracer.startSpan("fork request", context: .topLevel)
+                let forked = try await ServiceContext.$current.withValue(request.context) {
+                    try await engine.fork("original", before: 0, newID: "forked")
+                }
+                request.end()
+                _ = try await result(engine.handle(for: forked, of: TracedChild.self))
+            }
+        }
+        let request = try only(tracer, "fork request")
+        let starts = spans(tracer, named: "start traced-child")
+        let forkStart = try #require(starts.first { $0.parentSpanID == request.spanID }, "\(starts.map(\.parentSpanID))")
+        let runs = spans(tracer, named: "workflow traced-child")
+        let forkRun = try #require(runs.first { $0.attributes.get("cairn.workflow.id") == .string("forked") })
+        #expect(forkRun.parentSpanID == forkStart.spanID && forkRun.traceID == request.traceID)
+    }
+
     @Test("no tracer: nothing is recorded in the start, and a step body sees no span", arguments: [false, true])
     func noTracer(explicitNoOp: Bool) async throws {
         try await withDirectory { dir in

@@ -84,9 +84,21 @@ extension WorkflowEngine {
     /// Starts a new workflow that reuses the history of `id` before top-level position `position` (its
     /// operations at positions `0 ..< position`, with everything inside them) and runs live from there. The same
     /// workflow type and input; a new ID (random when nil).
+    ///
+    /// Traced as a start (``EngineConfiguration/tracer``): the new workflow's runs continue the trace of the caller.
     /// - Returns: the new workflow's ID.
     public func fork(_ id: String, before position: UInt32, newID: String? = nil) async throws -> String {
         let summary = try requireSummary(id)
+        guard let tracing else { return try await fork(id, summary, before: position, newID: newID, traceContext: nil) }
+        return try await tracing.start(summary.name) { recorded in
+            try await fork(id, summary, before: position, newID: newID, traceContext: recorded)
+        }
+    }
+
+    /// ``fork(_:before:newID:)``, recording `traceContext` in the new workflow's start.
+    private func fork(
+        _ id: String, _ summary: WorkflowSummary, before position: UInt32, newID: String?, traceContext: String?
+    ) async throws -> String {
         let newID = newID ?? randomUUIDString()
         let input = state.withLock { $0.projection.workflows[id]?.input } ?? []
         let now = clock.now()
@@ -98,7 +110,8 @@ extension WorkflowEngine {
             event.flags.insert(.copied)  // the original's sends were delivered already
             copied.append(event)
         }
-        let start = Event(kind: .workflowStarted, workflowID: newID, name: summary.name, time: now, payload: input)
+        let start = Event(
+            kind: .workflowStarted, workflowID: newID, name: summary.name, time: now, traceContext: traceContext, payload: input)
         let forked = Event(kind: .workflowForked, workflowID: newID, name: summary.name, time: now, target: id, number: UInt64(position))
         let taken = state.withLock { s -> Bool in
             if s.projection.workflows[newID] != nil || s.starting.contains(newID) { return true }
