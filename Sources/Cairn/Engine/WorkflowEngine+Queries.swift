@@ -82,14 +82,8 @@ extension WorkflowEngine {
     /// - Throws: ``WorkflowError`` `.notFound` for an unknown ID, at once; iterating throws `.undecodableEvent` for
     ///   a damaged record, or the store's error.
     public func history(of id: String, after: LSN? = nil) throws -> WorkflowHistory {
-        let ranges = state.withLock { s -> [ClosedRange<LSN>]? in
-            guard let index = s.projection.workflows.index(forKey: id) else { return nil }
-            var span = s.projection.workflows[at: index].historySpan
-            if let after {
-                guard after < span.upperBound else { return [] }
-                span = max(span.lowerBound, after.next)...span.upperBound
-            }
-            return s.projection.recordIndex.ranges(hash: s.projection.workflows.hash(at: index), within: span)
+        let ranges = state.withLock { s in
+            s.projection.workflows.index(forKey: id).map { s.projection.recordRanges(ofWorkflowAt: $0, after: after) }
         }
         guard let ranges else { throw WorkflowError(.notFound, "no workflow with this ID", workflowID: id) }
         return WorkflowHistory(engine: self, id: id, ranges: ranges)
@@ -115,6 +109,17 @@ private struct Listed: Comparable {
 }
 
 extension Projection {
+    /// Where the records of the workflow at `index` may lie, after `after` when given: the pages of the
+    /// ``recordIndex`` holding it, cut to its ``Workflow/historySpan``. What its history and its streams read.
+    func recordRanges(ofWorkflowAt index: Int, after: LSN? = nil) -> [ClosedRange<LSN>] {
+        var span = workflows[at: index].historySpan
+        if let after {
+            guard after < span.upperBound else { return [] }
+            span = max(span.lowerBound, after.next)...span.upperBound
+        }
+        return recordIndex.ranges(hash: workflows.hash(at: index), within: span)
+    }
+
     /// The summary of workflow `id` that queries give (``WorkflowEngine/summary(of:)``): ``Workflow/publicSummary``
     /// with the current value of each of its events.
     func querySummary(of id: String) -> WorkflowSummary? {

@@ -73,9 +73,7 @@ extension WorkflowEngine {
                     "no workflow with this ID, so no stream '\(key)': it was never started here, or a compaction dropped it beyond its retention (CompactionPolicy), and its streams with it",
                     workflowID: id)
             }
-            let ranges = s.projection.recordIndex.ranges(
-                hash: s.projection.workflows.hash(at: index), within: s.projection.workflows[at: index].historySpan)
-            var opening = StreamOpening(ranges: ranges, past: nil, live: nil)
+            var opening = StreamOpening(ranges: s.projection.recordRanges(ofWorkflowAt: index), past: nil, live: nil)
             if s.projection.workflows[at: index].summary.status.endsUpdates { return (opening, nil) }
             let (values, closed) = s.projection.workflows[at: index].records.stream(Array(key.utf8))
             if closed { return (opening, nil) }

@@ -53,8 +53,7 @@ final class WorkflowTracing: Sendable {
         defer { span.end() }
         span.attributes["cairn.workflow.name"] = name
         do {
-            let result = try await body(record(span.context))
-            return result
+            return try await body(record(span.context))
         } catch {
             span.recordError(error)
             throw error

@@ -94,7 +94,4 @@ struct RecordIndex {
         }
         return ranges
     }
-
-    /// Bytes the index holds (tags and pages), for the bench's accounting.
-    var byteCount: Int { pages.reduce(pages.capacity * MemoryLayout<Page>.stride) { $0 + $1.tags.capacity * 4 } }
 }
