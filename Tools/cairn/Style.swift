@@ -26,7 +26,7 @@ enum Style: String {
         switch status {
         case .completed: .green
         case .failed: .red
-        case .pending, .running: .yellow
+        case .pending, .running, .enqueued: .yellow
         case .cancelled: .dim
         case .diverged, .parked: .magenta
         }

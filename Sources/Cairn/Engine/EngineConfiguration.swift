@@ -76,11 +76,20 @@ public struct EngineConfiguration: Sendable {
     /// `InstrumentationSystem` when the engine opens; when that is the no-op tracer (nothing bootstrapped) nothing is
     /// traced or recorded. Set `NoOpTracer()` to trace nothing whatever was bootstrapped.
     public var tracer: (any Tracer)?
+    /// The queues workflows can be started on (``StartOptions/queue``), with their limits. A start on a queue not
+    /// declared here is refused (``WorkflowError/Code/unknownQueue``). Workflows enqueued earlier on a queue no
+    /// longer declared stay enqueued (``WorkflowEngine/queues()`` lists them) until it is declared again.
+    public var queues: [WorkflowQueue] = []
     /// How long graceful shutdown lets running steps finish before cancelling them. Default 10 s.
     public var shutdownGracePeriod: Duration = .seconds(10)
 
     /// The defaults.
     public init() {}
+
+    /// How many recent dequeue times the projection keeps per queue: its rate limit's count.
+    var rateWindows: [String: Int] {
+        Dictionary(queues.compactMap { q in q.rateLimit.map { (q.name, $0.count) } }, uniquingKeysWith: { a, _ in a })
+    }
 
     /// The room a log record keeps for an event's envelope beside its payload (workflow ID, name, topic or key,
     /// call site, error type): 64 KiB.
@@ -102,6 +111,13 @@ public struct EngineConfiguration: Sendable {
         }
         guard maxErrorMessageSize >= 0 else {
             throw WorkflowError(.invalidArgument, "maxErrorMessageSize \(maxErrorMessageSize) must not be negative")
+        }
+        var names: Set<String> = []
+        for queue in queues {
+            try queue.validate()
+            guard names.insert(queue.name).inserted else {
+                throw WorkflowError(.invalidArgument, "queue '\(queue.name)' is declared twice; give each queue one declaration")
+            }
         }
         let needed = maxPayloadSize.addingReportingOverflow(Self.envelopeAllowance)
         guard !needed.overflow, needed.partialValue <= log.maxRecordSize else {

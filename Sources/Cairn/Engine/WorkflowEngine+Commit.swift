@@ -62,6 +62,7 @@ extension WorkflowEngine {
     /// (``LogConfiguration/_acknowledge``). Generic over the batch, so no existential is called per record.
     func applyCommitted<Batch: CommittedBatch>(_ batch: Batch) {
         let (signals, endings) = state.withLock { s in
+            defer { s.flowControlApplied() }
             guard s.changeSubscribers.isEmpty else { return s.applyObserved(batch) }
             var signals: [Signal] = []
             batch.forEachRecord { record, lsn in

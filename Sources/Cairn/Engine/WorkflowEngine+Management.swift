@@ -18,11 +18,17 @@ extension WorkflowEngine {
     /// - Throws: ``WorkflowError`` `.notFound` for an unknown ID; `.shuttingDown` / `.logFailure` when nothing
     ///   could be recorded (then none of them is cancelled).
     public func cancel(_ id: String, includingChildren: Bool = true) async throws {
+        try await cancel(id, includingChildren: includingChildren, timedOut: false)
+    }
+
+    /// ``cancel(_:includingChildren:)``, recording the cancellations as caused by a deadline when `timedOut`.
+    func cancel(_ id: String, includingChildren: Bool, timedOut: Bool) async throws {
         _ = try requireSummary(id)
         let cancelled = cancellable(id, includingChildren: includingChildren)
         guard !cancelled.isEmpty else { return }
         let now = clock.now()
-        try await commit(cancelled.map { Event(kind: .workflowCancelled, workflowID: $0.id, name: $0.name, time: now) })
+        let flags: Event.Flags = timedOut ? .timedOut : []
+        try await commit(cancelled.map { Event(kind: .workflowCancelled, workflowID: $0.id, name: $0.name, time: now, flags: flags) })
         let executions = state.withLock { s in cancelled.compactMap { s.executing[$0.id] } }
         for execution in executions {
             execution.run?.halt(.cancelled)

@@ -42,6 +42,7 @@ extension WorkflowEngine {
                 await self.enforceGracePeriod()
             }
             group.addTask { await self.wakeLoop() }
+            group.addTask { await self.dispatchLoop() }
             // Each workflow runs in a detached task of its own (`schedule`), tracked in `executing`, rather than as a
             // child of one task group: the runtime finds a finished child by walking the group's list of children,
             // which made every short workflow cost time in proportion to the number of workflows waiting beside it.
@@ -97,6 +98,8 @@ extension WorkflowEngine {
     /// a frame holds at most 256 MiB (some 3 million attempts).
     private func recover() async throws {
         let now = clock.now()
+        // Deadlines that passed while the engine was down: those workflows are cancelled before anything resumes.
+        try await timeOut(state.withLock { $0.expiredWorkflows(now: now) })
         let maxAttempts = configuration.maxRecoveryAttempts
         let (resume, charged, park, unpark) = state.withLock { s -> ([String], [(String, String)], [Event], [Event]) in
             var resume: [String] = []
@@ -117,7 +120,8 @@ extension WorkflowEngine {
                     resume.append(id)
                     continue
                 }
-                guard w.summary.status.isActive else { continue }
+                // Enqueued: its queue's dispatcher starts it.
+                guard w.summary.status == .pending || w.summary.status == .running else { continue }
                 let attempts = s.projection.recoveryAttempts(of: w)
                 if registry[w.summary.name] != nil && attempts >= maxAttempts {
                     let reason = "recovery was attempted \(attempts) times without progress (did the process crash while running it?); fix the cause, then resume it"

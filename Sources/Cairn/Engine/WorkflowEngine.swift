@@ -123,7 +123,7 @@ public final class WorkflowEngine: Service, Sendable {
         let registry = try makeRegistry(workflows)
         try dependencies.check(registry)
         let sink = CommitSink()
-        let builder = ProjectionBuilder()
+        let builder = ProjectionBuilder(rateWindows: configuration.rateWindows)
         try await store.open(delivering: sink) { record in try builder.apply(record) }
         let projection = builder.take()
         let engine = WorkflowEngine(
@@ -178,7 +178,7 @@ public final class WorkflowEngine: Service, Sendable {
 
     /// The event that starts a workflow of type `W`: checks the registration, picks an ID, encodes the input.
     @inline(never)
-    private func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?, traceContext: String?) throws -> Event {
+    func startEvent<W: Workflow>(_ type: W.Type, input: W.Input, id: String?, traceContext: String?) throws -> Event {
         guard registry[W.name] != nil else {
             throw WorkflowError(
                 .unknownWorkflow,
@@ -190,30 +190,61 @@ public final class WorkflowEngine: Service, Sendable {
             kind: .workflowStarted, workflowID: id, name: W.name, time: clock.now(), traceContext: traceContext, payload: payload)
     }
 
-    /// Writes a workflow's start (or finds it already there) and schedules it. Shared by ``start(_:input:id:)``
-    /// and child workflows.
-    func startDurably(_ event: Event, alsoRecording extra: [Event] = []) async throws {
-        guard try claimStart(event) else {
+    /// Writes a workflow's start (or finds it already there) and schedules it. Shared by ``start(_:input:id:)``,
+    /// ``start(_:input:id:options:)`` and child workflows.
+    ///
+    /// - Parameters:
+    ///   - extra: written before the start, in its commit, even when the workflow exists already (a parent's
+    ///     pending outcomes and its marker of the child's start).
+    ///   - following: written after the start, in its commit, only when this call writes the start (its enqueue).
+    ///   - deduplication: the queue and deduplication ID the start claims (``StartOptions/deduplicationID``).
+    /// - Returns: the ID of the workflow that holds `deduplication` when the policy returns it instead; nil otherwise.
+    @discardableResult
+    func startDurably(
+        _ event: Event, alsoRecording extra: [Event] = [], then following: [Event] = [],
+        deduplication: Deduplication? = nil
+    ) async throws -> String? {
+        switch try claimStart(event, deduplication: deduplication) {
+        case .exists:
             // Another start of the same ID may still be writing: wait until it is visible.
             try await waitUntilKnown(event.workflowID)
             if !extra.isEmpty { try await commit(extra) }
-            return
+            return nil
+        case .deduplicated(let holder):
+            return holder
+        case .write:
+            break
         }
         do {
-            try await commit(extra + [event])
+            try await commit(extra + [event] + following)
         } catch {
-            startWritten(event.workflowID, scheduling: false)
+            startWritten(event.workflowID, scheduling: false, deduplication: deduplication)
             throw error
         }
-        startWritten(event.workflowID, scheduling: true)
+        startWritten(event.workflowID, scheduling: true, deduplication: deduplication)
+        return nil
     }
 
-    /// Decides whether this start writes the workflow's start event (true), or the workflow exists (false).
-    /// - Throws: `.shuttingDown`, or `.idConflict` when the ID belongs to a workflow of another name.
+    /// The queue and deduplication ID a start claims, and what it does when another workflow holds them.
+    struct Deduplication {
+        var key: Projection.Key
+        var policy: DeduplicationPolicy
+    }
+
+    enum StartClaim {
+        case write
+        case exists
+        case deduplicated(holder: String)
+    }
+
+    /// Decides whether this start writes the workflow's start event, or the workflow exists, or (deduplicated)
+    /// another holds its deduplication ID.
+    /// - Throws: `.shuttingDown`, `.idConflict` when the ID belongs to a workflow of another name, `.duplicate` when
+    ///   the deduplication ID is held and the policy rejects.
     @inline(never)
-    private func claimStart(_ event: Event) throws -> Bool {
+    private func claimStart(_ event: Event, deduplication: Deduplication?) throws -> StartClaim {
         let id = event.workflowID
-        return try state.withLock { s throws(WorkflowError) -> Bool in
+        return try state.withLock { s throws(WorkflowError) -> StartClaim in
             if s.phase >= .draining {
                 throw WorkflowError(.shuttingDown, "the engine is shutting down; no workflow is started", workflowID: id)
             }
@@ -224,18 +255,35 @@ public final class WorkflowEngine: Service, Sendable {
                         .idConflict, "ID '\(id)' belongs to a workflow named '\(name)', not '\(event.name)'; choose another ID",
                         workflowID: id)
                 }
-                return false
+                return .exists
             }
-            if s.starting.contains(id) { return false }
+            if s.starting.contains(id) { return .exists }
+            if let deduplication {
+                let key = deduplication.key
+                if let holder = s.projection.queues.holder(ofDeduplicationID: key.name, in: key.workflowID)
+                    ?? s.deduplicating[key]
+                {
+                    guard deduplication.policy == .returnExisting else {
+                        throw WorkflowError(
+                            .duplicate,
+                            "deduplication ID '\(key.name)' is held by workflow '\(holder)', queued or running on queue '\(key.workflowID)'; nothing was written — wait for it to settle, or start with onDuplicate: .returnExisting to get its handle",
+                            workflowID: id)
+                    }
+                    return .deduplicated(holder: holder)
+                }
+                s.deduplicating[key] = id
+            }
             s.starting.insert(id)
             s.startedHere?.insert(id)
-            return true
+            return .write
         }
     }
 
-    /// After a start was written (or failed to be): releases its claim and, when written, schedules the workflow.
+    /// After a start was written (or failed to be): releases its claims and, when written, schedules the workflow
+    /// (an enqueued one waits for its queue instead: `schedule` finds it not pending).
     @inline(never)
-    private func startWritten(_ id: String, scheduling: Bool) {
+    private func startWritten(_ id: String, scheduling: Bool, deduplication: Deduplication? = nil) {
+        if let deduplication { _ = state.withLock { $0.deduplicating.removeValue(forKey: deduplication.key) } }
         guard scheduling else {
             _ = state.withLock { $0.starting.remove(id) }
             return
@@ -355,6 +403,11 @@ struct EngineState: ~Copyable {
     var logFailure: WorkflowError?
     /// IDs whose start is being written.
     var starting: Set<String> = []
+    /// Deduplication IDs (queue, ID) claimed by starts being written, and by which workflow.
+    var deduplicating: [Projection.Key: String] = [:]
+    /// What the queue dispatcher (``WorkflowEngine/dispatchLoop()``) sleeps on: poked when a slot may have freed or
+    /// a workflow joined a queue.
+    var dispatcherSignal: Signal?
     /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their
     /// start, they are no recovery of an earlier process's work.
     var startedHere: Set<String>? = []

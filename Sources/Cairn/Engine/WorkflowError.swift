@@ -58,6 +58,14 @@ public struct WorkflowError: Error, Sendable, CustomStringConvertible {
         /// Workflow code asked for a dependency (``WorkflowContext/dependency(_:file:line:)``) the engine was not
         /// given; the workflow is parked until a process that provides it resumes it.
         public static let missingDependency = Code("missingDependency")
+        /// The workflow's deadline passed (``StartOptions/timeout``): it and its descendants were cancelled. A
+        /// resume clears the deadline and goes on.
+        public static let timedOut = Code("timedOut")
+        /// A start named a queue the engine does not declare (``EngineConfiguration/queues``); nothing was written.
+        public static let unknownQueue = Code("unknownQueue")
+        /// A start's ``StartOptions/deduplicationID`` is held by another workflow of its queue, queued or running
+        /// (``DeduplicationPolicy/reject``); nothing was written.
+        public static let duplicate = Code("duplicate")
         /// A setting or argument is out of range or inconsistent (``EngineConfiguration``); nothing was written.
         public static let invalidArgument = Code("invalidArgument")
     }

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A workflow of type `W`, by ID: its result, its status and summary, and what can be done to it from outside
 /// (send it a message, read its events, cancel it).
@@ -26,7 +31,8 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
 
     /// Waits for the workflow to finish and returns its result.
     /// - Throws: the ``DurableError`` the workflow's body threw, when its type is registered; otherwise
-    ///   ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.cancelled`, `.diverged`
+    ///   ``WorkflowFailure`` when the workflow's body threw; ``WorkflowError`` `.timedOut` when its deadline passed
+    ///   (``StartOptions/timeout``), `.cancelled`, `.diverged`
     ///   or `.parked` when it stopped without a result (resume it to go on); `.notFound`; `.idConflict` when the
     ///   workflow is not a `W`; `.shuttingDown` (or
     ///   `.logFailure`, when its log failed) when the engine stopped before the workflow finished — it resumes
@@ -90,13 +96,18 @@ public struct WorkflowHandle<W: Workflow>: Sendable {
         case .failed:
             let failure = summary.failure ?? WorkflowFailure(errorType: "Error", message: "")
             throw engine.thrownError(of: failure, workflowID: id)
+        case .cancelled where summary.timedOut:
+            throw WorkflowError(
+                .timedOut,
+                "the workflow's deadline (\(summary.deadline.map { Date(nanosecondsSince1970: $0).description } ?? "unknown")) passed, so it and its descendants were cancelled; resume it to go on without a deadline",
+                workflowID: id)
         case .cancelled:
             throw WorkflowError(.cancelled, "the workflow was cancelled; resume it to go on", workflowID: id)
         case .diverged:
             throw WorkflowError(.diverged, summary.parkReason ?? "the workflow diverged from its history", workflowID: id)
         case .parked:
             throw WorkflowError(.parked, summary.parkReason ?? "the workflow is parked", workflowID: id)
-        case .pending, .running:
+        case .pending, .running, .enqueued:
             throw WorkflowError(.invalidState, "the workflow is still \(summary.status)", workflowID: id)
         }
     }

@@ -60,6 +60,12 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case streamWritten = 26
     /// A workflow closed one of its streams: its key.
     case streamClosed = 27
+    /// A workflow started with ``StartOptions`` waits for its queue (a slot, its rate limit, its not-before time):
+    /// the queue, priority, partition key, deduplication ID and not-before time. Written with its start.
+    case workflowEnqueued = 28
+    /// A queue let an enqueued workflow start: it is pending from now on and holds a slot of its queue until it
+    /// settles.
+    case workflowDequeued = 29
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -90,6 +96,7 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                     .optional(.target, "a child's parent workflow"),
                     .optional(.parentPosition, "a child's start: the parent's position that started it"),
                     .optional(.traceContext, "the trace context of the code that started it, which its runs' spans continue"),
+                    .optional(.deadline, "its deadline (``StartOptions/timeout``, or its parent's): when it passes, the workflow and its descendants are cancelled"),
                 ],
                 payload: .value("the workflow's input"), tone: .lifecycle)
         case .stepCompleted:
@@ -196,7 +203,8 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 flags: .encodedError, payload: .text("the error's message (framed with a durable error's value)"),
                 tone: .failure)
         case .workflowCancelled:
-            .lifecycle("workflowCancelled", "workflow cancelled", name: "the workflow's name")
+            .lifecycle(
+                "workflowCancelled", "workflow cancelled", name: "the workflow's name", flags: .timedOut, tone: .attention)
         case .workflowResumed:
             .lifecycle("workflowResumed", "workflow resumed", name: "the workflow's name")
         case .workflowForked:
@@ -236,6 +244,18 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
             .operation(
                 "streamClosed", "stream closed", name: "the stream's key", replay: .closeStream, keptWithSummary: true,
                 payload: .none)
+        case .workflowEnqueued:
+            .lifecycle(
+                "workflowEnqueued", "workflow enqueued", name: "the queue (empty: no queue, a delayed start only)",
+                fields: [
+                    .optional(.number, "its priority, as the bit pattern of an Int64 (lower runs first; absent: 0)"),
+                    .optional(.target, "its partition key (the queue's partition concurrency counts per key)"),
+                    .optional(.idempotencyKey, "its deduplication ID: no other workflow of the queue with it may be queued or running"),
+                    .optional(.deadline, "not before: the earliest time it may start"),
+                ],
+                tone: .lifecycle)
+        case .workflowDequeued:
+            .lifecycle("workflowDequeued", "workflow dequeued", name: "the queue", tone: .lifecycle)
         }
     }
 }

@@ -146,6 +146,13 @@ public struct HistoryEvent: Sendable, Hashable {
         case streamWritten(key: String)
         /// ``EventKind/streamClosed``: the stream's key.
         case streamClosed(key: String)
+        /// ``EventKind/workflowCancelled`` because the workflow's deadline passed (``StartOptions/timeout``).
+        case timedOut
+        /// ``EventKind/workflowEnqueued``: the queue (empty for a delayed start without one), priority, partition
+        /// key, deduplication ID and not-before time the workflow was started with.
+        case enqueued(queue: String, priority: Int, partitionKey: String?, deduplicationID: String?, notBefore: Date?)
+        /// ``EventKind/workflowDequeued``: its queue let it start.
+        case dequeued(queue: String)
     }
 }
 
@@ -213,7 +220,7 @@ extension HistoryEvent.Details {
         case .workflowFailed:
             self = .failed(try require(failure, "error type"))
         case .workflowCancelled:
-            self = .cancelled
+            self = timedOut ? .timedOut : .cancelled
         case .workflowResumed:
             self = .resumed
         case .workflowForked:
@@ -245,6 +252,13 @@ extension HistoryEvent.Details {
             self = .streamWritten(key: event.name)
         case .streamClosed:
             self = .streamClosed(key: event.name)
+        case .workflowEnqueued:
+            self = .enqueued(
+                queue: event.name, priority: event.number.map { Int(Int64(bitPattern: $0)) } ?? 0,
+                partitionKey: event.target, deduplicationID: event.idempotencyKey,
+                notBefore: event.deadline.map(Date.init(nanosecondsSince1970:)))
+        case .workflowDequeued:
+            self = .dequeued(queue: event.name)
         }
     }
 }

@@ -12,9 +12,11 @@
 /// | workflow started | new: `pending` | name, start and update time, parent; a repeated start of a known ID is ignored |
 /// | workflow completed | `completed` | update time; the store keeps the output |
 /// | workflow failed | `failed` | update time, failure (error type, message, a durable error's value) |
-/// | workflow cancelled | `cancelled` unless finished | update time unless finished |
+/// | workflow enqueued | `enqueued` if `pending` (written with its start) | the store keeps its queue membership |
+/// | workflow dequeued | `pending` if `enqueued` | update time |
+/// | workflow cancelled | `cancelled` unless finished | update time unless finished; timed out (flag) |
 /// | workflow parked | `diverged` (flag) or `parked`, unless finished | update time unless finished; reason text and ``ParkReason`` from the flags |
-/// | workflow resumed | `pending` unless finished | update time unless finished; park reason cleared |
+/// | workflow resumed | `pending` (`enqueued` if never dequeued) unless finished | update time unless finished; park reason cleared; a timed-out one's deadline cleared |
 /// | workflow summary | new: `completed` or `failed` | everything, from the record; ignored for a known ID |
 /// | message sent | — | delivered to the destination's inbox (ID = the send's LSN) unless copied into a fork or its (destination, idempotency key) was seen before |
 /// | message received | — | takes the message with the recorded ID from the receiver's inbox (none after a timeout) |
@@ -26,6 +28,15 @@ enum WorkflowLifecycle {
     /// not know it) and what the store says may now proceed.
     @inline(__always)
     static func reduce<Store: WorkflowLifecycleStore>(
+        _ event: EventEnvelope, into store: inout Store
+    ) -> (slot: Int?, wakeup: Store.Wakeup?) {
+        let reduced = apply(event, into: &store)
+        if let slot = reduced.slot, changesSummary(event.kind) { store.statusChanged(slot) }
+        return reduced
+    }
+
+    @inline(__always)
+    private static func apply<Store: WorkflowLifecycleStore>(
         _ event: EventEnvelope, into store: inout Store
     ) -> (slot: Int?, wakeup: Store.Wakeup?) {
         let peek = event.peek
@@ -51,14 +62,35 @@ enum WorkflowLifecycle {
             store.finished(slot, event)
             return (slot, store.wakeup(workflowAt: slot, event))
         case .workflowCancelled:
-            if let slot = found { transition(&store[summaryAt: slot], to: .cancelled, at: peek.time) }
+            if let slot = found, !store[summaryAt: slot].status.isFinished {
+                transition(&store[summaryAt: slot], to: .cancelled, at: peek.time)
+                store[summaryAt: slot].timedOut = peek.flags.contains(.timedOut)
+            }
             return (found, store.wakeup(workflowAt: found, event))
         case .workflowResumed:
             if let slot = found {
-                transition(&store[summaryAt: slot], to: .pending, at: peek.time)
+                // A workflow that never left its queue goes back to it.
+                transition(&store[summaryAt: slot], to: store.awaitsQueue(slot) ? .enqueued : .pending, at: peek.time)
                 store[summaryAt: slot].parkReason = nil
                 store[summaryAt: slot].parkedBecause = nil
+                if store[summaryAt: slot].timedOut {
+                    // Its deadline has passed: kept, it would cancel the workflow again at once.
+                    store[summaryAt: slot].timedOut = false
+                    store[summaryAt: slot].deadline = nil
+                }
                 store.resumed(slot)
+            }
+            return (found, store.wakeup(workflowAt: found, event))
+        case .workflowEnqueued:
+            if let slot = found, store[summaryAt: slot].status == .pending {
+                store[summaryAt: slot].status = .enqueued
+                store.enqueued(slot, event)
+            }
+            return (found, nil)
+        case .workflowDequeued:
+            if let slot = found, store[summaryAt: slot].status == .enqueued {
+                transition(&store[summaryAt: slot], to: .pending, at: peek.time)
+                store.dequeued(slot, event)
             }
             return (found, store.wakeup(workflowAt: found, event))
         case .workflowParked:
@@ -111,7 +143,7 @@ enum WorkflowLifecycle {
     static func changesSummary(_ kind: EventKind) -> Bool {
         switch kind {
         case .workflowStarted, .workflowCompleted, .workflowFailed, .workflowCancelled, .workflowResumed,
-            .workflowParked, .workflowSummary:
+            .workflowParked, .workflowSummary, .workflowEnqueued, .workflowDequeued:
             true
         default:
             false
@@ -154,7 +186,7 @@ extension WorkflowSummary {
         let peek = event.peek
         self.init(
             id: id, name: name, status: .pending, startedAt: peek.time, updatedAt: peek.time,
-            parentID: peek.target.map(event.string), failure: nil, parkReason: nil, historyCount: 0)
+            parentID: peek.target.map(event.string), failure: nil, parkReason: nil, historyCount: 0, deadline: peek.deadline)
     }
 
     /// The summary of a finished workflow restored from its ``WorkflowSummaryRecord``.

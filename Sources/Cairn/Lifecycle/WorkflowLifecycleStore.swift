@@ -1,3 +1,4 @@
+import CairnLog
 /// What ``WorkflowLifecycle/reduce(_:into:)`` changes: a store of workflows, each at an integer slot, with a
 /// ``WorkflowSummary`` apiece and whatever else the store keeps (inputs, histories, inboxes; or only IDs).
 ///
@@ -28,6 +29,14 @@ protocol WorkflowLifecycleStore {
     mutating func finished(_ slot: Int, _ event: EventEnvelope)
     /// The workflow at `slot` was resumed.
     mutating func resumed(_ slot: Int)
+    /// The workflow at `slot` joined a queue (its ``EventKind/workflowEnqueued`` record; its status is `enqueued`).
+    mutating func enqueued(_ slot: Int, _ event: EventEnvelope)
+    /// The workflow at `slot` left its queue's waiting members for a slot (status `pending`).
+    mutating func dequeued(_ slot: Int, _ event: EventEnvelope)
+    /// Whether the workflow at `slot` joined a queue and was never dequeued: a resume makes it `enqueued` again.
+    func awaitsQueue(_ slot: Int) -> Bool
+    /// A record that can change a status was applied to the workflow at `slot` (whether it changed or not).
+    mutating func statusChanged(_ slot: Int)
     /// A recovery of the workflow at `slot` began.
     mutating func attemptedRecovery(_ slot: Int)
     /// The engine stopped cleanly.
@@ -55,10 +64,49 @@ extension WorkflowLifecycleStore {
     mutating func summarized(_ slot: Int, _ event: EventEnvelope) {}
     mutating func finished(_ slot: Int, _ event: EventEnvelope) {}
     mutating func resumed(_ slot: Int) {}
+    mutating func enqueued(_ slot: Int, _ event: EventEnvelope) {}
+    mutating func dequeued(_ slot: Int, _ event: EventEnvelope) {}
+    func awaitsQueue(_ slot: Int) -> Bool { false }
+    mutating func statusChanged(_ slot: Int) {}
     mutating func attemptedRecovery(_ slot: Int) {}
     mutating func engineStopped() {}
     mutating func deliver(_ event: EventEnvelope, to destination: Range<Int>) -> Wakeup? { nil }
     mutating func consume(messageID: UInt64, _ event: EventEnvelope) {}
     mutating func setEvent(_ slot: Int?, _ event: EventEnvelope) -> Wakeup? { nil }
     mutating func record(_ slot: Int?, _ event: EventEnvelope) {}
+}
+
+/// A store that keeps the queues' state (``QueueBook``): the engine's projection, for its dispatcher, and the
+/// index of the CLI, to say why each queued workflow waits. The queue rules are carried out here, once for both.
+protocol QueueKeepingStore: WorkflowLifecycleStore {
+    var queues: QueueBook { get set }
+    /// The ID of the workflow at `slot`.
+    func workflowID(at slot: Int) -> String
+}
+
+extension QueueKeepingStore {
+    mutating func enqueued(_ slot: Int, _ event: EventEnvelope) {
+        let peek = event.peek
+        queues.enqueue(
+            workflowID(at: slot),
+            QueueBook.Member(
+                queue: event.string(peek.name), partition: peek.target.map(event.string) ?? "",
+                deduplicationID: peek.idempotencyKey.map(event.string),
+                priority: peek.number.map { Int64(bitPattern: $0) } ?? 0, notBefore: peek.deadline ?? .min,
+                order: event.lsn.rawValue))
+    }
+
+    mutating func dequeued(_ slot: Int, _ event: EventEnvelope) {
+        queues.dequeue(workflowID(at: slot), at: event.peek.time)
+    }
+
+    func awaitsQueue(_ slot: Int) -> Bool {
+        guard !queues.isEmpty, let member = queues.member(workflowID(at: slot)) else { return false }
+        return !member.dequeued
+    }
+
+    mutating func statusChanged(_ slot: Int) {
+        guard !queues.isEmpty else { return }
+        queues.statusChanged(workflowID(at: slot), to: self[summaryAt: slot].status)
+    }
 }

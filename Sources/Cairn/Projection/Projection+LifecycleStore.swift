@@ -7,7 +7,9 @@ import DequeModule
 /// Always change a workflow in place (`workflows[at: slot]`): reading `workflows[id]!` copies the workflow, and a
 /// write while that copy lives copies its whole history — per event, which made rebuilding a projection quadratic
 /// in history length.
-extension Projection: WorkflowLifecycleStore {
+extension Projection: QueueKeepingStore {
+    func workflowID(at slot: Int) -> String { workflows[at: slot].summary.id }
+
     @inline(__always)
     func find(_ id: Range<Int>, in event: EventEnvelope) -> (slot: Int?, hint: UInt64) {
         let (index, hash) = workflows.index(ofID: UnsafeRawBufferPointer(rebasing: event.bytes[id]))
@@ -21,6 +23,7 @@ extension Projection: WorkflowLifecycleStore {
             input: event.payload, parentPosition: peek.parentPosition.flatMap(event.position),
             traceContext: peek.traceContext.map(event.string))
         workflows.insert(workflow, hash: hint)
+        if let deadline = peek.deadline { deadlines.add(workflow.summary.id, deadline: deadline) }
         return workflows.count - 1
     }
 

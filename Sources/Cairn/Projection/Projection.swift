@@ -96,6 +96,10 @@ struct Projection {
     /// Which pages of the log hold which workflows' records: what a history reads.
     var recordIndex = RecordIndex()
     var idempotencyKeys: Set<Key> = []
+    /// The queues: their waiting and active workflows, deduplication IDs and latest starts.
+    var queues = QueueBook()
+    /// The deadlines of workflows started with one, earliest first.
+    var deadlines = WorkflowDeadlines()
     var eventCount = 0
     var lastLSN: LSN?
     /// Clean stops (``EventKind/engineStopped``) seen: recovery attempts counted in an earlier epoch are void.

@@ -7,8 +7,10 @@ final class ProjectionBuilder: @unchecked Sendable {
     // returned, which happens-after every `apply`.
     private var projection = Projection()
 
-    init(keepsFinishedHistories: Bool = false) {
+    /// - Parameter rateWindows: how many recent dequeue times each queue keeps (its rate limit's count).
+    init(keepsFinishedHistories: Bool = false, rateWindows: [String: Int] = [:]) {
         projection.keepsFinishedHistories = keepsFinishedHistories
+        projection.queues.rateWindows = rateWindows
     }
 
     func apply(_ record: LogRecordView) throws {

@@ -1,5 +1,8 @@
 /// Where a workflow stands.
 public enum WorkflowStatus: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    /// Started (durably) with ``StartOptions`` and waiting for its queue: for a slot, its rate limit or its
+    /// not-before time (``WorkflowEngine/start(_:input:id:options:)``). It runs no code until dequeued.
+    case enqueued
     /// Started (durably) and waiting to run: not yet picked up, or waiting for recovery.
     case pending
     /// Running in this process (possibly sleeping or waiting for a message).
@@ -17,8 +20,9 @@ public enum WorkflowStatus: String, Sendable, Hashable, CaseIterable, Codable, C
 
     /// Completed or failed: nothing more will happen to it.
     public var isFinished: Bool { self == .completed || self == .failed }
-    /// Pending or running: recovery resumes it.
-    public var isActive: Bool { self == .pending || self == .running }
+    /// Enqueued, pending or running: it has not settled (recovery resumes the pending and running ones; a queue
+    /// starts the enqueued ones).
+    public var isActive: Bool { self == .pending || self == .running || self == .enqueued }
 
     public var description: String { rawValue }
 }
@@ -45,6 +49,11 @@ public struct WorkflowSummary: Sendable, Hashable {
     public var parkedBecause: ParkReason?
     /// The number of recorded operations kept for replay (0 once finished: finished workflows keep no history).
     public var historyCount: Int
+    /// Its deadline, nanoseconds since 1970 (``StartOptions/timeout``, or inherited from its parent): when it passes
+    /// the workflow and its descendants are cancelled. Nil when it has none.
+    public var deadline: Int64? = nil
+    /// Whether it was cancelled because its deadline passed (a resume clears the deadline and this).
+    public var timedOut = false
     /// For a completed workflow, as the engine's queries give it: its result as recorded (``output(as:codec:)``).
     public var output: [UInt8]? = nil
     /// As the engine's queries and change sequences give it (``WorkflowEngine/summary(of:)``,

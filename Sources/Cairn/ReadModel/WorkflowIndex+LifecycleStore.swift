@@ -3,7 +3,9 @@ import CairnLog
 /// How the index carries out ``WorkflowLifecycle``'s decisions: entries found by the 128-bit hash of their ID's
 /// bytes, messages kept as IDs, idempotency and event keys as hashes; inputs, outputs and event values only with
 /// ``WorkflowIndex/details``.
-extension WorkflowIndex: WorkflowLifecycleStore {
+extension WorkflowIndex: QueueKeepingStore {
+    func workflowID(at slot: Int) -> String { entries[slot].summary.id }
+
     typealias Wakeup = Never
 
     @inline(__always)

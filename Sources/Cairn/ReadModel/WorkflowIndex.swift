@@ -38,6 +38,8 @@ package struct WorkflowIndex: Sendable {
     /// In order of first appearance; found by the hash of the workflow ID (a record's ID is hashed from its
     /// bytes, never made a string).
     var entries: [Entry] = []
+    /// The queues, to say why each queued workflow waits (``QueueBook``).
+    var queues = QueueBook()
     var positions = IDHashMap()
     /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details or mailbox).
     var undelivered = Set<UInt64>()

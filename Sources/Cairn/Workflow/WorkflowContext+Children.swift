@@ -11,8 +11,39 @@ extension WorkflowContext {
     ///
     /// - Parameter id: the child's ID; by default derived from this workflow's ID and the position of this call
     ///   (`"<parent>/<position>"`), so replay finds the same child.
+    ///
+    /// The child inherits this workflow's deadline (``StartOptions/timeout``), if it has one.
     public func startChild<W: Workflow>(
         _ type: W.Type, input: W.Input, id: String? = nil, file: String = #fileID, line: Int = #line
+    ) async throws -> ChildWorkflow<W.Output> {
+        try await startChild(W.self, input: input, id: id, options: nil, file: file, line: line)
+    }
+
+    /// Starts a child workflow with options — on a queue (enqueued durably, as an operation of this workflow), with
+    /// a priority, a partition key, a delay, or a deadline of its own — and returns its handle. As
+    /// ``startChild(_:input:id:file:line:)`` otherwise; without a ``StartOptions/timeout`` the child inherits this
+    /// workflow's deadline.
+    ///
+    /// A child cannot be deduplicated (``StartOptions/deduplicationID``): whether another workflow holds the ID
+    /// depends on when the call runs, and the parent must replay the same way; deduplicate the parent's start
+    /// instead.
+    /// - Throws: ``WorkflowError`` as ``WorkflowEngine/start(_:input:id:options:)`` (`.unknownQueue`,
+    ///   `.invalidArgument`), before anything is written.
+    public func startChild<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String? = nil, options: StartOptions, file: String = #fileID,
+        line: Int = #line
+    ) async throws -> ChildWorkflow<W.Output> {
+        guard options.deduplicationID == nil else {
+            throw WorkflowError(
+                .invalidArgument,
+                "a child workflow cannot be deduplicated (its start is an operation of its parent, which must replay the same way); deduplicate the parent's start instead; nothing was written",
+                workflowID: workflowID)
+        }
+        return try await startChild(W.self, input: input, id: id, options: Optional(options), file: file, line: line)
+    }
+
+    private func startChild<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String?, options: StartOptions?, file: String, line: Int
     ) async throws -> ChildWorkflow<W.Output> {
         let callSite = CallSite(file: file, line: line)
         let inputBytes = try engine.encode(input, what: "the input of child workflow \(W.name)", workflowID: workflowID)
@@ -28,11 +59,23 @@ extension WorkflowContext {
         }
         let childID = id ?? "\(workflowID)/\(position)"
         let marker = event(.childStarted, at: position, name: W.name, callSite: callSite, digest: digest, target: childID)
+        let parentID = workflowID
         func start(recording traceContext: String?) async throws {
-            let start = Event(
-                kind: .workflowStarted, workflowID: childID, name: W.name, time: engine.clock.now(), target: workflowID,
+            var start = Event(
+                kind: .workflowStarted, workflowID: childID, name: W.name, time: engine.clock.now(), target: parentID,
                 parentPosition: position, traceContext: traceContext, payload: inputBytes)
-            try await engine.startDurably(start, alsoRecording: takePending() + [marker])
+            let inherited = engine.state.withLock { s in
+                s.projection.workflows.index(forKey: parentID).flatMap { s.projection.workflows[at: $0].summary.deadline }
+            }
+            var enqueue: [Event] = []
+            if let options {
+                let decided = try engine.flowControl(of: start, options: options, inherited: inherited)
+                start.deadline = decided.deadline
+                if let event = decided.enqueue { enqueue.append(event) }
+            } else {
+                start.deadline = inherited
+            }
+            try await engine.startDurably(start, alsoRecording: takePending() + [marker], then: enqueue)
         }
         if let tracing = engine.tracing {
             try await tracing.start(W.name) { try await start(recording: $0) }

@@ -1,0 +1,177 @@
+import Logging
+import Synchronization
+
+extension WorkflowEngine {
+    /// Starts a workflow with options, durably, and returns its handle: on a queue (``WorkflowQueue``), with a
+    /// priority and a partition key, not before a time, deduplicated, with a deadline.
+    ///
+    /// A start with a queue, a not-before time or a deduplication ID is enqueued: it is written (with its
+    /// ``EventKind/workflowEnqueued`` record) before this returns, its status is ``WorkflowStatus/enqueued``, and
+    /// the engine's dispatcher starts it when its queue allows (``WorkflowQueue``). A start with only a timeout runs
+    /// at once, as ``start(_:input:id:)``.
+    ///
+    /// Idempotent by ID, as ``start(_:input:id:)``: starting an ID that exists returns its handle and writes nothing.
+    /// - Throws: ``WorkflowError`` — as ``start(_:input:id:)``; `.unknownQueue` (not in
+    ///   ``EngineConfiguration/queues``); `.duplicate` (``StartOptions/deduplicationID`` held, with
+    ///   ``DeduplicationPolicy/reject``); `.invalidArgument` (a timeout or delay that is not positive, a partition key
+    ///   on a queue without partitions, an empty deduplication ID). Nothing is written when it throws.
+    public func start<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String? = nil, options: StartOptions
+    ) async throws -> WorkflowHandle<W> {
+        guard let tracing else { return try await start(W.self, input: input, id: id, options: options, traceContext: nil) }
+        return try await tracing.start(W.name) { recorded in
+            try await start(W.self, input: input, id: id, options: options, traceContext: recorded)
+        }
+    }
+
+    private func start<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String?, options: StartOptions, traceContext: String?
+    ) async throws -> WorkflowHandle<W> {
+        var event = try startEvent(W.self, input: input, id: id, traceContext: traceContext)
+        let (deadline, enqueue, deduplication) = try flowControl(of: event, options: options, inherited: nil)
+        event.deadline = deadline
+        let holder = try await startDurably(event, then: enqueue.map { [$0] } ?? [], deduplication: deduplication)
+        return WorkflowHandle(id: holder ?? event.workflowID, engine: self)
+    }
+
+    /// Checks `options` for the workflow `start` starts, and makes what it records: the deadline (its own, or the
+    /// `inherited` one of its parent), the enqueue record, and the deduplication claim.
+    /// - Throws: ``WorkflowError`` as ``start(_:input:id:options:)``, before anything is written.
+    func flowControl(
+        of start: Event, options: StartOptions, inherited: Int64?
+    ) throws(WorkflowError) -> (deadline: Int64?, enqueue: Event?, deduplication: Deduplication?) {
+        let id = start.workflowID
+        func invalid(_ problem: String) -> WorkflowError {
+            WorkflowError(.invalidArgument, "\(problem); nothing was written", workflowID: id)
+        }
+        var deadline = inherited
+        if let timeout = options.timeout {
+            guard timeout > .zero else { throw invalid("the timeout is \(timeout); it must be positive") }
+            deadline = start.time.addingSaturating(timeout.nanoseconds)
+        }
+        if options.partitionKey != nil && options.queue == nil {
+            throw invalid("a partition key needs a queue with partitionConcurrency")
+        }
+        guard options.enqueues else { return (deadline, nil, nil) }
+        let queueName = options.queue ?? ""
+        if let name = options.queue {
+            guard let queue = declaredQueue(name) else {
+                let declared = configuration.queues.map { "'\($0.name)'" }.joined(separator: ", ")
+                throw WorkflowError(
+                    .unknownQueue,
+                    "queue '\(name)' is not declared in EngineConfiguration.queues (declared: \(declared.isEmpty ? "none" : declared)); declare it, or start without a queue; nothing was written",
+                    workflowID: id)
+            }
+            if options.partitionKey != nil && queue.partitionConcurrency == nil {
+                throw invalid("a partition key was given, but queue '\(name)' has no partitionConcurrency")
+            }
+        }
+        var notBefore: Int64?
+        if let delay = options.delay {
+            guard delay >= .zero else { throw invalid("the delay is \(delay); it must not be negative") }
+            notBefore = start.time.addingSaturating(delay.nanoseconds)
+        }
+        if let date = options.notBefore {
+            let time = date.nanosecondsSince1970
+            notBefore = Swift.max(notBefore ?? .min, time)
+        }
+        var deduplication: Deduplication?
+        if let key = options.deduplicationID {
+            guard !key.isEmpty else { throw invalid("the deduplication ID is empty") }
+            deduplication = Deduplication(key: Projection.Key(workflowID: queueName, name: key), policy: options.onDuplicate)
+        }
+        let enqueue = Event(
+            kind: .workflowEnqueued, workflowID: id, name: queueName, time: start.time, target: options.partitionKey,
+            deadline: notBefore, number: options.priority == 0 ? nil : UInt64(bitPattern: Int64(options.priority)),
+            idempotencyKey: options.deduplicationID)
+        return (deadline, enqueue, deduplication)
+    }
+
+    /// The declaration of queue `name`, if this engine declares it.
+    func declaredQueue(_ name: String) -> WorkflowQueue? {
+        configuration.queues.first { $0.name == name }
+    }
+
+    // MARK: Dispatching
+
+    /// The engine's queue dispatcher, which ``run()`` runs beside the workflows: dequeues what the queues' limits
+    /// let start — one commit of ``EventKind/workflowDequeued`` records for all of them — and schedules them. It is
+    /// poked by the commit that frees a slot or enqueues a workflow (``EngineState/flowControlApplied()``) and
+    /// otherwise sleeps until the next not-before time or rate window's end: it never polls. Returns when shutdown
+    /// begins.
+    func dispatchLoop() async {
+        var queues: [String: WorkflowQueue] = ["": WorkflowQueue("")]  // "": delayed starts without a queue
+        for queue in configuration.queues { queues[queue.name] = queue }
+        while true {
+            let now = clock.now()
+            let signal = Signal()
+            let decided = state.withLock { s -> (events: [Event], wake: Int64)? in
+                guard s.phase == .running else { return nil }
+                s.dispatcherSignal = signal
+                return s.dequeueDue(now: now, queues: queues)
+            }
+            guard let decided else { return }
+            if !decided.events.isEmpty {
+                do {
+                    try await commit(decided.events)
+                } catch {
+                    // The log failed (the engine stops), or refused the records: nothing was dequeued.
+                    logger.error("could not record dequeues", metadata: ["count": "\(decided.events.count)", "error": "\(error)"])
+                    return
+                }
+                for event in decided.events { schedule(event.workflowID) }
+                continue  // more may have freed meanwhile
+            }
+            do {
+                // A poke since the lock fired `signal` already: the wait returns at once.
+                _ = try await wait(for: signal, until: decided.wake == .max ? nil : decided.wake, interrupt: shutdownRequested)
+            } catch {
+                return  // shutdown began, or run() is cancelled
+            }
+        }
+    }
+}
+
+extension EngineState {
+    /// Reserves a slot for every enqueued workflow its queue lets start now, and returns their dequeue records (to
+    /// be written) and when to look again (a not-before time or a rate window's end; `Int64.max`: when poked).
+    /// Queues not in `queues` (no longer declared) start nothing.
+    mutating func dequeueDue(now: Int64, queues: [String: WorkflowQueue]) -> (events: [Event], wake: Int64) {
+        projection.queues.needsDispatch = false
+        var events: [Event] = []
+        var wake = Int64.max
+        for name in projection.queues.queueNames {
+            guard let line = projection.queues.line(name), line.waiting > 0, let queue = queues[name] else { continue }
+            wake = Swift.min(wake, projection.queues.promote(name, now: now))
+            var free = queue.free(held: line.active)
+            var windowStart = Int64.min
+            if let rate = queue.rateLimit {
+                windowStart = now.subtractingSaturating(rate.period.nanoseconds)
+                let (count, _) = projection.queues.startsInWindow(name, after: windowStart)
+                free = Swift.min(free, Swift.max(0, rate.count - count))
+            }
+            let perPartition = queue.partitionConcurrency
+            while free > 0, let id = projection.queues.next(in: name, admits: { _, held in perPartition.map { held < $0 } ?? true }) {
+                projection.queues.dequeue(id, at: now)
+                events.append(Event(kind: .workflowDequeued, workflowID: id, name: name, time: now))
+                free -= 1
+            }
+            if let rate = queue.rateLimit, projection.queues.line(name)!.waiting > 0 {
+                let (count, oldest) = projection.queues.startsInWindow(name, after: windowStart)
+                if count >= rate.count, let oldest { wake = Swift.min(wake, oldest.addingSaturating(rate.period.nanoseconds)) }
+            }
+        }
+        projection.queues.needsDispatch = false  // the reservations above set it; they are handled
+        return (events, wake)
+    }
+
+    /// After commits were applied: pokes the dispatcher if a slot may have freed or a workflow joined a queue, and
+    /// the waker if a deadline earlier than the one it sleeps until was recorded.
+    mutating func flowControlApplied() {
+        if projection.queues.needsDispatch, let signal = dispatcherSignal {
+            dispatcherSignal = nil
+            signal.fire()
+        }
+        if let next = projection.deadlines.next, next < armedDeadline { pokeWaker() }
+    }
+}
