@@ -20,7 +20,7 @@ struct EventKindDeclarationTests {
         "receiveStarted", "eventSet", "eventRead", "childStarted", "childCompleted", "valueRecorded", "patchMarker",
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
-        "retryWaitStarted", "streamWritten", "streamClosed",
+        "retryWaitStarted", "streamWritten", "streamClosed", "workflowEnqueued", "workflowDequeued",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -103,7 +103,7 @@ struct EventKindDeclarationTests {
                 case .stepFailed, .workflowFailed: .failure
                 case .workflowCompleted: .success
                 case .workflowParked: .attention
-                case .workflowStarted, .workflowSummary: .lifecycle
+                case .workflowStarted, .workflowSummary, .workflowEnqueued, .workflowDequeued: .lifecycle
                 default: .plain
                 }
             #expect(kind.declaration.tone == expected, "\(kind)")

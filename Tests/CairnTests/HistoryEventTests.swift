@@ -215,7 +215,10 @@ struct HistoryEventTests {
             (.workflowParked, .parked(reason: .undecodableValue, message: "message", attempts: 9)),
             (.branchStarted, .branch(label: "n")), (.recoveryAttempted, .recoveryAttempted), (.engineStopped, .engineStopped),
             (.workflowSummary, .summary(status: .completed, startedAt: Date(nanosecondsSince1970: -5), failure: nil)),
-            (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")):
+            (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")),
+            (.workflowEnqueued, .enqueued(
+                queue: "n", priority: 9, partitionKey: "other", deduplicationID: nil, notBefore: Date(timeIntervalSince1970: 3))),
+            (.workflowDequeued, .dequeued(queue: "n")):
             break
         default:
             Issue.record("\(kind) maps to \(details)")

@@ -12,13 +12,16 @@ private final class Occupancy: Sendable {
         var order: [String] = []
     }
     private let state = Mutex(State())
-    static let shared = LockedBox<[String: Occupancy]>([:])
+    private static let shared = Mutex<[String: Occupancy]>([:])
 
+    /// The occupancy named `key`, made by the first to ask (atomically: concurrent workflows ask at once).
     static func named(_ key: String) -> Occupancy {
-        if let found = shared.get()[key] { return found }
-        let made = Occupancy()
-        shared.set(key, made)
-        return made
+        shared.withLock { all in
+            if let found = all[key] { return found }
+            let made = Occupancy()
+            all[key] = made
+            return made
+        }
     }
 
     func enter(_ groups: [String], id: String) {

@@ -45,6 +45,10 @@ extension Workload {
             summary: "n workflows of 3 steps started at once, all awaited; workflows/s, submit → result latency",
             run: EngineBenchmarks.concurrent),
         Workload(
+            name: "queue", defaultN: 10_000,
+            summary: "n workflows of 3 steps started at once on one queue of concurrency 100; workflows/s, dispatch_p50_ms (slot freed → next start)",
+            run: QueueBench.run),
+        Workload(
             name: "fanout", defaultN: 200,
             summary: "--reps (else n) workflows of 100 parallel steps and a sum, one after another; latency per workflow",
             run: EngineBenchmarks.fanout),
@@ -94,7 +98,7 @@ extension Workload {
     static let groups: [String: [String]] = [
         "all-log": ["floor-fdatasync", "floor-write", "lz4", "log-append-1", "log-append-256", "log-recovery"],
         "all-engine": [
-            "floor-fdatasync", "sequential", "concurrent", "fanout", "recovery", "sleep", "projection-rebuild",
+            "floor-fdatasync", "sequential", "concurrent", "queue", "fanout", "recovery", "sleep", "projection-rebuild",
             "replay",
         ],
         "all-cli": ["verify", "list", "compact"],

@@ -39,6 +39,8 @@ public struct EngineConfiguration: Sendable {
     /// How many records recovery writes per commit (recovery attempts, parkings): each commit is one frame, which
     /// holds at most 256 MiB. Tests make it small.
     package var _recoveryRecordsPerCommit = 65_536
+    /// Told each queue dispatch latency (``EngineMetrics/queueDispatchLatency``): the benchmark reads it.
+    package var _dispatchObserver: (@Sendable (Duration) -> Void)?
     /// Threads for blocking step bodies (``WorkflowContext/blockingStep(_:retry:timeout:file:line:_:)``).
     /// Default 8.
     public var blockingThreads = 8

@@ -14,6 +14,9 @@ struct EngineMetrics: Sendable {
     /// Records per group commit of the log (all workflows together), and the log's `fdatasync` latency.
     let logCommitRecords: Recorder
     let logSyncLatency: Metrics.Timer
+    /// From a queue's slot freeing (the commit that settles a queued workflow, applied) to the next workflow the
+    /// dispatcher starts there (its dequeue durable, the workflow scheduled).
+    let queueDispatchLatency: Metrics.Timer
 
     init(dimensions: [(String, String)]) {
         started = Counter(label: "cairn_workflows_started_total", dimensions: dimensions)
@@ -26,5 +29,6 @@ struct EngineMetrics: Sendable {
         commitBatch = Recorder(label: "cairn_commit_events", dimensions: dimensions)
         logCommitRecords = Recorder(label: "cairn_log_commit_records", dimensions: dimensions)
         logSyncLatency = Metrics.Timer(label: "cairn_log_sync_duration", dimensions: dimensions)
+        queueDispatchLatency = Metrics.Timer(label: "cairn_queue_dispatch_duration", dimensions: dimensions)
     }
 }

@@ -152,8 +152,10 @@ extension WorkflowEngine {
         } catch {
             result = .failure(error)
         }
+        let events = endEvents(run, context: context, result: result)
         do {
-            try await commit(endEvents(run, context: context, result: result))
+            try await commit(events)
+            if events.last?.kind == .workflowDequeued { startHandedOff(events) }
         } catch {
             endNotRecorded(run.id, error)
         }
@@ -299,6 +301,7 @@ extension WorkflowEngine {
             case .success(let output):
                 metrics.completed.increment()
                 events.append(Event(kind: .workflowCompleted, workflowID: id, name: run.name, time: now, payload: output))
+                if let next = handOff(from: id, now: now) { events.append(next) }
             case .failure(let error):
                 if Task.isCancelled { break }  // stopped from outside without a reason recorded: stays unfinished
                 metrics.failed.increment()
@@ -306,6 +309,7 @@ extension WorkflowEngine {
                 events.append(Event(
                     kind: .workflowFailed, workflowID: id, name: run.name, time: now, errorType: failure.errorType,
                     flags: failure.recordedFlags, payload: failure.recordedPayload))
+                if let next = handOff(from: id, now: now) { events.append(next) }
             }
         }
         return events

@@ -43,6 +43,11 @@ public final class WorkflowEngine: Service, Sendable {
     let metrics: EngineMetrics
     /// The engine's spans; nil when nothing is traced (and for a replay-only engine).
     let tracing: WorkflowTracing?
+    /// The declared queues by name, and "" (delayed starts without a queue, unlimited) (``EngineConfiguration/queues``).
+    let queues: [String: WorkflowQueue]
+    /// Whether any workflow of this engine may belong to a queue (set before one is enqueued, or at open when the
+    /// log has queued workflows): until then a workflow's end does not look at the queues.
+    let queuesInUse = Atomic<Bool>(false)
     /// Fired when graceful shutdown begins, and when the engine has stopped.
     let shutdownRequested = Signal()
     let stopped = Signal()
@@ -61,6 +66,10 @@ public final class WorkflowEngine: Service, Sendable {
         self.registry = registry
         self.dependencies = dependencies
         errorTypes = DurableErrorRegistry(registry.values)
+        var queues = ["": WorkflowQueue("")]
+        for queue in configuration.queues { queues[queue.name] = queue }
+        self.queues = queues
+        if !projection.queues.isEmpty { queuesInUse.store(true, ordering: .relaxed) }
         self.state = Mutex(EngineState(projection: projection))
         blockingPool = BlockingPool(threads: configuration.blockingThreads)
         self.metrics = metrics ?? EngineMetrics(dimensions: configuration.metricsDimensions)
@@ -408,6 +417,8 @@ struct EngineState: ~Copyable {
     /// What the queue dispatcher (``WorkflowEngine/dispatchLoop()``) sleeps on: poked when a slot may have freed or
     /// a workflow joined a queue.
     var dispatcherSignal: Signal?
+    /// When the earliest queue slot freed since the dispatcher last started a workflow (its latency metric).
+    var slotFreedAt: ContinuousClock.Instant?
     /// IDs started by this process before recovery looked at the projection (nil afterwards): scheduled by their
     /// start, they are no recovery of an earlier process's work.
     var startedHere: Set<String>? = []

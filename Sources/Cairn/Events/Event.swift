@@ -102,7 +102,7 @@ package struct Event: Sendable, Hashable {
 
         package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-        /// A receive or event read that timed out (no message, no value).
+        /// A receive or event read that timed out (no message, no value); a cancellation caused by the workflow's deadline.
         package static let timedOut = Flags(rawValue: 1)
         /// A workflow parked because its code diverged from its history.
         package static let diverged = Flags(rawValue: 2)

@@ -204,7 +204,8 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 tone: .failure)
         case .workflowCancelled:
             .lifecycle(
-                "workflowCancelled", "workflow cancelled", name: "the workflow's name", flags: .timedOut, tone: .attention)
+                "workflowCancelled", "workflow cancelled", name: "the workflow's name",
+                flags: .timedOut)
         case .workflowResumed:
             .lifecycle("workflowResumed", "workflow resumed", name: "the workflow's name")
         case .workflowForked:

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -30,6 +31,7 @@ extension WorkflowEngine {
         var event = try startEvent(W.self, input: input, id: id, traceContext: traceContext)
         let (deadline, enqueue, deduplication) = try flowControl(of: event, options: options, inherited: nil)
         event.deadline = deadline
+        if enqueue != nil { queuesInUse.store(true, ordering: .relaxed) }
         let holder = try await startDurably(event, then: enqueue.map { [$0] } ?? [], deduplication: deduplication)
         return WorkflowHandle(id: holder ?? event.workflowID, engine: self)
     }
@@ -89,7 +91,30 @@ extension WorkflowEngine {
 
     /// The declaration of queue `name`, if this engine declares it.
     func declaredQueue(_ name: String) -> WorkflowQueue? {
-        configuration.queues.first { $0.name == name }
+        name.isEmpty ? nil : queues[name]
+    }
+
+    /// The dequeue that takes over the slot of workflow `id`, which is ending (its completion or failure is about to
+    /// be committed), when its queue has a workflow waiting that may start: written in the same commit, after the
+    /// end, so the next workflow starts as soon as that commit is durable, without waiting for the dispatcher's
+    /// own commit (``EngineMetrics/queueDispatchLatency`` measures it). Nil otherwise; the dispatcher fills what
+    /// is left.
+    @inline(never)
+    func handOff(from id: String, now: Int64) -> Event? {
+        guard queuesInUse.load(ordering: .relaxed) else { return nil }
+        return state.withLock { s in s.handOff(from: id, now: now, queues: queues) }
+    }
+
+    /// Schedules the workflows whose dequeue an ending workflow's commit carried (``handOff(from:now:)``).
+    @inline(never)
+    func startHandedOff(_ events: [Event]) {
+        for event in events where event.kind == .workflowDequeued { schedule(event.workflowID) }
+        if let freed = state.withLock({ s -> ContinuousClock.Instant? in
+            defer { s.slotFreedAt = nil }
+            return s.slotFreedAt
+        }) {
+            dispatched(after: freed)
+        }
     }
 
     // MARK: Dispatching
@@ -99,13 +124,18 @@ extension WorkflowEngine {
     /// poked by the commit that frees a slot or enqueues a workflow (``EngineState/flowControlApplied()``) and
     /// otherwise sleeps until the next not-before time or rate window's end: it never polls. Returns when shutdown
     /// begins.
+    @inline(never)
+    private func dispatched(after freed: ContinuousClock.Instant) {
+        let latency = ContinuousClock.now - freed
+        metrics.queueDispatchLatency.recordNanoseconds(latency.nanoseconds)
+        configuration._dispatchObserver?(latency)
+    }
+
     func dispatchLoop() async {
-        var queues: [String: WorkflowQueue] = ["": WorkflowQueue("")]  // "": delayed starts without a queue
-        for queue in configuration.queues { queues[queue.name] = queue }
         while true {
             let now = clock.now()
             let signal = Signal()
-            let decided = state.withLock { s -> (events: [Event], wake: Int64)? in
+            let decided = state.withLock { s -> (events: [Event], wake: Int64, freed: ContinuousClock.Instant?)? in
                 guard s.phase == .running else { return nil }
                 s.dispatcherSignal = signal
                 return s.dequeueDue(now: now, queues: queues)
@@ -120,6 +150,7 @@ extension WorkflowEngine {
                     return
                 }
                 for event in decided.events { schedule(event.workflowID) }
+                if let freed = decided.freed { dispatched(after: freed) }
                 continue  // more may have freed meanwhile
             }
             do {
@@ -136,7 +167,12 @@ extension EngineState {
     /// Reserves a slot for every enqueued workflow its queue lets start now, and returns their dequeue records (to
     /// be written) and when to look again (a not-before time or a rate window's end; `Int64.max`: when poked).
     /// Queues not in `queues` (no longer declared) start nothing.
-    mutating func dequeueDue(now: Int64, queues: [String: WorkflowQueue]) -> (events: [Event], wake: Int64) {
+    ///
+    /// When it dequeues any, it also returns when the earliest slot freed since the last dispatch (for
+    /// ``EngineMetrics/queueDispatchLatency``).
+    mutating func dequeueDue(
+        now: Int64, queues: [String: WorkflowQueue]
+    ) -> (events: [Event], wake: Int64, freed: ContinuousClock.Instant?) {
         projection.queues.needsDispatch = false
         var events: [Event] = []
         var wake = Int64.max
@@ -162,12 +198,39 @@ extension EngineState {
             }
         }
         projection.queues.needsDispatch = false  // the reservations above set it; they are handled
-        return (events, wake)
+        guard !events.isEmpty else { return (events, wake, nil) }
+        defer { slotFreedAt = nil }
+        return (events, wake, slotFreedAt)
+    }
+
+    /// The dequeue that takes over the slot of active member `id` (see ``WorkflowEngine/handOff(from:now:)``): the
+    /// best waiting workflow its queue would admit once that slot is free.
+    mutating func handOff(from id: String, now: Int64, queues: [String: WorkflowQueue]) -> Event? {
+        guard !projection.queues.isEmpty, let member = projection.queues.member(id), member.place == .active,
+            let queue = queues[member.queue], let line = projection.queues.line(member.queue), line.waiting > 0
+        else { return nil }
+        _ = projection.queues.promote(member.queue, now: now)
+        guard queue.free(held: line.active - 1) > 0 else { return nil }
+        if let rate = queue.rateLimit {
+            let (count, _) = projection.queues.startsInWindow(member.queue, after: now.subtractingSaturating(rate.period.nanoseconds))
+            guard count < rate.count else { return nil }
+        }
+        let perPartition = queue.partitionConcurrency
+        let leaving = member.partition
+        guard let next = projection.queues.next(in: member.queue, admits: { partition, held in
+            perPartition.map { (partition == leaving ? held - 1 : held) < $0 } ?? true
+        }) else { return nil }
+        projection.queues.dequeue(next, at: now)
+        return Event(kind: .workflowDequeued, workflowID: next, name: member.queue, time: now)
     }
 
     /// After commits were applied: pokes the dispatcher if a slot may have freed or a workflow joined a queue, and
     /// the waker if a deadline earlier than the one it sleeps until was recorded.
     mutating func flowControlApplied() {
+        if projection.queues.slotFreed {
+            projection.queues.slotFreed = false
+            if slotFreedAt == nil { slotFreedAt = .now }
+        }
         if projection.queues.needsDispatch, let signal = dispatcherSignal {
             dispatcherSignal = nil
             signal.fire()
