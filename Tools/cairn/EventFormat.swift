@@ -171,6 +171,11 @@ enum EventFormat {
             w.endObject()
         }
         if let reason = s.parkReason { w.field("parkReason", reason) }
+        if let deadline = s.deadline { w.field("deadline", Format.time(deadline, iso: true)) }
+        if s.timedOut {
+            w.key("timedOut")
+            w.bool(true)
+        }
     }
 
     static func tableColumns(workflowColumn: Bool) -> [Table.Column] {

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Cairn
+import CairnCLIArguments
 import CairnLog
 import Foundation
 
-/// `cairn inspect DIR`: segments, sizes, LSN range, frames, compression ratio, workflows by status.
+/// `cairn inspect DIR`: segments, sizes, LSN range, frames, compression ratio, workflows by status, queues.
 struct InspectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a log's segments, sizes, LSN range, frames, compression ratio and workflows by status.",
+        abstract: "Show a log's segments, sizes, LSN range, frames, compression ratio, workflows by status and queues.",
         discussion: """
             Reads the whole log without taking its lock (works while an engine runs).
 
@@ -28,6 +29,7 @@ struct InspectCommand: AsyncParsableCommand {
             var counts: [WorkflowStatus: Int] = [:]
             index.forEach { counts[$0.status, default: 0] += 1 }
             let holder = access.lockHolder()
+            let queues = index.queueStates(now: nowNanoseconds())
             var segments: [(name: String, base: LSN, size: Int64, compacted: Bool)] = []
             for s in catalog.segments {
                 segments.append((s.name, s.base, fileSize(s.path), s.replacesUntil != 0))
@@ -71,6 +73,10 @@ struct InspectCommand: AsyncParsableCommand {
                 w.field("total", index.count)
                 for status in WorkflowStatus.allCases { w.field(status.rawValue, counts[status] ?? 0) }
                 w.endObject()
+                w.key("queues")
+                w.beginArray()
+                for q in queues { QueueFormat.json(q, into: &w) }
+                w.endArray()
                 w.field("undeliveredMessages", index.undeliveredCount)
                 w.field("eventValues", index.eventValueCount)
                 w.key("incompleteTail")
@@ -112,6 +118,8 @@ struct InspectCommand: AsyncParsableCommand {
                     parts.append(Style.status(status).apply("\(status) \(Format.count(counts[status]!))"))
                 }
                 row("Workflows", Format.count(index.count) + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+                row("Queues", queues.isEmpty ? "none" : "\(queues.count)")
+                if !queues.isEmpty { for line in QueueFormat.table(queues).lines() { out.line("  " + line) } }
                 row("Messages", "\(Format.count(index.undeliveredCount)) undelivered")
                 row("Events", "\(Format.count(index.eventValueCount)) values set")
                 if let tail = report.truncatedTail {

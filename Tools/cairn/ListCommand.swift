@@ -11,7 +11,7 @@ struct ListCommand: AsyncParsableCommand {
         discussion: """
             Rebuilds every workflow's status from the log (lifecycle events only) without taking its lock. Newest \
             start first. Workflows an engine is running show as pending: the log records starts and outcomes, not \
-            which process runs what.
+            which process runs what. Queued and delayed workflows (enqueued) say why they wait.
 
             Examples:
               cairn list /var/lib/orders/cairn
@@ -24,7 +24,7 @@ struct ListCommand: AsyncParsableCommand {
 
     @Option(
         name: .long, parsing: .singleValue,
-        help: "Only workflows with this status (repeatable): pending, running, completed, failed, cancelled, diverged, parked.")
+        help: "Only workflows with this status (repeatable): enqueued, pending, running, completed, failed, cancelled, diverged, parked.")
     var status: [StatusArgument] = []
 
     @Option(help: "Only workflows of this workflow name.")
@@ -60,12 +60,14 @@ struct ListCommand: AsyncParsableCommand {
                 return true
             }
             var out = Output()
+            let now = nowNanoseconds()
             if options.json {
                 var w = JSONWriter()
                 w.beginArray()
                 for s in matches {
                     w.beginObject()
                     EventFormat.summaryFields(s, into: &w)
+                    if let reason = index.waitReason(of: s.id, now: now) { w.field("waitingFor", reason) }
                     w.endObject()
                     out.drain(&w)
                 }
@@ -78,7 +80,9 @@ struct ListCommand: AsyncParsableCommand {
                     .init(title: "UPDATED (UTC)"), .init(title: "DETAIL"),
                 ])
                 for s in matches {
-                    let detail = s.failure.map { "\($0.errorType): \($0.message)" } ?? s.parkReason ?? s.parentID.map { "child of \($0)" } ?? ""
+                    let detail = s.failure.map { "\($0.errorType): \($0.message)" } ?? s.parkReason
+                        ?? index.waitReason(of: s.id, now: now) ?? (s.timedOut ? "deadline passed" : nil)
+                        ?? s.parentID.map { "child of \($0)" } ?? ""
                     table.add([
                         (s.id, nil), (s.name, nil), (s.status.rawValue, Style.status(s.status)), (Format.time(s.startedAt), nil),
                         (Format.time(s.updatedAt), nil), (Format.truncate(Format.oneLine(detail), 60), .dim),

@@ -40,6 +40,8 @@ package struct WorkflowIndex: Sendable {
     var entries: [Entry] = []
     /// The queues, to say why each queued workflow waits (``QueueBook``).
     var queues = QueueBook()
+    /// The latest declaration of each queue the log records, if any.
+    var queueDeclarations: [String: WorkflowQueue] = [:]
     var positions = IDHashMap()
     /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details or mailbox).
     var undelivered = Set<UInt64>()
@@ -60,6 +62,15 @@ package struct WorkflowIndex: Sendable {
 
     /// How many workflows there are.
     package var count: Int { entries.count }
+
+    /// Every queue workflows joined, with how many wait and hold a slot at `now` (ns since 1970).
+    package func queueStates(now: Int64) -> [QueueState] { queues.states(now: now, declarations: queueDeclarations) }
+
+    /// Why workflow `id` is still enqueued at `now`, in words; nil when it does not wait in a queue.
+    package func waitReason(of id: String, now: Int64) -> String? {
+        guard let member = queues.member(id) else { return nil }
+        return queues.waitReason(of: id, now: now, declaration: queueDeclarations[member.queue])
+    }
     /// Messages sent to a workflow and not yet received.
     package var undeliveredCount: Int { undelivered.count }
     /// Event values set, by workflow and key (mailbox only).
