@@ -215,7 +215,12 @@ struct HistoryEventTests {
             (.workflowParked, .parked(reason: .undecodableValue, message: "message", attempts: 9)),
             (.branchStarted, .branch(label: "n")), (.recoveryAttempted, .recoveryAttempted), (.engineStopped, .engineStopped),
             (.workflowSummary, .summary(status: .completed, startedAt: Date(nanosecondsSince1970: -5), failure: nil)),
-            (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")):
+            (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")),
+            (.workflowEnqueued, .enqueued), (.workflowDequeued, .dequeued),
+            (.scheduleChanged, .scheduleChanged(schedule: "n", removed: false)),
+            (.scheduleTicked, .scheduleTicked(schedule: "n", tick: Date(timeIntervalSince1970: 3), workflowID: "other")),
+            (.debounceRequested, .debounceRequested(
+                key: "other", fireAt: Date(timeIntervalSince1970: 3), latest: Date(nanosecondsSince1970: 9))):
             break
         default:
             Issue.record("\(kind) maps to \(details)")
@@ -225,7 +230,7 @@ struct HistoryEventTests {
         let bare = Event(kind: kind, workflowID: "w", name: "n", time: 7)
         let needsField: Set<EventKind> = [
             .stepFailed, .sleepStarted, .retryWaitStarted, .messageSent, .messageReceived, .eventRead, .childStarted, .childWaitStarted, .childCompleted,
-            .workflowFailed, .workflowForked, .workflowSummary,
+            .workflowFailed, .workflowForked, .workflowSummary, .scheduleTicked, .debounceRequested,
         ]
         if needsField.contains(kind) {
             let error = #expect(throws: WorkflowError.self) { try HistoryEvent.Details(bare, lsn: LSN(5)) }
