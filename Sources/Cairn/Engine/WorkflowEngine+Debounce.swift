@@ -11,7 +11,9 @@ extension WorkflowEngine {
     /// debounce. Each call is durable when it returns; the engine starts the workflow while ``run()`` runs — a
     /// debounce whose time passed while the engine was down fires when it runs again. Firing writes the workflow's
     /// start under the ID fixed at the first call, so a crash before it fires loses nothing and one after it does
-    /// not start it twice. See <doc:Schedules>.
+    /// not start it twice. Until it fires, the handle's ``WorkflowHandle/result()`` waits for the workflow to start
+    /// and finish, while its status and summary are `.notFound` (``pendingDebounces()`` lists it). See
+    /// <doc:Schedules>.
     ///
     /// - Parameters:
     ///   - key: what calls are debounced by, across workflow types (a key pending for another type is refused).
