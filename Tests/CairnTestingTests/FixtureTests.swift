@@ -36,6 +36,28 @@ import Testing
             try await waitUntil { engine.summary(of: "unfinished-1")?.historyCount == 1 }
         }
         try? FileManager.default.removeItem(atPath: unfinished + "/LOCK")
+        // Schedules and debounces: a schedule that ticked once, a paused one, a debounce that fired after two calls
+        // and one left pending (`ScheduleTests` rebuilds them from this log).
+        let schedules = root + "/schedules"
+        try? FileManager.default.removeItem(atPath: schedules)
+        let clock = TestClock(start: Date(timeIntervalSince1970: 1_800_000_000), mode: .manual)
+        try await withTestEngine(workflows: [FxTick.self, FxSteps.self], clock: clock, directory: schedules) { engine in
+            try await engine.setSchedule("every-minute", cron: CronExpression("0 * * * * *"), workflow: FxTick.self)
+            try await engine.setSchedule(
+                "paused", cron: CronExpression("0 0 9 * * *"), timeZone: TimeZone(identifier: "Europe/Berlin") ?? .gmt,
+                workflow: FxSteps.self, input: Order(id: "o-daily", amount: 5), catchUp: .all(max: 3))
+            try await engine.pauseSchedule("paused")
+            await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(60))
+            try await waitUntil { engine.summary(of: "every-minute@2027-01-15T08:01:00Z") != nil }
+            _ = try await engine.handle(for: "every-minute@2027-01-15T08:01:00Z", of: FxTick.self).result()
+            let fired = try await engine.debounce(FxSteps.self, key: "order-9", input: Order(id: "o-9", amount: 1), quiet: .seconds(5))
+            _ = try await engine.debounce(FxSteps.self, key: "order-9", input: Order(id: "o-9", amount: 2), quiet: .seconds(5))
+            clock.advance(by: .seconds(5))
+            _ = try await fired.result()
+            _ = try await engine.debounce(FxSteps.self, key: "order-10", input: Order(id: "o-10", amount: 3), quiet: .seconds(3600))
+        }
+        try? FileManager.default.removeItem(atPath: schedules + "/LOCK")
         // The format-compatibility log: several workflows and every event kind, in one log. Written once by
         // format version 1 and never rewritten: later versions must read it as it is.
         let format = packageRoot + "/Fixtures/format-v1"

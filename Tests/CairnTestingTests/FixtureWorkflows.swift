@@ -228,8 +228,16 @@ enum FxStreams: Workflow {
 let fixtureWorkflows: [any Workflow.Type] = [
     FxSteps.self, FxStepFailure.self, FxSleep.self, FxReceive.self, FxSend.self, FxEvents.self, FxEventOwner.self,
     FxChild.self, FxChildWorker.self, FxRecorded.self, FxParallel.self, FxFailure.self, FxUnfinished.self,
-    Versioned.self, FxStreams.self, FxRetry.self,
+    Versioned.self, FxStreams.self, FxRetry.self, FxTick.self,
 ]
+
+/// Started by a schedule's tick, with the tick as input.
+enum FxTick: Workflow {
+    static let name = "fx-tick"
+    static func run(_ context: WorkflowContext, input: ScheduleTick) async throws -> String {
+        try await context.step("report") { "\(input.schedule) ticked at \(input.scheduledAt.timeIntervalSince1970)" }
+    }
+}
 
 /// The package root, from this file's location.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -20,7 +20,8 @@ struct EventKindDeclarationTests {
         "receiveStarted", "eventSet", "eventRead", "childStarted", "childCompleted", "valueRecorded", "patchMarker",
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
-        "retryWaitStarted", "streamWritten", "streamClosed", "workflowEnqueued", "workflowDequeued",
+        "retryWaitStarted", "streamWritten", "streamClosed", "workflowEnqueued", "workflowDequeued", "scheduleChanged",
+        "scheduleTicked", "debounceRequested",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -88,7 +89,7 @@ struct EventKindDeclarationTests {
     func payloads() {
         for kind in EventKind.allCases {
             let text = kind.declaration.payloadIsText(hasErrorType: false)
-            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked].contains(kind), "\(kind)")
+            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked, .scheduleChanged].contains(kind), "\(kind)")
         }
         #expect(EventKind.childCompleted.declaration.payloadIsText(hasErrorType: true))
         #expect(EventKind.workflowSummary.declaration.payload == .summary)

@@ -218,7 +218,12 @@ struct HistoryEventTests {
             (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")),
             (.workflowEnqueued, .enqueued(
                 queue: "n", priority: 9, partitionKey: "other", deduplicationID: nil, notBefore: Date(timeIntervalSince1970: 3))),
-            (.workflowDequeued, .dequeued(queue: "n")):
+            (.workflowDequeued, .dequeued(queue: "n")),
+
+            (.scheduleChanged, .scheduleChanged(schedule: "n", removed: false)),
+            (.scheduleTicked, .scheduleTicked(schedule: "n", tick: Date(timeIntervalSince1970: 3), workflowID: "other")),
+            (.debounceRequested, .debounceRequested(
+                key: "other", fireAt: Date(timeIntervalSince1970: 3), latest: Date(nanosecondsSince1970: 9))):
             break
         default:
             Issue.record("\(kind) maps to \(details)")
@@ -228,7 +233,7 @@ struct HistoryEventTests {
         let bare = Event(kind: kind, workflowID: "w", name: "n", time: 7)
         let needsField: Set<EventKind> = [
             .stepFailed, .sleepStarted, .retryWaitStarted, .messageSent, .messageReceived, .eventRead, .childStarted, .childWaitStarted, .childCompleted,
-            .workflowFailed, .workflowForked, .workflowSummary,
+            .workflowFailed, .workflowForked, .workflowSummary, .scheduleTicked, .debounceRequested,
         ]
         if needsField.contains(kind) {
             let error = #expect(throws: WorkflowError.self) { try HistoryEvent.Details(bare, lsn: LSN(5)) }

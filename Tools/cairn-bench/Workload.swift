@@ -92,6 +92,10 @@ extension Workload {
             name: "compact", defaultN: 1_000_000,
             summary: "cairn compact of a log of n workflows (half the finished dropped, half summarized); events/s",
             run: CLIBenchmarks.compact),
+        Workload(
+            name: "schedule", defaultN: 1_000,
+            summary: "n schedules ticking every second for 10 s, real clock; ticks expected, fired, missed, doubled; lateness",
+            run: ScheduleBench.run),
     ]
 
     /// Names that stand for several workloads (or groups).

@@ -25,7 +25,11 @@ struct InspectCommand: AsyncParsableCommand {
             let access = try LogAccess(directory)
             let catalog = try access.catalog()
             var index = WorkflowIndex(expectedWorkflows: access.expectedWorkflows, mailbox: true)
-            let report = try access.reader.verify { record in try index.apply(record) }
+            var starts = ScheduledStarts()
+            let report = try access.reader.verify { record in
+                try index.apply(record)
+                try starts.apply(record)
+            }
             var counts: [WorkflowStatus: Int] = [:]
             index.forEach { counts[$0.status, default: 0] += 1 }
             let holder = access.lockHolder()
@@ -79,6 +83,7 @@ struct InspectCommand: AsyncParsableCommand {
                 w.endArray()
                 w.field("undeliveredMessages", index.undeliveredCount)
                 w.field("eventValues", index.eventValueCount)
+                Self.writeScheduledStarts(starts, to: &w)
                 w.key("incompleteTail")
                 if let tail = report.truncatedTail {
                     w.beginObject()
@@ -122,6 +127,10 @@ struct InspectCommand: AsyncParsableCommand {
                 if !queues.isEmpty { for line in QueueFormat.table(queues).lines() { out.line("  " + line) } }
                 row("Messages", "\(Format.count(index.undeliveredCount)) undelivered")
                 row("Events", "\(Format.count(index.eventValueCount)) values set")
+                for (label, value, table) in Self.scheduledStartRows(starts) {
+                    row(label, value)
+                    for line in table { out.line("  " + line) }
+                }
                 if let tail = report.truncatedTail {
                     let why = holder != nil ? "a frame being written" : "a torn tail the next open cuts; `cairn verify --repair` cuts it now"
                     row("Tail", Style.yellow.apply("incomplete frame in \(tail.file) at offset \(tail.offset) (\(tail.reason)): \(why)"))

@@ -159,7 +159,18 @@ extension WorkflowEngine {
     @inline(never)
     func settled(_ id: String) -> Settled {
         state.withLock { s in
-            guard let index = s.projection.workflows.index(forKey: id) else { return .settled(nil) }
+            guard let index = s.projection.workflows.index(forKey: id) else {
+                // A debounced workflow exists once its debounce fires: its handle's result waits for it.
+                guard s.projection.scheduledStarts.debounces[id] != nil else { return .settled(nil) }
+                if s.phase == .stopped {
+                    return .stopped(WorkflowError(
+                        .shuttingDown, "the engine stopped before the debounced workflow started; it starts when the log is opened again",
+                        workflowID: id))
+                }
+                let signal = Signal()
+                s.workflowWaiters[id, default: []].append(signal)
+                return .wait(signal)
+            }
             let status = s.projection.workflows[at: index].summary.status
             // With its output: a handle's result needs no second look.
             if !status.isActive { return .settled(s.projection.workflows[at: index].publicSummary) }

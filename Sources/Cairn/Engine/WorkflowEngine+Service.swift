@@ -43,6 +43,7 @@ extension WorkflowEngine {
             }
             group.addTask { await self.wakeLoop() }
             group.addTask { await self.dispatchLoop() }
+            group.addTask { await self.timedStartLoop() }
             // Each workflow runs in a detached task of its own (`schedule`), tracked in `executing`, rather than as a
             // child of one task group: the runtime finds a finished child by walking the group's list of children,
             // which made every short workflow cost time in proportion to the number of workflows waiting beside it.

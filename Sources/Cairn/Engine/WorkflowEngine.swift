@@ -450,6 +450,8 @@ struct EngineState: ~Copyable {
     var workflowWaiters: [String: [Signal]] = [:]
     /// Who follows changes as they are committed (``WorkflowEngine/changes(name:id:)``).
     var changeSubscribers = ChangeSubscribers()
+    /// What the schedule and debounce calls share with ``WorkflowEngine/timedStartLoop()``.
+    var timedStarts = TimedStartsState()
 
     init(projection: consuming Projection) { self.projection = projection }
 }

@@ -66,6 +66,12 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// A queue let an enqueued workflow start: it is pending from now on and holds a slot of its queue until it
     /// settles.
     case workflowDequeued = 29
+    /// A schedule was added, replaced, paused, resumed or removed: its whole definition (see <doc:Schedules>).
+    case scheduleChanged = 30
+    /// A schedule's tick fired: the tick's time and the workflow it started (written with that workflow's start).
+    case scheduleTicked = 31
+    /// A debounced start was asked for: the workflow it will start, its key, when it fires and the latest input.
+    case debounceRequested = 32
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -257,6 +263,31 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 tone: .lifecycle)
         case .workflowDequeued:
             .lifecycle("workflowDequeued", "workflow dequeued", name: "the queue", tone: .lifecycle)
+        case .scheduleChanged:
+            .lifecycle(
+                "scheduleChanged", "schedule changed", name: "the schedule's name (the workflow ID is empty: the engine's)",
+                payload: .text(
+                    "the schedule as JSON (cron expression, time zone, workflow name, fixed input as base64 of the payload codec's bytes or none when each tick's input is the tick, catch-up policy, paused); empty when it was removed. Ticks count from this record's time (an add, a replacement, a resume)"
+                ))
+        case .scheduleTicked:
+            .lifecycle(
+                "scheduleTicked", "schedule tick", name: "the schedule's name (the workflow ID is empty: the engine's)",
+                fields: [
+                    .required(.target, "the workflow the tick started (written in the same commit as its start)"),
+                    .required(.deadline, "the tick's time: the cron tick itself, not when the engine got round to it"),
+                ])
+        case .debounceRequested:
+            .lifecycle(
+                "debounceRequested", "debounce",
+                name: "the registered name of the workflow it starts (the workflow ID is the ID it starts under, fixed at the key's first call)",
+                fields: [
+                    .required(.target, "the debounce key"),
+                    .required(.deadline, "when the workflow starts unless a later call for the key moves it"),
+                    .optional(
+                        .number,
+                        "the latest it may start: the first call's time plus maxWait, ns since 1970 as its bit pattern; absent without maxWait"),
+                ],
+                payload: .value("the latest input (the workflow starts with the payload of the last such record for its ID)"))
         }
     }
 }

@@ -64,7 +64,8 @@ public struct HistoryEvent: Sendable, Hashable {
     /// failure's message is in its ``WorkflowFailure``) and for a receive or event read that timed out.
     public var payload: [UInt8]? {
         switch details {
-        case .started, .stepCompleted, .sent, .received, .eventSet, .eventRead, .recordedValue, .completed, .streamWritten:
+        case .started, .stepCompleted, .sent, .received, .eventSet, .eventRead, .recordedValue, .completed, .streamWritten,
+            .debounceRequested:
             event.payload
         case .childCompleted(_, let failure):
             failure == nil ? event.payload : nil
@@ -153,6 +154,14 @@ public struct HistoryEvent: Sendable, Hashable {
         case enqueued(queue: String, priority: Int, partitionKey: String?, deduplicationID: String?, notBefore: Date?)
         /// ``EventKind/workflowDequeued``: its queue let it start.
         case dequeued(queue: String)
+        /// ``EventKind/scheduleChanged``: a schedule was added, replaced, paused or resumed, or (`removed`) removed.
+        case scheduleChanged(schedule: String, removed: Bool)
+        /// ``EventKind/scheduleTicked``: a schedule's tick at `tick` started `workflowID`.
+        case scheduleTicked(schedule: String, tick: Date, workflowID: String)
+        /// ``EventKind/debounceRequested``: a debounced start of the event's workflow under `key`, due at `fireAt`
+        /// unless a later call moves it, and at `latest` at the latest (maxWait). The input is the
+        /// ``HistoryEvent/payload``.
+        case debounceRequested(key: String, fireAt: Date, latest: Date?)
     }
 }
 
@@ -259,6 +268,17 @@ extension HistoryEvent.Details {
                 notBefore: event.deadline.map(Date.init(nanosecondsSince1970:)))
         case .workflowDequeued:
             self = .dequeued(queue: event.name)
+        case .scheduleChanged:
+            self = .scheduleChanged(schedule: event.name, removed: event.payload.isEmpty)
+        case .scheduleTicked:
+            self = .scheduleTicked(
+                schedule: event.name, tick: Date(nanosecondsSince1970: try require(event.deadline, "tick time")),
+                workflowID: try require(event.target, "started workflow"))
+        case .debounceRequested:
+            self = .debounceRequested(
+                key: try require(event.target, "debounce key"),
+                fireAt: Date(nanosecondsSince1970: try require(event.deadline, "firing time")),
+                latest: event.number.map { Date(nanosecondsSince1970: Int64(bitPattern: $0)) })
         }
     }
 }

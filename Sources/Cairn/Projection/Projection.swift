@@ -108,6 +108,8 @@ struct Projection {
     var keepsFinishedHistories = false
     /// Workflow names seen lately: a workflow's start reuses the string instead of making one per workflow.
     var names = NameCache()
+    /// Schedules and pending debounces (their records' rules are ``ScheduledStarts``').
+    var scheduledStarts = ScheduledStarts()
     /// The first position of a send from outside to each ID that has no workflow (yet): its start widens its span.
     private var earlySends: [String: UInt64] = [:]
 
@@ -135,6 +137,7 @@ struct Projection {
             recordIndex.add(hash: workflows.hash(UnsafeRawBufferPointer(rebasing: event.bytes[owner])), at: event.lsn)
         }
         if event.peek.isSentFromOutside, let target = event.peek.target { coverSend(event, to: target) }
+        if scheduledStarts.concerns(event.kind) { scheduledStarts.apply(event) }
         return wakeup
     }
 
