@@ -21,7 +21,7 @@ struct EventKindDeclarationTests {
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
         "retryWaitStarted", "streamWritten", "streamClosed", "workflowEnqueued", "workflowDequeued", "scheduleChanged",
-        "scheduleTicked", "debounceRequested",
+        "scheduleTicked", "debounceRequested", "queueDeclared",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")
@@ -89,7 +89,7 @@ struct EventKindDeclarationTests {
     func payloads() {
         for kind in EventKind.allCases {
             let text = kind.declaration.payloadIsText(hasErrorType: false)
-            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked, .scheduleChanged].contains(kind), "\(kind)")
+            #expect(text == [.stepFailed, .retryWaitStarted, .workflowFailed, .workflowParked, .scheduleChanged, .queueDeclared].contains(kind), "\(kind)")
         }
         #expect(EventKind.childCompleted.declaration.payloadIsText(hasErrorType: true))
         #expect(EventKind.workflowSummary.declaration.payload == .summary)
@@ -168,6 +168,7 @@ struct EventKindDeclarationTests {
             var configuration = testConfiguration()
             configuration.maxRecoveryAttempts = 1
             configuration.log.segmentSize = 64 << 10  // the least: compaction rewrites sealed segments only
+            configuration.queues = [WorkflowQueue("q", concurrency: 1)]
             let workflows: [any Workflow.Type] = [CountedSteps.self, Doubler.self]
             probe.close("s0")
             let first = try await RunningEngine.start(dir, workflows, configuration: configuration)
@@ -187,6 +188,10 @@ struct EventKindDeclarationTests {
                 let input = ProbeInput(probe: probe.key, n: k, label: filler)
                 #expect(try await result(try await last.engine.start(Doubler.self, input: input, id: "d\(k)")) == 2 * k)
             }
+            let queued = try await last.engine.start(
+                Doubler.self, input: ProbeInput(probe: probe.key, n: 5), id: "queued",
+                options: StartOptions(queue: "q", priority: 2, deduplicationID: "once", timeout: .seconds(600)))
+            #expect(try await result(queued) == 10)
             let forked = try await last.engine.fork("d0", before: 1)
             _ = try await result(last.engine.handle(for: forked, of: Doubler.self))
             try await last.engine.send("hello", to: "d1", topic: "t", idempotencyKey: "once")
@@ -200,7 +205,7 @@ struct EventKindDeclarationTests {
             try Self.check(dir, seen: &seen)
             let lifecycle: Set<EventKind> = [
                 .recoveryAttempted, .workflowParked, .workflowResumed, .workflowForked, .workflowSummary, .engineStopped,
-                .messageSent,
+                .messageSent, .queueDeclared, .workflowEnqueued, .workflowDequeued,
             ]
             #expect(lifecycle.subtracting(seen).isEmpty, "kinds not exercised: \(lifecycle.subtracting(seen))")
         }

@@ -220,6 +220,7 @@ struct HistoryEventTests {
                 queue: "n", priority: 9, partitionKey: "other", deduplicationID: nil, notBefore: Date(timeIntervalSince1970: 3))),
             (.workflowDequeued, .dequeued(queue: "n")),
 
+            (.queueDeclared, .queueDeclared(queue: "n")),
             (.scheduleChanged, .scheduleChanged(schedule: "n", removed: false)),
             (.scheduleTicked, .scheduleTicked(schedule: "n", tick: Date(timeIntervalSince1970: 3), workflowID: "other")),
             (.debounceRequested, .debounceRequested(

@@ -26,6 +26,7 @@ extension WorkflowEngine {
         if let refusal { throw refusal }
         do {
             try await recover()
+            try await recordQueueDeclarations()
         } catch {
             beginShutdown()
             try await closeLog()

@@ -72,6 +72,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case scheduleTicked = 31
     /// A debounced start was asked for: the workflow it will start, its key, when it fires and the latest input.
     case debounceRequested = 32
+    /// The engine declared a queue with these limits (written at ``WorkflowEngine/run()`` when they differ from the
+    /// ones recorded last): what `cairn inspect` shows as the queue's limits.
+    case queueDeclared = 33
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -263,6 +266,10 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
                 tone: .lifecycle)
         case .workflowDequeued:
             .lifecycle("workflowDequeued", "workflow dequeued", name: "the queue", tone: .lifecycle)
+        case .queueDeclared:
+            .lifecycle(
+                "queueDeclared", "queue declared", name: "the queue's name (the workflow ID is empty: the engine's)",
+                payload: .text("the queue's limits as JSON (concurrency, workerConcurrency, partitionConcurrency, rateLimit count and period in nanoseconds; null: none)"))
         case .scheduleChanged:
             .lifecycle(
                 "scheduleChanged", "schedule changed", name: "the schedule's name (the workflow ID is empty: the engine's)",

@@ -154,6 +154,8 @@ public struct HistoryEvent: Sendable, Hashable {
         case enqueued(queue: String, priority: Int, partitionKey: String?, deduplicationID: String?, notBefore: Date?)
         /// ``EventKind/workflowDequeued``: its queue let it start.
         case dequeued(queue: String)
+        /// ``EventKind/queueDeclared``: the queue's name (its limits are the payload, as JSON).
+        case queueDeclared(queue: String)
         /// ``EventKind/scheduleChanged``: a schedule was added, replaced, paused or resumed, or (`removed`) removed.
         case scheduleChanged(schedule: String, removed: Bool)
         /// ``EventKind/scheduleTicked``: a schedule's tick at `tick` started `workflowID`.
@@ -268,6 +270,8 @@ extension HistoryEvent.Details {
                 notBefore: event.deadline.map(Date.init(nanosecondsSince1970:)))
         case .workflowDequeued:
             self = .dequeued(queue: event.name)
+        case .queueDeclared:
+            self = .queueDeclared(queue: event.name)
         case .scheduleChanged:
             self = .scheduleChanged(schedule: event.name, removed: event.payload.isEmpty)
         case .scheduleTicked:

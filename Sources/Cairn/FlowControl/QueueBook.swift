@@ -72,6 +72,8 @@ struct QueueBook {
     /// How many dequeue times each queue keeps: its rate limit's count (the declarations of the engine that opened
     /// the log; 0 when undeclared, e.g. for a tool).
     var rateWindows: [String: Int] = [:]
+    /// The latest declaration of each queue the log records (``EventKind/queueDeclared``).
+    var declarations: [String: WorkflowQueue] = [:]
     /// Set when a slot may have freed or a workflow joined a queue: the dispatcher should look.
     var needsDispatch = false
     /// Set when a member left its slot (cleared by the engine, which times the dispatch that follows).

@@ -101,6 +101,9 @@ enum WorkflowLifecycle {
                 store[summaryAt: slot].parkedBecause = reason
             }
             return (found, store.wakeup(workflowAt: found, event))
+        case .queueDeclared:
+            store.queueDeclared(event)
+            return (nil, nil)
         case .workflowForked:
             return (found, nil)
         case .recoveryAttempted:

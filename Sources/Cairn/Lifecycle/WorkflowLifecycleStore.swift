@@ -35,6 +35,8 @@ protocol WorkflowLifecycleStore {
     mutating func dequeued(_ slot: Int, _ event: EventEnvelope)
     /// Whether the workflow at `slot` joined a queue and was never dequeued: a resume makes it `enqueued` again.
     func awaitsQueue(_ slot: Int) -> Bool
+    /// A queue's declaration was recorded (``EventKind/queueDeclared``).
+    mutating func queueDeclared(_ event: EventEnvelope)
     /// A record that can change a status was applied to the workflow at `slot` (whether it changed or not).
     mutating func statusChanged(_ slot: Int)
     /// A recovery of the workflow at `slot` began.
@@ -68,6 +70,7 @@ extension WorkflowLifecycleStore {
     mutating func dequeued(_ slot: Int, _ event: EventEnvelope) {}
     func awaitsQueue(_ slot: Int) -> Bool { false }
     mutating func statusChanged(_ slot: Int) {}
+    mutating func queueDeclared(_ event: EventEnvelope) {}
     mutating func attemptedRecovery(_ slot: Int) {}
     mutating func engineStopped() {}
     mutating func deliver(_ event: EventEnvelope, to destination: Range<Int>) -> Wakeup? { nil }
@@ -103,6 +106,11 @@ extension QueueKeepingStore {
     func awaitsQueue(_ slot: Int) -> Bool {
         guard !queues.isEmpty, let member = queues.member(workflowID(at: slot)) else { return false }
         return !member.dequeued
+    }
+
+    mutating func queueDeclared(_ event: EventEnvelope) {
+        let name = event.string(event.peek.name)
+        queues.declarations[name] = WorkflowQueue.Record(recorded: event.payload)?.queue(named: name)
     }
 
     mutating func statusChanged(_ slot: Int) {

@@ -157,7 +157,7 @@ struct EnvelopeChecks: SegmentVisitor, Sendable {
         let use: Use
         var finding: String?
         switch peek.kind {
-        case .messageSent, .engineStopped, .scheduleChanged, .scheduleTicked, .debounceRequested:
+        case .messageSent, .engineStopped, .scheduleChanged, .scheduleTicked, .debounceRequested, .queueDeclared:
             // Sends from outside and the engine's own records belong to no started workflow; a debounce's records
             // come before the start of the workflow they name (``ScheduledStarts``).
             return nil

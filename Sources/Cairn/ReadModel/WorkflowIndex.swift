@@ -40,8 +40,6 @@ package struct WorkflowIndex: Sendable {
     var entries: [Entry] = []
     /// The queues, to say why each queued workflow waits (``QueueBook``).
     var queues = QueueBook()
-    /// The latest declaration of each queue the log records, if any.
-    var queueDeclarations: [String: WorkflowQueue] = [:]
     var positions = IDHashMap()
     /// Messages sent to a workflow and not yet received, by ID (the LSN of the send; details or mailbox).
     var undelivered = Set<UInt64>()
@@ -64,12 +62,12 @@ package struct WorkflowIndex: Sendable {
     package var count: Int { entries.count }
 
     /// Every queue workflows joined, with how many wait and hold a slot at `now` (ns since 1970).
-    package func queueStates(now: Int64) -> [QueueState] { queues.states(now: now, declarations: queueDeclarations) }
+    package func queueStates(now: Int64) -> [QueueState] { queues.states(now: now, declarations: queues.declarations) }
 
     /// Why workflow `id` is still enqueued at `now`, in words; nil when it does not wait in a queue.
     package func waitReason(of id: String, now: Int64) -> String? {
         guard let member = queues.member(id) else { return nil }
-        return queues.waitReason(of: id, now: now, declaration: queueDeclarations[member.queue])
+        return queues.waitReason(of: id, now: now, declaration: queues.declarations[member.queue])
     }
     /// Messages sent to a workflow and not yet received.
     package var undeliveredCount: Int { undelivered.count }
@@ -87,7 +85,9 @@ package struct WorkflowIndex: Sendable {
             throw WorkflowError(.undecodableEvent, "unknown event kind \(record.tag): written by a newer Cairn?", lsn: record.lsn)
         }
         if !details {
-            guard WorkflowLifecycle.changesSummary(kind) || (mailbox && WorkflowLifecycle.changesMailbox(kind)) else { return }
+            guard WorkflowLifecycle.changesSummary(kind) || kind == .queueDeclared
+                || (mailbox && WorkflowLifecycle.changesMailbox(kind))
+            else { return }
         }
         let peek: EnvelopePeek
         do { peek = try EnvelopePeek(tag: record.tag, bytes: record.bytes) } catch {
