@@ -118,16 +118,25 @@ struct QueueTests {
         }
     }
 
-    @Test("slots are held through a crash: the restarted engine starts no more than the limit, and dequeues nothing twice")
-    func limitAcrossCrash() async throws {
+    @Test(
+        "slots are held through a crash: the restarted engine starts no more than the limit, and dequeues nothing twice",
+        arguments: ["concurrency", "workerConcurrency", "partitionConcurrency"])
+    func limitAcrossCrash(limit: String) async throws {
         let probe = UUID().uuidString
         let ids = (0..<6).map { "c\($0)" }
+        let queue = switch limit {
+        case "concurrency": WorkflowQueue("q", concurrency: 2)
+        case "workerConcurrency": WorkflowQueue("q", workerConcurrency: 2)
+        default: WorkflowQueue("q", partitionConcurrency: 2)
+        }
+        // One partition for all: the partition limit is the only one.
+        let options = limit == "partitionConcurrency" ? StartOptions(queue: "q", partitionKey: "p") : StartOptions(queue: "q")
         try await withDirectory { dir in
-            let config = configuration([WorkflowQueue("q", concurrency: 2)])
+            let config = configuration([queue])
             let first = try await RunningEngine.start(dir, [Queued.self], configuration: config)
             for id in ids {
                 _ = try await first.engine.start(
-                    Queued.self, input: .init(probe: probe, waitForGo: true), id: id, options: StartOptions(queue: "q"))
+                    Queued.self, input: .init(probe: probe, partition: "p", waitForGo: true), id: id, options: options)
             }
             try await eventually("two dequeued") { statuses(first.engine, ids)[.enqueued] == 4 }
             try await first.crash()
@@ -195,7 +204,7 @@ struct QueueTests {
         }
     }
 
-    @Test("a rate limit spaces dequeues, and its window survives a restart")
+    @Test("a rate limit spaces dequeues, and its window survives a crash")
     func rateLimitAcrossRestart() async throws {
         let probe = UUID().uuidString
         let clock = ManualClock()
@@ -208,7 +217,7 @@ struct QueueTests {
             }
             try await eventually("two run") { statuses(first.engine, ids)[.completed] == 2 }
             #expect(statuses(first.engine, ids)[.enqueued] == 3)
-            try await first.shutdown()
+            try await first.crash()
 
             let second = try await RunningEngine.start(dir, [Queued.self], configuration: config)
             clock.advance(by: .seconds(5))
