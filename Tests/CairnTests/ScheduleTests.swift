@@ -1,5 +1,6 @@
 @testable import Cairn
 import CairnLog
+import CairnTestSupport
 import Foundation
 import Testing
 
@@ -301,6 +302,48 @@ struct ScheduleTests {
             #expect(details.contains(.scheduleTicked(
                 schedule: "s", tick: Date(timeIntervalSince1970: Double((Self.start + 10 * Self.second) / Self.second)),
                 workflowID: Self.tickID("s", Self.start + 10 * Self.second))))
+        }
+    }
+
+    @Test("compaction keeps only each schedule's latest tick record; a restart after it fires no tick again")
+    func compactionKeepsLatestTick() async throws {
+        try await withDirectory { dir in
+            let clock = ManualClock(start: Self.start)
+            var configuration = testConfiguration(clock: clock)
+            configuration.log.segmentSize = 64 << 10  // the least: compaction rewrites sealed segments only
+            func tickRecords() throws -> Int {
+                var count = 0
+                try LogReader(directory: dir).scan { record in
+                    if record.tag == EventKind.scheduleTicked.rawValue { count += 1 }
+                    return true
+                }
+                return count
+            }
+            let first = try await RunningEngine.start(dir, [Greeting.self], configuration: configuration)
+            // An input that does not compress, so the ticks' workflows fill sealed segments.
+            var random = SeededGenerator(seed: 7)
+            let filler = String((0..<2048).map { _ in Character(Unicode.Scalar(UInt8.random(in: 97...122, using: &random))) })
+            try await first.engine.setSchedule(
+                "s", cron: CronExpression("* * * * * *"), workflow: Greeting.self, input: filler, catchUp: .all(max: 1000))
+            try await first.crash()
+            // Down for 1,000 s: the catch-up fires 1,000 ticks.
+            clock.advance(by: .seconds(1000))
+            let second = try await RunningEngine.start(dir, [Greeting.self], configuration: configuration)
+            let next = Self.start + 1001 * Self.second
+            try await clock.waitForSleeper(until: next)
+            try await eventually("1,000 ticks done") { second.engine.list(status: [.completed], name: Greeting.name).count == 1000 }
+            #expect(try tickRecords() == 1000)
+            _ = try await second.engine.compact(policy: CompactionPolicy(keepLast: 0))
+            let kept = try tickRecords()
+            #expect(kept >= 1 && kept < 1000, "\(kept) tick records kept")
+            let started = ids(second.engine, Greeting.name)
+            try await second.crash()
+            let third = try await RunningEngine.start(dir, [Greeting.self], configuration: configuration)
+            try await clock.waitForSleeper(until: next)
+            #expect(third.engine.schedules().first?.lastTick == Date(timeIntervalSince1970: Double(next / Self.second - 1)))
+            #expect(ids(third.engine, Greeting.name) == started, "no tick fired again")
+            #expect(try tickRecords() == kept)
+            try await third.shutdown()
         }
     }
 

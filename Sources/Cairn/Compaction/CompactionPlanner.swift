@@ -24,6 +24,10 @@ package struct CompactionPlanner: Sendable {
     }
 
     var sends: [Send] = []
+    /// Each schedule's latest tick in the whole log (by the schedule's name hash): the tick's time and its record.
+    var latestTicks: [IDHash: (tick: Int64, lsn: LSN)] = [:]
+    /// The tick records in the sealed segments (schedule name hash, LSN): all but each schedule's latest can go.
+    var sealedTicks: [(schedule: IDHash, lsn: LSN)] = []
     package private(set) var records = 0
     var sealedRecords = 0
     var sealedRawBytes = 0
@@ -59,6 +63,11 @@ package struct CompactionPlanner: Sendable {
                 lsn: lsn, sender: peek.owner.map { EnvelopePeek.hash($0, in: bytes) },
                 destination: peek.addressee.map { EnvelopePeek.hash($0, in: bytes) }, bytes: size,
                 hasIdempotencyKey: peek.hasIdempotencyKey))
+        }
+        if peek.kind == .scheduleTicked, let tick = peek.deadline {
+            let schedule = EnvelopePeek.hash(peek.name, in: bytes)
+            if tick >= latestTicks[schedule]?.tick ?? .min { latestTicks[schedule] = (tick, lsn) }
+            if sealed { sealedTicks.append((schedule, lsn)) }
         }
     }
 
@@ -172,6 +181,12 @@ package struct CompactionPlanner: Sendable {
             if drop { droppedSends.insert(s.lsn.rawValue) }
         }
 
+        // Schedule ticks: a schedule counts from its latest tick (``ScheduledStarts``), so only that record matters;
+        // the workflows the others started keep their own records.
+        var droppedTicks = Set<UInt64>()
+        for t in sealedTicks where latestTicks[t.schedule]?.lsn != t.lsn { droppedTicks.insert(t.lsn.rawValue) }
+        plan.recordsToDrop += droppedTicks.count
+
         if sealedRawBytes > 0 {
             // What is written is framed large (the kept records re-framed, the summaries batched): assume it
             // compresses at least as well as large frames of workflow events usually do (about 2.5×).
@@ -192,7 +207,8 @@ package struct CompactionPlanner: Sendable {
             case nil: break
             }
         }
-        return (plan, summaries, CompactionDecision(drop: drop, summaryOnly: summaryOnly, droppedSends: droppedSends))
+        return (plan, summaries, CompactionDecision(
+            drop: drop, summaryOnly: summaryOnly, droppedSends: droppedSends, droppedTicks: droppedTicks))
     }
 }
 
@@ -210,6 +226,8 @@ package struct CompactionDecision: Sendable {
     let drop: IDHashSet
     let summaryOnly: IDHashSet
     let droppedSends: Set<UInt64>
+    /// Schedule tick records superseded by a later tick of their schedule (by LSN).
+    var droppedTicks: Set<UInt64> = []
 
     /// Whether the compaction keeps `record`. A record that cannot be read is kept (`cairn verify` reports it).
     package func keep(_ record: LogRecordView) -> Bool {
@@ -218,6 +236,8 @@ package struct CompactionDecision: Sendable {
             return !droppedSends.contains(record.lsn.rawValue)
         case EventKind.engineStopped.rawValue:
             return true
+        case EventKind.scheduleTicked.rawValue:
+            return !droppedTicks.contains(record.lsn.rawValue)
         default:
             guard drop.count + summaryOnly.count > 0, let id = EnvelopePeek.workflowID(in: record.bytes) else { return true }
             let key = EnvelopePeek.hash(id, in: record.bytes)

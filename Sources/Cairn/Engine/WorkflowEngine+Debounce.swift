@@ -49,10 +49,10 @@ extension WorkflowEngine {
         do {
             try await commit([event])
         } catch {
-            releaseDebounce(key)
+            releaseDebounce(key, id: claim.id)
             throw error
         }
-        releaseDebounce(key)
+        releaseDebounce(key, id: claim.id)
         return WorkflowHandle(id: claim.id, engine: self)
     }
 
@@ -90,9 +90,11 @@ extension WorkflowEngine {
         }
     }
 
-    /// A call for `key` was recorded (or failed): when it was the last in flight, the loop may fire its debounce.
-    private func releaseDebounce(_ key: String) {
+    /// A call for `key` to debounce `id` was recorded (or failed): the loop re-arms that debounce, and may fire it
+    /// once no call for it is in flight.
+    private func releaseDebounce(_ key: String, id: String) {
         let signal = state.withLock { s -> Signal? in
+            s.timedStarts.changedDebounces.insert(id)
             s.timedStarts.claims[key]?.calls -= 1
             if s.timedStarts.claims[key]?.calls ?? 0 <= 0 { s.timedStarts.claims[key] = nil }
             return s.timedStarts.signal

@@ -12,6 +12,7 @@ extension WorkflowEngine {
     /// the next look sees their records.
     func timedStartLoop() async {
         var timers = TickTimers()
+        var debounceTimers = DebounceTimers()
         var catchingUp = true
         while true {
             let now = clock.now()
@@ -22,20 +23,15 @@ extension WorkflowEngine {
                 let book = s.projection.scheduledStarts
                 let names = catchingUp ? Set(book.schedules.keys).union(s.timedStarts.changed) : s.timedStarts.changed
                 s.timedStarts.changed = []
-                var look = Look(changed: names.map { ($0, book.schedules[$0]) })
-                for d in book.debounces.values where !s.timedStarts.firing.contains(d.id) {
-                    // A call recording its input to this debounce pokes the loop once it is durable.
-                    if s.timedStarts.claims[d.key]?.id == d.id { continue }
-                    if d.fireAt <= now {
-                        look.debounces.append(d)
-                        s.timedStarts.firing.insert(d.id)
-                    } else {
-                        look.nextDebounce = min(look.nextDebounce, d.fireAt)
-                    }
-                }
-                return look
+                let debounces = catchingUp ? Set(book.debounces.keys) : s.timedStarts.changedDebounces
+                s.timedStarts.changedDebounces = []
+                return Look(
+                    changed: names.map { ($0, book.schedules[$0]) },
+                    debounces: debounces.map { ($0, book.debounces[$0]?.fireAt) })
             }
             guard let look else { return }
+            for (id, fireAt) in look.debounces { debounceTimers.arm(id, at: fireAt) }
+            let dueDebounces = takeDueDebounces(debounceTimers.takeDue(now: now), now: now)
             var ticks: [TickTimers.Fire] = []
             for (name, schedule) in look.changed {
                 timers.arm(name, schedule, now: now, catchingUp: catchingUp, logger: logger, into: &ticks)
@@ -46,14 +42,14 @@ extension WorkflowEngine {
                 let next = timers.nextTicks
                 state.withLock { $0.timedStarts.nextTicks = next }
             }
-            if !ticks.isEmpty || !look.debounces.isEmpty {
+            if !ticks.isEmpty || !dueDebounces.isEmpty {
                 await withTaskGroup(of: Void.self) { group in
                     for tick in ticks { group.addTask { await self.fire(tick) } }
-                    for debounce in look.debounces { group.addTask { await self.fire(debounce) } }
+                    for debounce in dueDebounces { group.addTask { await self.fire(debounce) } }
                 }
                 continue
             }
-            let deadline = min(timers.earliest() ?? .max, look.nextDebounce)
+            let deadline = min(timers.earliest() ?? .max, debounceTimers.earliest() ?? .max)
             do {
                 // A poke since the lock fired `signal` already: the wait returns at once.
                 _ = try await wait(for: signal, until: deadline == .max ? nil : deadline, interrupt: shutdownRequested)
@@ -63,11 +59,29 @@ extension WorkflowEngine {
         }
     }
 
-    /// What one look of the loop found: the schedules to re-arm (nil: removed) and the debounces due.
+    /// What one look of the loop found: the schedules to re-arm (nil: removed) and the debounces to re-arm (nil:
+    /// no longer pending).
     private struct Look {
         var changed: [(String, ScheduledStarts.Schedule?)]
-        var debounces: [ScheduledStarts.Debounce] = []
-        var nextDebounce = Int64.max
+        var debounces: [(String, Int64?)]
+    }
+
+    /// Of the debounces whose time came, those to fire now, marked as firing — decided under the engine's lock, as
+    /// the calls decide which debounce they add to. One still pending and due, with no call for it in flight, fires;
+    /// one a call is recording to (or recorded to since: its time moved) is re-armed when that call is released.
+    private func takeDueDebounces(_ ids: [String], now: Int64) -> [ScheduledStarts.Debounce] {
+        guard !ids.isEmpty else { return [] }
+        return state.withLock { s -> [ScheduledStarts.Debounce] in
+            var due: [ScheduledStarts.Debounce] = []
+            for id in ids {
+                guard let d = s.projection.scheduledStarts.debounces[id], d.fireAt <= now,
+                    !s.timedStarts.firing.contains(id), s.timedStarts.claims[d.key]?.id != id
+                else { continue }
+                s.timedStarts.firing.insert(id)
+                due.append(d)
+            }
+            return due
+        }
     }
 
     /// A schedule changed or a debounce was recorded: the loop looks again.

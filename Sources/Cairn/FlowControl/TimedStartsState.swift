@@ -13,6 +13,8 @@ struct TimedStartsState {
     var signal: Signal?
     /// Schedules changed since the loop last looked.
     var changed: Set<String> = []
+    /// Pending debounces (by workflow ID) a call recorded since the loop last looked.
+    var changedDebounces: Set<String> = []
     /// Each armed schedule's next tick, as the loop last computed it (what ``WorkflowEngine/schedules()`` shows).
     var nextTicks: [String: Int64] = [:]
     /// Schedules being changed (a change reads the schedule, then records it: one at a time per name), and who
