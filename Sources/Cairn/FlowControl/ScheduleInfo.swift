@@ -22,8 +22,9 @@ public struct ScheduleInfo: Sendable, Hashable {
     public var ticksWithFixedInput: Bool
     /// Its next tick; nil when paused or when its cron expression has no tick within about ten years.
     public var nextTick: Date?
-    /// Its latest tick that started a workflow, and that workflow's ID.
+    /// Its latest tick that started a workflow (nil before its first tick).
     public var lastTick: Date?
+    /// The ID of the workflow its latest tick started.
     public var lastWorkflowID: String?
 
     package init(

@@ -5,8 +5,8 @@ package import CairnLog
 /// the start of a debounced workflow) change them.
 ///
 /// The engine's ``Projection`` applies every record through ``apply(_:)`` — rebuilt at open and live alike — and
-/// `cairn inspect` applies the log's records through ``apply(_:)-(LogRecordView)``, so the tool shows what the
-/// engine would do.
+/// `cairn inspect` applies the log's records through the same rules (`apply` of a `LogRecordView`), so the tool
+/// shows what the engine would do.
 ///
 /// | Record | Effect |
 /// |---|---|
