@@ -108,8 +108,7 @@ struct TimeoutTests {
         let probe = Probe()
         try await withDirectory { dir in
             try await withEngine(dir, [LongStep.self], configuration: testConfiguration(clock: clock)) { engine in
-                let handle = try await engine.start(
-                    LongStep.self, input: probe.key, id: "long", options: StartOptions(timeout: .seconds(5)))
+                let handle = try await engine.start(LongStep.self, input: probe.key, id: "long", timeout: .seconds(5))
                 try await waitForStatus(engine, "long", .running)
                 clock.advance(by: .seconds(5))
                 #expect(code(await caught { _ = try await result(handle) }) == .timedOut)

@@ -87,8 +87,13 @@ struct QueueBook {
     /// The member `id`, if it belongs to a queue.
     func member(_ id: String) -> Member? { members[id] }
 
-    /// The line of queue `name`, if anything ever joined it.
-    func line(_ name: String) -> Line? { lines[name] }
+    /// How many members of queue `name` wait and how many hold a slot (zeros when nothing joined it). No `Line` is
+    /// handed out: a copy held while the book changes would make that change copy every heap of the line (measured:
+    /// a 10,000-entry heap copied per dequeue).
+    func counts(of name: String) -> (waiting: Int, active: Int) {
+        guard let index = lines.index(forKey: name) else { return (0, 0) }
+        return (lines.values[index].waiting, lines.values[index].active)
+    }
 
     /// The workflow holding deduplication ID `id` in `queue`, if any.
     func holder(ofDeduplicationID id: String, in queue: String) -> String? { lines[queue]?.deduplication[id] }

@@ -25,6 +25,15 @@ extension WorkflowEngine {
         }
     }
 
+    /// Starts a workflow with a deadline `timeout` from now: ``start(_:input:id:options:)`` with
+    /// `StartOptions(timeout: timeout)`. When the deadline passes, the workflow and its descendants are cancelled
+    /// durably and ``WorkflowHandle/result()`` throws ``WorkflowError/Code/timedOut``.
+    public func start<W: Workflow>(
+        _ type: W.Type, input: W.Input, id: String? = nil, timeout: Duration
+    ) async throws -> WorkflowHandle<W> {
+        try await start(W.self, input: input, id: id, options: StartOptions(timeout: timeout))
+    }
+
     private func start<W: Workflow>(
         _ type: W.Type, input: W.Input, id: String?, options: StartOptions, traceContext: String?
     ) async throws -> WorkflowHandle<W> {
@@ -177,9 +186,10 @@ extension EngineState {
         var events: [Event] = []
         var wake = Int64.max
         for name in projection.queues.queueNames {
-            guard let line = projection.queues.line(name), line.waiting > 0, let queue = queues[name] else { continue }
+            let (waiting, active) = projection.queues.counts(of: name)
+            guard waiting > 0, let queue = queues[name] else { continue }
             wake = Swift.min(wake, projection.queues.promote(name, now: now))
-            var free = queue.free(held: line.active)
+            var free = queue.free(held: active)
             var windowStart = Int64.min
             if let rate = queue.rateLimit {
                 windowStart = now.subtractingSaturating(rate.period.nanoseconds)
@@ -192,7 +202,7 @@ extension EngineState {
                 events.append(Event(kind: .workflowDequeued, workflowID: id, name: name, time: now))
                 free -= 1
             }
-            if let rate = queue.rateLimit, projection.queues.line(name)!.waiting > 0 {
+            if let rate = queue.rateLimit, projection.queues.counts(of: name).waiting > 0 {
                 let (count, oldest) = projection.queues.startsInWindow(name, after: windowStart)
                 if count >= rate.count, let oldest { wake = Swift.min(wake, oldest.addingSaturating(rate.period.nanoseconds)) }
             }
@@ -207,10 +217,12 @@ extension EngineState {
     /// best waiting workflow its queue would admit once that slot is free.
     mutating func handOff(from id: String, now: Int64, queues: [String: WorkflowQueue]) -> Event? {
         guard !projection.queues.isEmpty, let member = projection.queues.member(id), member.place == .active,
-            let queue = queues[member.queue], let line = projection.queues.line(member.queue), line.waiting > 0
+            let queue = queues[member.queue]
         else { return nil }
+        let (waiting, active) = projection.queues.counts(of: member.queue)
+        guard waiting > 0 else { return nil }
         _ = projection.queues.promote(member.queue, now: now)
-        guard queue.free(held: line.active - 1) > 0 else { return nil }
+        guard queue.free(held: active - 1) > 0 else { return nil }
         if let rate = queue.rateLimit {
             let (count, _) = projection.queues.startsInWindow(member.queue, after: now.subtractingSaturating(rate.period.nanoseconds))
             guard count < rate.count else { return nil }
