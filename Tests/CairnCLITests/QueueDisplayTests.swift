@@ -47,5 +47,7 @@ import Testing
         #expect(delayed["delayed"] as? Int == 1)
         let text = try cairn(["inspect", directory])
         #expect(text.stdout.contains("QUEUE") && text.stdout.contains("concurrency 1"))
+        let verify = try cairn(["verify", directory])
+        #expect(verify.status == 0, "queue records are no finding: \(verify.stdout) \(verify.stderr)")
     }
 }
