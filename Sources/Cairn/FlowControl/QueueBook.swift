@@ -69,9 +69,11 @@ struct QueueBook {
 
     private(set) var members: [String: Member] = [:]
     private(set) var lines: [String: Line] = [:]
-    /// How many dequeue times each queue keeps: its rate limit's count (the declarations of the engine that opened
-    /// the log; 0 when undeclared, e.g. for a tool).
+    /// How many dequeue times each queue keeps: its rate limit's count — the engine's own declarations for the
+    /// engine (``configuredWindows``), the ones the log records for a tool (0 when undeclared).
     var rateWindows: [String: Int] = [:]
+    /// Whether ``rateWindows`` come from the engine's configuration (recorded declarations then do not change them).
+    var configuredWindows = false
     /// The latest declaration of each queue the log records (``EventKind/queueDeclared``).
     var declarations: [String: WorkflowQueue] = [:]
     /// Set when a slot may have freed or a workflow joined a queue: the dispatcher should look.

@@ -110,7 +110,9 @@ extension QueueKeepingStore {
 
     mutating func queueDeclared(_ event: EventEnvelope) {
         let name = event.string(event.peek.name)
-        queues.declarations[name] = WorkflowQueue.Record(recorded: event.payload)?.queue(named: name)
+        let declared = WorkflowQueue.Record(recorded: event.payload)?.queue(named: name)
+        queues.declarations[name] = declared
+        if !queues.configuredWindows { queues.rateWindows[name] = declared?.rateLimit?.count ?? 0 }
     }
 
     mutating func statusChanged(_ slot: Int) {

@@ -11,6 +11,7 @@ final class ProjectionBuilder: @unchecked Sendable {
     init(keepsFinishedHistories: Bool = false, rateWindows: [String: Int] = [:]) {
         projection.keepsFinishedHistories = keepsFinishedHistories
         projection.queues.rateWindows = rateWindows
+        projection.queues.configuredWindows = true
     }
 
     func apply(_ record: LogRecordView) throws {
