@@ -167,9 +167,9 @@ enum EngineBenchmarks {
 
     /// Starts `count` workflows `prefix-i` (input i) at once, each in its own task, and waits for all their
     /// results. Returns the seconds from the first submit to the last result, each workflow's submit → result, and
-    /// the CPU time.
+    /// the CPU time. With `options`, each is started with them (on a queue, say).
     static func startAllAndWait<W: Workflow>(
-        _ type: W.Type, _ engine: WorkflowEngine, count: Int, prefix: String,
+        _ type: W.Type, _ engine: WorkflowEngine, count: Int, prefix: String, options: StartOptions? = nil,
         expect: @escaping @Sendable (Int) -> Int
     ) async throws -> Run where W.Input == Int, W.Output == Int {
         let start = Stopwatch.now()
@@ -179,7 +179,12 @@ enum EngineBenchmarks {
                 let submitted = Stopwatch.now()
                 group.addTask {
                     let id = "\(prefix)-\(i)"
-                    let result = try await engine.start(W.self, input: i, id: id).result()
+                    let handle = if let options {
+                        try await engine.start(W.self, input: i, id: id, options: options)
+                    } else {
+                        try await engine.start(W.self, input: i, id: id)
+                    }
+                    let result = try await handle.result()
                     guard result == expect(i) else {
                         throw BenchError("workflow \(id) returned \(result), not \(expect(i))")
                     }

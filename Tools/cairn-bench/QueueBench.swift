@@ -24,9 +24,12 @@ enum QueueBench {
             directory: directory, configuration: configuration, workflows: BenchWorkflows.all)
         let options = StartOptions(queue: "bench")
         let run = try await EngineBenchmarks.whileRunning(engine) { engine in
-            _ = try await startAllAndWait(engine, count: EngineBenchmarks.warmUp, prefix: "warm", options: options)
+            _ = try await EngineBenchmarks.startAllAndWait(
+                ThreeSteps.self, engine, count: EngineBenchmarks.warmUp, prefix: "warm", options: options,
+                expect: ThreeSteps.expected)
             latencies.withLock { $0 = [] }
-            return try await startAllAndWait(engine, count: n, prefix: "queued", options: options)
+            return try await EngineBenchmarks.startAllAndWait(
+                ThreeSteps.self, engine, count: n, prefix: "queued", options: options, expect: ThreeSteps.expected)
         }
         var line = run.line(context, "queue")
         let dispatch = latencies.withLock { $0 }.sorted()
@@ -39,31 +42,5 @@ enum QueueBench {
         line["target_per_sec"] = .number(10_000, places: 0)
         line["target_dispatch_p50_ms"] = 1.0
         context.emit(line)
-    }
-
-    /// Starts `count` workflows on the queue at once, each in its own task, and waits for all their results.
-    private static func startAllAndWait(
-        _ engine: WorkflowEngine, count: Int, prefix: String, options: StartOptions
-    ) async throws -> EngineBenchmarks.Run {
-        let start = Stopwatch.now()
-        let cpu = CPUClock.now()
-        let latencies = try await withThrowingTaskGroup(of: Double.self) { group in
-            for i in 0..<count {
-                let submitted = Stopwatch.now()
-                group.addTask {
-                    let id = "\(prefix)-\(i)"
-                    let result = try await engine.start(ThreeSteps.self, input: i, id: id, options: options).result()
-                    guard result == ThreeSteps.expected(i) else {
-                        throw BenchError("workflow \(id) returned \(result), not \(ThreeSteps.expected(i))")
-                    }
-                    return Stopwatch.now() - submitted
-                }
-            }
-            var latencies: [Double] = []
-            latencies.reserveCapacity(count)
-            for try await latency in group { latencies.append(latency) }
-            return latencies
-        }
-        return EngineBenchmarks.Run(seconds: Stopwatch.now() - start, latencies: latencies, cpu: CPUClock.now() - cpu)
     }
 }

@@ -31,9 +31,12 @@ public import Foundation
 public struct WorkflowQueue: Sendable, Hashable {
     /// At most `count` dequeues in any window of `period`.
     public struct RateLimit: Sendable, Hashable {
+        /// The most dequeues in any window; at least 1 (at most 1,000,000).
         public var count: Int
+        /// The window's length; positive.
         public var period: Duration
 
+        /// At most `count` dequeues per `period` (checked when the engine opens).
         public init(_ count: Int, per period: Duration) {
             self.count = count
             self.period = period
@@ -52,6 +55,7 @@ public struct WorkflowQueue: Sendable, Hashable {
     /// At most this many dequeues per period. Nil: no rate limit.
     public var rateLimit: RateLimit?
 
+    /// A queue named `name` with the given limits (nil: no bound); checked when the engine opens.
     public init(
         _ name: String, concurrency: Int? = nil, workerConcurrency: Int? = nil, partitionConcurrency: Int? = nil,
         rateLimit: RateLimit? = nil
@@ -126,6 +130,7 @@ public struct StartOptions: Sendable, Hashable {
     /// Wait this long before it may start (sets the not-before time when the workflow is started).
     public var delay: Duration?
 
+    /// Options for a start; the defaults start at once, with no queue and no deadline (see each property).
     public init(
         queue: String? = nil, priority: Int = 0, partitionKey: String? = nil, delay: Duration? = nil,
         notBefore: Date? = nil, deduplicationID: String? = nil, onDuplicate: DeduplicationPolicy = .reject,
