@@ -9,6 +9,10 @@ let package = Package(
         .library(name: "CairnLog", targets: ["CairnLog"]),
         .library(name: "Cairn", targets: ["Cairn"]),
         .library(name: "CairnTesting", targets: ["CairnTesting"]),
+        // The HTTP API and dashboard (Hummingbird): a target of its own, so the embedded core stays light.
+        .library(name: "CairnHTTP", targets: ["CairnHTTP"]),
+        // The API's JSON types, shared by the server, the remote CLI and clients in Swift.
+        .library(name: "CairnAPI", targets: ["CairnAPI"]),
         .executable(name: "cairn", targets: ["cairn"]),
         .executable(name: "cairn-bench", targets: ["cairn-bench"]),
         .executable(name: "cairn-demo", targets: ["cairn-demo"]),
@@ -20,6 +24,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // liblz4 from the system (Debian: liblz4-dev).
@@ -55,13 +64,35 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "CairnAPI",
+            dependencies: ["Cairn", "CairnLog"]
+        ),
+        .target(
+            name: "CairnHTTP",
+            dependencies: [
+                "Cairn",
+                "CairnAPI",
+                "CairnLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "cairn",
             dependencies: [
                 "Cairn",
                 "CairnLog",
+                "CairnAPI",
                 "CairnCLIArguments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tools/cairn"
         ),
@@ -89,6 +120,8 @@ let package = Package(
             dependencies: [
                 "Cairn",
                 "CairnLog",
+                "CairnHTTP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/cairn-demo"
@@ -96,7 +129,7 @@ let package = Package(
         // Processes that tests lock against, kill and restart (crash tests need a real second process).
         .executableTarget(
             name: "cairn-testhost",
-            dependencies: ["Cairn", "CairnLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Cairn", "CairnLog", "CairnHTTP", .product(name: "Logging", package: "swift-log")],
             path: "Tools/cairn-testhost"
         ),
         // Kills an engine in cairn-testhost over and over and checks every acknowledgement (the kill soak).
@@ -132,6 +165,18 @@ let package = Package(
         .testTarget(
             name: "CairnTestingTests",
             dependencies: ["Cairn", "CairnLog", "CairnTesting"]
+        ),
+        // The HTTP API by requests (Hummingbird's test client and a live server), and the OpenAPI document.
+        .testTarget(
+            name: "CairnHTTPTests",
+            dependencies: [
+                "Cairn", "CairnAPI", "CairnHTTP", "CairnLog", "CairnTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         // Runs the built `cairn` binary as a subprocess.
         .testTarget(

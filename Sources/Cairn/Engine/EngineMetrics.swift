@@ -17,6 +17,9 @@ struct EngineMetrics: Sendable {
     /// From a queue's slot freeing (the commit that settles a queued workflow, applied) to the next workflow the
     /// dispatcher starts there (its dequeue durable, the workflow scheduled).
     let queueDispatchLatency: Metrics.Timer
+    /// The commit and sync latencies again, kept by the engine for ``WorkflowEngine/statistics()``.
+    let commitHistogram = LatencyHistogram()
+    let syncHistogram = LatencyHistogram()
 
     init(dimensions: [(String, String)]) {
         started = Counter(label: "cairn_workflows_started_total", dimensions: dimensions)

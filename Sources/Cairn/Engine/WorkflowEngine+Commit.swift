@@ -52,7 +52,9 @@ extension WorkflowEngine {
 
     @inline(never)
     private func committed(_ count: Int, started: ContinuousClock.Instant) {
-        metrics.commitLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        let nanoseconds = (ContinuousClock.now - started).nanoseconds
+        metrics.commitLatency.recordNanoseconds(nanoseconds)
+        metrics.commitHistogram.record(nanoseconds: nanoseconds)
         metrics.commitBatch.record(count)
     }
 

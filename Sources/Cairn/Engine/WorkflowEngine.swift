@@ -102,7 +102,10 @@ public final class WorkflowEngine: Service, Sendable {
         let userObserver = logConfiguration.commitObserver
         logConfiguration.commitObserver = { commit in
             metrics.logCommitRecords.record(commit.records)
-            if let sync = commit.syncDuration { metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds) }
+            if let sync = commit.syncDuration {
+                metrics.logSyncLatency.recordNanoseconds(sync.nanoseconds)
+                metrics.syncHistogram.record(nanoseconds: sync.nanoseconds)
+            }
             userObserver?(commit)
         }
         let store = LogStore(directory: directory, configuration: logConfiguration)

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// A durable workflow: ordinary async Swift code whose every operation on its ``WorkflowContext`` is recorded, so
 /// that after a crash it resumes where it stopped.
 ///
@@ -85,6 +91,9 @@ struct WorkflowRegistration: Sendable {
     /// The error types the workflow declares (``Workflow/errors``).
     let errors: [any DurableError.Type]
     let run: @Sendable (WorkflowContext, [UInt8], any PayloadCodec) async throws -> [UInt8]
+    /// Starts the workflow from a JSON input decoded as its input type, by ``WorkflowEngine/start(_:input:id:)``
+    /// (what ``WorkflowEngine/start(workflowNamed:jsonInput:id:)`` calls): returns the workflow's ID.
+    let startFromJSON: @Sendable (WorkflowEngine, [UInt8], String?) async throws -> String
 
     init<W: Workflow>(_ type: W.Type) {
         name = W.name
@@ -97,6 +106,25 @@ struct WorkflowRegistration: Sendable {
             let decoded = try Self.decodeInput(W.Input.self, from: input, codec: codec, context: context)
             let output = try await W.run(context, input: decoded)
             return try context.run.engine.encode(output, what: "the workflow's result", workflowID: context.workflowID)
+        }
+        startFromJSON = { engine, json, id in
+            let input = try WorkflowRegistration.decodeJSONInput(W.Input.self, from: json, workflow: W.name)
+            return try await engine.start(W.self, input: input, id: id).id
+        }
+    }
+
+    /// A JSON input (from the HTTP API or a remote `cairn start`) as the workflow's input type.
+    /// - Throws: ``WorkflowError`` `.invalidArgument`, saying where the JSON does not fit the type.
+    @inline(never)
+    private static func decodeJSONInput<Input: Decodable>(
+        _ type: Input.Type, from json: [UInt8], workflow name: String
+    ) throws(WorkflowError) -> Input {
+        do {
+            return try JSONDecoder().decode(Input.self, from: Data(json))
+        } catch {
+            throw WorkflowError(
+                .invalidArgument,
+                "the input is not a valid \(String(reflecting: Input.self)), the input of workflow '\(name)': \(JSONProblem(error)); nothing was started")
         }
     }
 
