@@ -78,7 +78,7 @@ public final class CairnHTTPServer: Service, Sendable {
         let payloads = PayloadView(redact: configuration.redact)
         let limit = configuration.maxRequestBodySize ?? engine.configuration.maxPayloadSize + 64 << 10
         APIRoutes(engine: engine, payloads: payloads, maxBodySize: limit).add(to: router)
-        DashboardRoutes(engine: engine, payloads: payloads, tokenRequired: configuration.token != nil).add(to: router)
+        DashboardRoutes(engine: engine, payloads: payloads, token: configuration.token).add(to: router)
         return router
     }
 }

@@ -1,0 +1,142 @@
+import Cairn
+import CairnAPI
+import Foundation
+
+/// What the workflow list (`GET /workflows`) shows: the workflows matching its filters (status, name, started
+/// since, an ID substring), newest first, 50 a page, continued with the engine's cursor.
+struct WorkflowListModel {
+    /// Workflows per page.
+    static let pageSize = 50
+    /// How many workflows an ID search reads in one pass of the engine's list.
+    static let searchBatch = 500
+
+    /// A query parameter that cannot be used: the 400 page says which and why.
+    struct BadQuery: Error {
+        let message: String
+    }
+
+    let engine: WorkflowEngine
+    var statuses: [WorkflowStatus] = []
+    var name: String?
+    var since: Date?
+    var sinceText = ""
+    var search: String?
+    var cursor: WorkflowCursor?
+
+    /// The filters of `query` (`status` (repeatable), `name`, `since`, `q`, `cursor`).
+    /// - Throws: ``BadQuery`` for an unknown status, a time that is not one, a cursor that is not one.
+    init(engine: WorkflowEngine, query: DashboardQuery) throws {
+        self.engine = engine
+        for text in query.all("status") where !text.isEmpty {
+            guard let status = WorkflowStatus(rawValue: text) else {
+                let known = WorkflowStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                throw BadQuery(message: "'\(text)' is not a workflow status; use one of \(known)")
+            }
+            if !statuses.contains(status) { statuses.append(status) }
+        }
+        name = query.first("name").flatMap { $0.isEmpty ? nil : $0 }
+        search = query.first("q").flatMap { $0.isEmpty ? nil : $0 }
+        if let text = query.first("since"), !text.isEmpty {
+            guard let date = Self.parseTime(text) else {
+                throw BadQuery(
+                    message: "'since' is '\(text)', which is not a time; use ISO 8601 in UTC, e.g. 2026-12-07T21:00 or 2026-12-07T21:00:00Z")
+            }
+            since = date
+            sinceText = text
+        }
+        if let text = query.first("cursor"), !text.isEmpty {
+            guard let cursor = WorkflowCursor(text) else {
+                throw BadQuery(message: "'cursor' is '\(text)', which is not a page cursor; follow the list's 'Next' link")
+            }
+            self.cursor = cursor
+        }
+    }
+
+    /// A time from a form's `datetime-local` field (`2026-12-07T21:00`, read as UTC) or ISO 8601.
+    static func parseTime(_ text: String) -> Date? {
+        if let date = APIJSON.parse(text) { return date }
+        for candidate in [text + ":00Z", text + "Z", text + "T00:00:00Z"] {
+            if let date = APIJSON.parse(candidate) { return date }
+        }
+        return nil
+    }
+
+    /// The page: at most ``pageSize`` workflows and the cursor of the next page.
+    func page() -> (rows: [WorkflowSummary], next: WorkflowCursor?) {
+        let status = statuses.isEmpty ? nil : Set(statuses)
+        guard let search else {
+            let page = engine.list(status: status, name: name, startedSince: since, limit: Self.pageSize, after: cursor)
+            return (Array(page), page.next)
+        }
+        // The engine lists by filters, not by ID text: read its pages and keep the IDs that match, one more than
+        // a page to know whether there is a next one.
+        var found: [WorkflowSummary] = []
+        var after = cursor
+        while found.count <= Self.pageSize {
+            let batch = engine.list(status: status, name: name, startedSince: since, limit: Self.searchBatch, after: after)
+            found += batch.filter { $0.id.localizedCaseInsensitiveContains(search) }
+            guard let next = batch.next else { break }
+            after = next
+        }
+        guard found.count > Self.pageSize else { return (found, nil) }
+        let shown = Array(found.prefix(Self.pageSize))
+        return (shown, shown.last.map(WorkflowCursor.init(after:)))
+    }
+
+    /// The page's template context.
+    func context() -> [String: Any] {
+        let (rows, next) = page()
+        var context: [String: Any] = [
+            "rows": rows.map { WorkflowRow(summary: $0).context }, "count": rows.count,
+            "q": search ?? "", "since": sinceText, "nameFilter": name ?? "",
+            "statusOptions": WorkflowStatus.allCases.map { status -> [String: Any] in
+                var option: [String: Any] = ["value": status.rawValue]
+                if statuses.contains(status) { option["selected"] = true }
+                return option
+            },
+            "nameOptions": engine.registeredWorkflows.map { registered -> [String: Any] in
+                var option: [String: Any] = ["value": registered]
+                if registered == name { option["selected"] = true }
+                return option
+            },
+        ]
+        if rows.isEmpty { context["empty"] = true }
+        if let next { context["nextHref"] = link(cursor: next) }
+        if cursor != nil { context["firstHref"] = link(cursor: nil) }
+        if !statuses.isEmpty || name != nil || since != nil || search != nil { context["filtered"] = true }
+        return context
+    }
+
+    /// `/workflows` with these filters, at `cursor`.
+    func link(cursor: WorkflowCursor?) -> String {
+        var items: [String] = statuses.map { "status=\($0.rawValue)" }
+        if let name { items.append("name=" + DashboardFormat.percentEncoded(name)) }
+        if since != nil { items.append("since=" + DashboardFormat.percentEncoded(sinceText)) }
+        if let search { items.append("q=" + DashboardFormat.percentEncoded(search)) }
+        if let cursor { items.append("cursor=" + DashboardFormat.percentEncoded(cursor.description)) }
+        return items.isEmpty ? "/workflows" : "/workflows?" + items.joined(separator: "&")
+    }
+}
+
+/// A request's query parameters as a form sends them: `+` is a space, then percent-decoding.
+struct DashboardQuery {
+    private var items: [(name: String, value: String)] = []
+
+    /// The parameters of a raw query string (`a=1&b=x+y`); ones that do not decode are kept as sent.
+    init(_ query: String) {
+        for item in query.split(separator: "&") where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            items.append((decode(parts[0]), parts.count > 1 ? decode(parts[1]) : ""))
+        }
+    }
+
+    /// Every value of parameter `name`, in order.
+    func all(_ name: String) -> [String] { items.filter { $0.name == name }.map(\.value) }
+
+    /// The first value of parameter `name`.
+    func first(_ name: String) -> String? { items.first { $0.name == name }?.value }
+}
