@@ -4,6 +4,9 @@
 //  2. This process reopens the same log: the engine rebuilds its state, resumes every order by replay, the
 //     carrier's pickup messages arrive, and every order finishes from where it stopped.
 //  3. It prints the workflows and their statuses, and counts how often each step's body ran.
+//
+// With `--dashboard` (and `--port N`, 0 for a free one; `--dir PATH` for the log's directory) it then keeps
+// running with the HTTP API and the dashboard (DashboardDemo.swift) until SIGINT or SIGTERM.
 import Cairn
 import CairnLog
 import Foundation
@@ -45,8 +48,17 @@ if arguments.count == 3 && arguments[1] == "--serve" {
     exit(0)
 }
 
-let root = arguments.count == 3 && arguments[1] == "--dir" ? arguments[2]
-    : FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo").path
+/// The value after option `name` (`--dir PATH`), if given.
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+let dashboard = arguments.contains("--dashboard")
+let port = option("--port").map { Int($0) } ?? 8080
+guard let port, (0...65535).contains(port) else {
+    FileHandle.standardError.write(Data("cairn-demo: --port takes a TCP port (0...65535; 0 picks a free one)\n".utf8))
+    exit(2)
+}
+let root = option("--dir") ?? FileManager.default.temporaryDirectory.appendingPathComponent("cairn-demo").path
 try? FileManager.default.removeItem(atPath: root)
 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 let sideEffects = SideEffects(path: root + "/side-effects.txt")  // read here to report; written by the workflows
@@ -111,3 +123,6 @@ if twice.isEmpty {
     say("\nran again after the crash (interrupted before their result was durable): \(twice.joined(separator: ", "))")
 }
 say("inspect the log with: swift run cairn inspect \(root)/log")
+if dashboard {
+    try await DashboardDemo(root: root, port: port).run()
+}

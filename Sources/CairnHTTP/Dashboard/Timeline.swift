@@ -36,7 +36,7 @@ struct Timeline {
 
     /// The children the workflow started, in order.
     var children: [String] {
-        events.compactMap { $0.kind == "childStarted" ? DashboardFormat.detail($0.details["childID"]) : nil }
+        events.compactMap { EventKindName.of(text: $0.kind) == "childStarted" ? DashboardFormat.detail($0.details["childID"]) : nil }
     }
 
     /// The rows' template contexts.
@@ -44,16 +44,18 @@ struct Timeline {
         var firstAtPosition: [String: Int] = [:]
         var retries: [String: Int] = [:]
         var rows: [[String: Any]] = []
-        for (index, event) in events.enumerated() {
+        for (index, apiEvent) in events.enumerated() {
+            var event = apiEvent
+            event.kind = EventKindName.of(text: apiEvent.kind)
             if let position = event.position, firstAtPosition[position] == nil { firstAtPosition[position] = index }
             var row: [String: Any] = [
-                "lsn": event.lsn, "kind": event.kind, "category": Self.category(event.kind), "name": event.name,
+                "lsn": event.lsn, "kind": event.kind, "label": apiEvent.kind, "category": Self.category(event.kind), "name": event.name,
                 "time": DashboardFormat.time(event.time), "iso": APIJSON.format(event.time), "position": event.position ?? "",
             ]
             if let callSite = event.callSite { row["callSite"] = callSite }
             if Self.outcomes.contains(event.kind) {
                 let first = event.position.flatMap { firstAtPosition[$0] } ?? index
-                let start = event.kind.hasPrefix("workflow") ? events.first?.time : (first > 0 ? events[first - 1].time : nil)
+                let start = event.position == nil ? events.first?.time : (first > 0 ? events[first - 1].time : nil)
                 if let start { row["duration"] = DashboardFormat.duration(seconds: event.time.timeIntervalSince(start)) }
                 if let position = event.position, let count = retries[position] {
                     row["attempts"] = "\(count + 1) attempts"
@@ -121,11 +123,6 @@ struct Timeline {
             for key in ["queue", "key", "label", "patchID", "schedule"] {
                 if let value = DashboardFormat.detail(d[key]), value != event.name { lines.append("\(key) \(value)") }
             }
-        }
-        if event.kind == "stepFailed" || event.kind == "workflowFailed", lines.isEmpty,
-            let error = DashboardFormat.failure(d["error"])
-        {
-            lines.append(error)
         }
         return lines
     }

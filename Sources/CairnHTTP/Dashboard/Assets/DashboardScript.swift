@@ -1,21 +1,28 @@
+import Foundation
+
 /// The dashboard's script (`GET /static/dashboard.js`): the sign-in form, the workflow page's buttons (which post
 /// JSON to the API after a confirmation), and the live timeline (the API's event stream). Builds every element with
 /// `textContent`, never HTML from data.
 enum DashboardScript {
-    static let text = #"""
-        "use strict";
+    /// The script: the kind table the server's ``Timeline`` uses, then the code.
+    static let text: String = {
+        var kinds: [String: [String: String]] = [:]
+        for (text, name) in EventKindName.byText {
+            var entry = ["name": name, "category": Timeline.category(name)]
+            if Timeline.outcomes.contains(name) { entry["outcome"] = "true" }
+            kinds[text] = entry
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let table = (try? encoder.encode(kinds)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return "\"use strict\";\n// Event kinds by the text an API event carries: their name, category and whether they end an operation.\n"
+            + "const cairnKinds = \(table);\n" + code
+    }()
+
+    private static let code = #"""
         (function () {
-          const categories = {
-            stepCompleted: "step", retryWaitStarted: "retry", stepFailed: "failure", workflowFailed: "failure",
-            workflowParked: "failure", sleepStarted: "sleep", receiveStarted: "wait", childWaitStarted: "wait",
-            messageSent: "message", messageReceived: "message", childStarted: "child", childCompleted: "child",
-            eventSet: "event", eventRead: "event", streamWritten: "event", streamClosed: "event", valueRecorded: "event",
-            patchMarker: "event", branchStarted: "event"
-          };
-          const outcomes = new Set(["stepCompleted", "stepFailed", "messageReceived", "eventRead", "childCompleted",
-            "workflowCompleted", "workflowFailed", "workflowCancelled"]);
-          const finalStatus = { workflowCompleted: "completed", workflowFailed: "failed", workflowCancelled: "cancelled",
-            workflowResumed: "running" };
+          const activeStatuses = new Set(["enqueued", "pending", "running"]);
+          function kindOf(event) { return cairnKinds[event.kind] || { name: event.kind, category: "lifecycle" }; }
 
           function el(tag, className, text) {
             const node = document.createElement(tag);
@@ -44,7 +51,7 @@ enum DashboardScript {
           function describe(event) {
             const d = event.details || {};
             const lines = [];
-            switch (event.kind) {
+            switch (kindOf(event).name) {
               case "retryWaitStarted":
                 lines.push("attempt " + d.attempt + (d.maxAttempts ? " of " + d.maxAttempts : "") + " failed: " + (failure(d.error) || "error"));
                 if (d.nextAttempt) lines.push("next attempt at " + time(d.nextAttempt));
@@ -74,9 +81,10 @@ enum DashboardScript {
           }
 
           function timelineRow(event, previous) {
-            const li = el("li", "event new cat-" + (categories[event.kind] || "lifecycle"));
+            const kind = kindOf(event);
+            const li = el("li", "event new cat-" + kind.category);
             li.dataset.lsn = event.lsn;
-            li.dataset.kind = event.kind;
+            li.dataset.kind = kind.name;
             li.dataset.time = event.time;
             li.appendChild(el("span", "pos", event.position || ""));
             li.appendChild(el("span", "dot"));
@@ -85,7 +93,7 @@ enum DashboardScript {
             head.appendChild(el("span", "kind", event.kind));
             head.appendChild(document.createTextNode(" "));
             head.appendChild(el("span", "name", event.name));
-            if (event.kind === "childStarted" && event.details && event.details.childID) {
+            if (kind.name === "childStarted" && event.details && event.details.childID) {
               head.appendChild(document.createTextNode(" "));
               const link = el("a", null, event.details.childID);
               link.href = "/workflows/" + encodeURIComponent(event.details.childID);
@@ -103,7 +111,7 @@ enum DashboardScript {
             li.appendChild(body);
             const meta = el("div", "meta");
             meta.appendChild(el("time", null, time(event.time)));
-            if (outcomes.has(event.kind) && previous) {
+            if (kind.outcome && previous) {
               meta.appendChild(el("span", "duration", duration((Date.parse(event.time) - Date.parse(previous)) / 1000)));
             }
             if (event.callSite) meta.appendChild(el("span", "callsite", event.callSite));
@@ -136,16 +144,23 @@ enum DashboardScript {
               const rows = timeline.querySelectorAll("li.event");
               const previous = rows.length ? rows[rows.length - 1].dataset.time : null;
               timeline.appendChild(timelineRow(event, previous));
-              let status = finalStatus[event.kind];
-              if (event.kind === "workflowParked") status = event.details && event.details.reason === "diverged" ? "diverged" : "parked";
-              if (status) setStatus(status);
-              if (status && status !== "running") {
-                // Settled: the summary (result, failure, actions) changed too; show it whole.
-                source.close();
-                if (indicator) indicator.hidden = true;
-                setTimeout(function () { window.location.reload(); }, 600);
-              }
+              // A lifecycle event (no position) may change the status: ask the API for it.
+              if (!event.position) refreshStatus();
             });
+            async function refreshStatus() {
+              try {
+                const response = await fetch("/api/v1/workflows/" + encodeURIComponent(id), { credentials: "same-origin" });
+                if (!response.ok) return;
+                const workflow = await response.json();
+                setStatus(workflow.status);
+                if (!activeStatuses.has(workflow.status)) {
+                  // Settled: the summary (result, failure, actions) changed too; show the page whole.
+                  source.close();
+                  if (indicator) indicator.hidden = true;
+                  setTimeout(function () { window.location.reload(); }, 400);
+                }
+              } catch (e) { /* the stream goes on; the next event asks again */ }
+            }
           }
 
           async function errorText(response) {

@@ -85,7 +85,7 @@ enum WorkflowTemplate {
           <span class="pos" title="position">{{position}}</span>
           <span class="dot" aria-hidden="true"></span>
           <div class="body">
-            <div class="head"><span class="kind">{{kind}}</span> <span class="name">{{name}}</span>{{#child}} <a href="{{href}}">{{id}}</a> <span class="badge status-{{status}}">{{status}}</span>{{/child}}{{#attempts}} <span class="pill">{{attempts}}</span>{{/attempts}}</div>
+            <div class="head"><span class="kind">{{label}}</span> <span class="name">{{name}}</span>{{#child}} <a href="{{href}}">{{id}}</a> <span class="badge status-{{status}}">{{status}}</span>{{/child}}{{#attempts}} <span class="pill">{{attempts}}</span>{{/attempts}}</div>
             {{#details}}<div class="detail">{{text}}</div>{{/details}}
             {{#payload}}{{> payload}}{{/payload}}
           </div>
