@@ -12,7 +12,8 @@ enum DashboardStylesheet {
           font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Roboto, sans-serif; }
         a { color: var(--accent); text-decoration: none; }
         a:hover { text-decoration: underline; }
-        code, pre, .callsite, .wfid, td.id, .time, time { font-family: var(--mono); font-size: 12.5px; }
+        code, pre, .callsite, td.id, .time, time { font-family: var(--mono); font-size: 12.5px; }
+        .wfid { font-family: var(--mono); }
         h1 { font-size: 22px; margin: 0 0 16px; font-weight: 600; }
         h2 { font-size: 15px; margin: 0 0 12px; font-weight: 600; }
         h3 { font-size: 12px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 0 0 6px; }
@@ -55,7 +56,7 @@ enum DashboardStylesheet {
         .grid tbody tr:hover { background: #f8f9fc; }
         .grid.compact th, .grid.compact td { padding: 5px 8px; }
         .grid tbody th { font-weight: 500; }
-        .num { text-align: right !important; font-variant-numeric: tabular-nums; }
+        .num { text-align: right !important; font-variant-numeric: tabular-nums; white-space: nowrap; }
         .sub { font-size: 12px; color: var(--muted); margin-top: 2px; }
         .sub.problem { color: var(--failed); max-width: 380px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
         .tags { list-style: none; padding: 0; margin: 0; display: flex; flex-wrap: wrap; gap: 6px; }
@@ -107,7 +108,7 @@ enum DashboardStylesheet {
         .tree li { padding: 3px 0; }
         .tree ul { border-left: 1px dashed #c8cedb; margin-left: 6px; }
         .timeline { list-style: none; margin: 0; padding: 0; position: relative; }
-        .event { display: grid; grid-template-columns: 48px 20px 1fr 240px; gap: 0 10px; padding: 8px 0; border-bottom: 1px solid #f0f2f6; position: relative; }
+        .event { display: grid; grid-template-columns: 48px 20px minmax(0, 1fr) 300px; gap: 0 10px; padding: 8px 0; border-bottom: 1px solid #f0f2f6; position: relative; }
         .event .pos { text-align: right; color: var(--muted); font-family: var(--mono); font-size: 12px; padding-top: 2px; }
         .event .dot { width: 12px; height: 12px; border-radius: 50%; margin: 4px auto 0; background: var(--c, var(--muted));
           box-shadow: 0 0 0 3px color-mix(in srgb, var(--c, var(--muted)) 18%, white); }
@@ -115,7 +116,7 @@ enum DashboardStylesheet {
         .event .kind { font-weight: 600; }
         .event .name { font-family: var(--mono); font-size: 12.5px; color: #394055; }
         .event .detail { color: #4b5366; font-size: 13px; }
-        .event .meta { text-align: right; display: flex; flex-direction: column; gap: 2px; color: var(--muted); font-size: 12px; }
+        .event .meta { text-align: right; display: flex; flex-direction: column; gap: 2px; color: var(--muted); font-size: 12px; min-width: 0; overflow-wrap: anywhere; }
         .event .duration { color: var(--ink); font-weight: 600; font-size: 12px; }
         .event.new { animation: flash 1.6s ease-out; }
         @keyframes flash { from { background: #fff7d6; } to { background: transparent; } }
