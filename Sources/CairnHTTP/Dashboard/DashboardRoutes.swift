@@ -28,8 +28,9 @@ struct DashboardRoutes: Sendable {
                 return DashboardRenderer.error(.badRequest, "Bad filter", bad.message)
             }
         }
-        router.get("/workflows/:id") { _, context in
-            await workflowPage(id: context.parameters.get("id") ?? "")
+        // Every segment after /workflows/: an ID with a slash (a child's `parent/3`) works encoded or not.
+        router.get("/workflows/**") { _, context in
+            await workflowPage(id: context.parameters.getCatchAll().joined(separator: "/"))
         }
         router.get("/login") { request, _ in
             // The sign-in page's script, from a path the access rules let through before signing in.
@@ -52,9 +53,9 @@ struct DashboardRoutes: Sendable {
         }
     }
 
-    /// A workflow's page, or the 404 page when the engine knows no workflow `rawID` (percent-encoded) names.
-    func workflowPage(id rawID: String) async -> Response {
-        let id = rawID.removingPercentEncoding ?? rawID
+    /// A workflow's page, or the 404 page when the engine knows no workflow `path` (percent-encoded) names.
+    func workflowPage(id path: String) async -> Response {
+        let id = path.removingPercentEncoding ?? path
         guard let summary = engine.summary(of: id) else {
             return DashboardRenderer.error(
                 .notFound, "No such workflow",
