@@ -49,7 +49,7 @@ struct Timeline {
             event.kind = EventKindName.of(text: apiEvent.kind)
             if let position = event.position, firstAtPosition[position] == nil { firstAtPosition[position] = index }
             var row: [String: Any] = [
-                "lsn": event.lsn, "kind": event.kind, "label": apiEvent.kind, "category": Self.category(event.kind), "name": event.name,
+                "lsn": event.lsn, "kind": event.kind, "label": EventKindName.label(text: apiEvent.kind), "category": Self.category(event.kind), "name": event.name,
                 "time": DashboardFormat.time(event.time), "iso": APIJSON.format(event.time), "position": event.position ?? "",
             ]
             if let callSite = event.callSite { row["callSite"] = callSite }

@@ -1,3 +1,4 @@
+import Cairn
 import Foundation
 
 /// The dashboard's script (`GET /static/dashboard.js`): the sign-in form, the workflow page's buttons (which post
@@ -7,22 +8,23 @@ enum DashboardScript {
     /// The script: the kind table the server's ``Timeline`` uses, then the code.
     static let text: String = {
         var kinds: [String: [String: String]] = [:]
-        for (text, name) in EventKindName.byText {
-            var entry = ["name": name, "category": Timeline.category(name)]
+        for (text, kind) in EventKindName.byText {
+            let name = kind.declaration.caseName
+            var entry = ["name": name, "label": kind.displayName, "category": Timeline.category(name)]
             if Timeline.outcomes.contains(name) { entry["outcome"] = "true" }
             kinds[text] = entry
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let table = (try? encoder.encode(kinds)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return "\"use strict\";\n// Event kinds by the text an API event carries: their name, category and whether they end an operation.\n"
+        return "\"use strict\";\n// Event kinds by the text an API event carries: their case name, label, category and whether they end an operation.\n"
             + "const cairnKinds = \(table);\n" + code
     }()
 
     private static let code = #"""
         (function () {
           const activeStatuses = new Set(["enqueued", "pending", "running"]);
-          function kindOf(event) { return cairnKinds[event.kind] || { name: event.kind, category: "lifecycle" }; }
+          function kindOf(event) { return cairnKinds[event.kind] || { name: event.kind, label: event.kind, category: "lifecycle" }; }
 
           function el(tag, className, text) {
             const node = document.createElement(tag);
@@ -90,7 +92,7 @@ enum DashboardScript {
             li.appendChild(el("span", "dot"));
             const body = el("div", "body");
             const head = el("div", "head");
-            head.appendChild(el("span", "kind", event.kind));
+            head.appendChild(el("span", "kind", kind.label));
             head.appendChild(document.createTextNode(" "));
             head.appendChild(el("span", "name", event.name));
             if (kind.name === "childStarted" && event.details && event.details.childID) {
