@@ -54,6 +54,8 @@ def main():
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
                 if message.type == "error" else None)
+        page.on("response", lambda response: problems.append(f"{response.status} for {response.url}")
+                if response.status >= 400 else None)
 
         def shot(name):
             if args.screenshots:

@@ -5,8 +5,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The web dashboard: server-rendered pages (swift-mustache templates compiled into the binary), one stylesheet and
-/// one script, and the sign-in page that turns the server's token into a cookie.
+/// The web dashboard: server-rendered pages (swift-mustache templates compiled into the binary), one stylesheet,
+/// one script and an icon, and the sign-in page that turns the server's token into a cookie.
 ///
 /// The pages only read; the buttons that act (cancel, resume, fork) post JSON to the API from `dashboard.js`, so
 /// the API's access rules and answers apply to them unchanged.
@@ -47,6 +47,9 @@ struct DashboardRoutes: Sendable {
         }
         router.get("/static/dashboard.css") { _, _ in
             DashboardRenderer.asset(DashboardStylesheet.text, contentType: "text/css; charset=utf-8")
+        }
+        router.get("/static/favicon.svg") { _, _ in
+            DashboardRenderer.asset(DashboardIcon.text, contentType: "image/svg+xml")
         }
         router.get("/static/dashboard.js") { _, _ in
             DashboardRenderer.asset(DashboardScript.text, contentType: "text/javascript; charset=utf-8")

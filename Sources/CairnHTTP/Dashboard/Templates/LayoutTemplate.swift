@@ -9,6 +9,7 @@ enum LayoutTemplate {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Cairn</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/static/dashboard.css">
         <script src="{{script}}" defer></script>
         </head>
