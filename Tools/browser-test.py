@@ -101,7 +101,6 @@ def main():
             page.goto(base + "/workflows/gift-401")
             expect(page.locator(".tree")).to_contain_text("order-201")
             expect(page.locator(".tree")).to_contain_text("order-202")
-            shot("dashboard-workflow.png")
 
         def diverged():
             page.goto(base + "/workflows/return-301")
@@ -131,6 +130,10 @@ def main():
             expect(page.locator("#timeline")).to_contain_text("refund")
             expect(page.locator("#status-badge")).to_have_text("completed")
             assert page.locator("#timeline .event").count() > before, "no timeline row arrived"
+            # Settled, the page shows itself whole again: no Cancel for a completed workflow.
+            expect(page.locator('button[data-action="cancel"]')).to_have_count(0)
+            expect(page.locator(".summary")).to_contain_text("Result")
+            shot("dashboard-workflow.png")
 
         def cancel():
             page.goto(base + "/workflows/order-106")
