@@ -125,6 +125,7 @@ struct DashboardFixture {
     }
 }
 
+/// A fixture that could not be set up: what it waited for.
 struct FixtureError: Error, CustomStringConvertible {
     let description: String
 }

@@ -58,6 +58,7 @@ struct DashboardRenderer: Sendable {
         respond(status, contentType: "text/plain; charset=utf-8", body: text + "\n")
     }
 
+    /// An answer with the security headers, not cached unless the caller says otherwise.
     private static func respond(_ status: HTTPResponse.Status, contentType: String, body: String) -> Response {
         var headers = securityHeaders
         headers[.contentType] = contentType

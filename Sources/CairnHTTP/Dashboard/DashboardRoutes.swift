@@ -11,11 +11,15 @@ import NIOCore
 /// The pages only read; the buttons that act (cancel, resume, fork) post JSON to the API from `dashboard.js`, so
 /// the API's access rules and answers apply to them unchanged.
 struct DashboardRoutes: Sendable {
+    /// The engine the pages read.
     let engine: WorkflowEngine
+    /// What the pages show of payloads (the server's redaction hook).
     let payloads: PayloadView
     /// The server's token, when it has one: what `POST /login` checks.
     let token: String?
 
+    /// Adds the pages, the sign-in and the assets to `router` (`/`, `/workflows`, `/workflows/{id}`, `/login`,
+    /// `/static/…`).
     func add(to router: Router<BasicRequestContext>) {
         router.get("/") { _, _ in
             DashboardRenderer.page("overview", title: "Overview", tab: "overview", model: OverviewModel(engine: engine).context())

@@ -4,6 +4,7 @@ import CairnAPI
 /// What the overview page (`GET /`) shows: the engine's counts by status and activity, its latencies, its queues
 /// and schedules, the workflows it runs, and the latest workflows started.
 struct OverviewModel {
+    /// The engine to show.
     let engine: WorkflowEngine
 
     /// The page's template context.
@@ -73,8 +74,10 @@ struct OverviewModel {
 
 /// A workflow as a row of a table: its ID (linked), name, status, times.
 struct WorkflowRow {
+    /// The workflow.
     let summary: WorkflowSummary
 
+    /// The row's template context (its failure or park reason's first line as `problem`).
     var context: [String: Any] {
         var model: [String: Any] = [
             "id": summary.id, "href": DashboardFormat.workflowPath(summary.id), "name": summary.name,

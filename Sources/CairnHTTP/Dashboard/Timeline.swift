@@ -8,7 +8,9 @@ import Foundation
 ///
 /// The same rules, in the page's script, add the rows that arrive live (`dashboard.js`, `describe`).
 struct Timeline {
+    /// The events, in log order, as the API shows them.
     let events: [APIEvent]
+    /// The engine, asked for each child's status.
     let engine: WorkflowEngine
 
     /// The kinds whose row says how long the operation took: from the event before its first event (its start,
@@ -36,7 +38,7 @@ struct Timeline {
 
     /// The children the workflow started, in order.
     var children: [String] {
-        events.compactMap { EventKindName.of(text: $0.kind) == "childStarted" ? DashboardFormat.detail($0.details["childID"]) : nil }
+        events.compactMap { $0.kind == "childStarted" ? DashboardFormat.detail($0.details["childID"]) : nil }
     }
 
     /// The rows' template contexts.
@@ -44,12 +46,10 @@ struct Timeline {
         var firstAtPosition: [String: Int] = [:]
         var retries: [String: Int] = [:]
         var rows: [[String: Any]] = []
-        for (index, apiEvent) in events.enumerated() {
-            var event = apiEvent
-            event.kind = EventKindName.of(text: apiEvent.kind)
+        for (index, event) in events.enumerated() {
             if let position = event.position, firstAtPosition[position] == nil { firstAtPosition[position] = index }
             var row: [String: Any] = [
-                "lsn": event.lsn, "kind": event.kind, "label": EventKindName.label(text: apiEvent.kind), "category": Self.category(event.kind), "name": event.name,
+                "lsn": event.lsn, "kind": event.kind, "label": event.label, "category": Self.category(event.kind), "name": event.name,
                 "time": DashboardFormat.time(event.time), "iso": APIJSON.format(event.time), "position": event.position ?? "",
             ]
             if let callSite = event.callSite { row["callSite"] = callSite }
@@ -127,6 +127,7 @@ struct Timeline {
         return lines
     }
 
+    /// A number from an event's details.
     static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .integer(let value): Double(value)

@@ -8,23 +8,26 @@ enum DashboardScript {
     /// The script: the kind table the server's ``Timeline`` uses, then the code.
     static let text: String = {
         var kinds: [String: [String: String]] = [:]
-        for (text, kind) in EventKindName.byText {
+        for kind in EventKind.allCases {
             let name = kind.declaration.caseName
-            var entry = ["name": name, "label": kind.displayName, "category": Timeline.category(name)]
+            var entry = ["category": Timeline.category(name)]
             if Timeline.outcomes.contains(name) { entry["outcome"] = "true" }
-            kinds[text] = entry
+            kinds[name] = entry
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let table = (try? encoder.encode(kinds)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return "\"use strict\";\n// Event kinds by the text an API event carries: their case name, label, category and whether they end an operation.\n"
+        return "\"use strict\";\n// Event kinds (an API event's `kind`): their category and whether they end an operation.\n"
             + "const cairnKinds = \(table);\n" + code
     }()
 
     private static let code = #"""
         (function () {
           const activeStatuses = new Set(["enqueued", "pending", "running"]);
-          function kindOf(event) { return cairnKinds[event.kind] || { name: event.kind, label: event.kind, category: "lifecycle" }; }
+          function kindOf(event) {
+            const known = cairnKinds[event.kind] || { category: "lifecycle" };
+            return { name: event.kind, label: event.label || event.kind, category: known.category, outcome: known.outcome };
+          }
 
           function el(tag, className, text) {
             const node = document.createElement(tag);
