@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Drives the dashboard of a running `cairn-demo --dashboard` in Debian's chromium (Playwright) and checks what a
-person would: the overview's counts, the list and its status filter, a workflow's timeline, a diverged workflow's
-report, a live timeline, and a cancel round trip. With --screenshots, saves the pages for the documentation.
+person would: signing in with the token, the overview's counts, the list and its status filter, a workflow's
+timeline, a diverged workflow's report, a live timeline, a cancel round trip and a fork. With --screenshots, saves
+the pages for the documentation.
 
-Usage: Tools/browser-test.py --url http://127.0.0.1:PORT [--screenshots]   (Tools/browser-test.sh runs it all)
+Usage: Tools/browser-test.py --url http://127.0.0.1:PORT --token TOKEN [--screenshots]
+(Tools/browser-test.sh runs it all.)
 """
 import argparse
 import json
@@ -40,6 +42,7 @@ def count_of(page, status):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True, help="the dashboard's address, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--token", help="the server's token, when it has one (the test signs in with it)")
     parser.add_argument("--screenshots", action="store_true", help=f"save the pages as PNGs in {SHOTS}")
     args = parser.parse_args()
     base = args.url.rstrip("/")
@@ -60,6 +63,20 @@ def main():
         def shot(name):
             if args.screenshots:
                 page.screenshot(path=os.path.join(SHOTS, name))
+
+        def sign_in():
+            page.goto(base + "/workflows")
+            page.wait_for_url(re.compile(r"/login$"))
+            before = len(problems)
+            page.fill("#token", "not-the-token-of-this-server")
+            page.click('#login-form button[type="submit"]')
+            expect(page.locator("#login-error")).to_contain_text("not this server's token")
+            # The refused attempt's 401 is the point of this step, not a problem of the page.
+            del problems[before:]
+            page.fill("#token", args.token)
+            page.click('#login-form button[type="submit"]')
+            page.wait_for_url(base + "/")
+            expect(page.locator("h1")).to_have_text("Overview")
 
         def overview():
             page.goto(base + "/")
@@ -124,7 +141,7 @@ def main():
             request = urllib.request.Request(
                 base + "/api/v1/workflows/return-303/messages", method="POST",
                 data=json.dumps({"message": "clerk-cy", "topic": "approval"}).encode(),
-                headers={"Content-Type": "application/json"})
+                headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + args.token} if args.token else {})})
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 202, f"send answered {response.status}"
             expect(page.locator("#timeline")).to_contain_text("refund")
@@ -150,9 +167,26 @@ def main():
             assert dialogs and "order-106" in dialogs[0], f"the confirmation said {dialogs}"
             expect(page.locator('button[data-action="resume"]')).to_be_visible()
 
+        def fork():
+            page.goto(base + "/workflows/return-301")
+            prompts = []
+
+            def answer(dialog):
+                prompts.append(dialog.default_value)
+                dialog.accept("0")
+
+            page.once("dialog", answer)
+            page.click('button[data-action="fork"]')
+            page.wait_for_url(lambda url: "/workflows/" in url and not url.endswith("/return-301"))
+            assert prompts == ["0"], f"the fork's prompt proposed {prompts}, expected the divergence's position 0"
+            expect(page.locator("#timeline")).to_contain_text("forked from return-301")
+            expect(page.locator("#timeline")).to_contain_text("check-warranty")
+
         def clean_pages():
             assert not problems, "; ".join(problems)
 
+        if args.token:
+            check("sign-in with the token", sign_in)
         check("overview shows counts", overview)
         check("list shows the demo's workflows", workflow_list)
         check("list filters by status", status_filter)
@@ -160,6 +194,7 @@ def main():
         check("diverged report shows both call sites", diverged)
         check("live timeline follows a running workflow", live)
         check("cancel round trip", cancel)
+        check("fork round trip", fork)
         check("no script errors or refused resources", clean_pages)
         browser.close()
 

@@ -37,7 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$demo" --dashboard --port 0 --dir "$work/demo" >"$work/demo.out" 2>&1 &
+# A token, so the test signs in as a person would.
+token="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+"$demo" --dashboard --port 0 --token "$token" --dir "$work/demo" >"$work/demo.out" 2>&1 &
 pid=$!
 
 # Wait for the demo's story to end and its dashboard to answer.
@@ -61,7 +63,7 @@ fi
 echo "browser-test: dashboard at $url"
 
 status=0
-python3 Tools/browser-test.py --url "$url" "$@" || status=$?
+python3 Tools/browser-test.py --url "$url" --token "$token" "$@" || status=$?
 
 # The demo must stop cleanly on SIGTERM.
 kill -TERM "$pid"

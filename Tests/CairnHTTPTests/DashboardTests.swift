@@ -81,6 +81,7 @@ import Testing
             #expect(page.body.contains(#"<p class="callsite">Orders.swift:22</p>"#), "the attempted call site")
             #expect(page.body.contains("old-step") && page.body.contains("new-step"))
             #expect(page.body.contains(#"data-action="resume""#))
+            #expect(page.body.contains(#"data-fork-before="0""#), "a fork replays up to the divergence by default")
         }
     }
 

@@ -10,9 +10,14 @@ import UnixSignals
 /// its pickup, a gift bundle with children, a return that failed, one that waits for approval, and one that
 /// diverged (recorded by the code before a change, replayed by the code after it). Stops on SIGINT or SIGTERM.
 struct DashboardDemo {
+    /// Where the log directory and the side-effect file are.
     let root: String
+    /// The port to serve on (0: a free one).
     let port: Int
+    /// The token the dashboard and the API ask for, if any.
+    let token: String?
 
+    /// Records the return the new code diverges on, then serves until SIGINT or SIGTERM.
     func run() async throws {
         try await recordBeforeChange()
         let engine = try await WorkflowEngine.open(
@@ -20,6 +25,7 @@ struct DashboardDemo {
             workflows: [ProcessOrder.self, ReturnOrderV2.self, GiftBundle.self], dependencies: dependencies(root))
         var http = CairnHTTPConfiguration()
         http.port = port
+        http.token = token
         http.logger = quiet
         let server = try CairnHTTPServer(engine: engine, configuration: http)
         let group = ServiceGroup(services: [engine, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
@@ -28,6 +34,7 @@ struct DashboardDemo {
             let listening = await server.waitUntilListening() ?? port
             try await populate(engine)
             say("\nDashboard: http://127.0.0.1:\(listening) (Ctrl-C to stop)")
+            if token != nil { say("Sign in with the token given to --token.") }
             try await tasks.waitForAll()
         }
         say("stopped")

@@ -5,8 +5,8 @@
 //     carrier's pickup messages arrive, and every order finishes from where it stopped.
 //  3. It prints the workflows and their statuses, and counts how often each step's body ran.
 //
-// With `--dashboard` (and `--port N`, 0 for a free one; `--dir PATH` for the log's directory) it then keeps
-// running with the HTTP API and the dashboard (DashboardDemo.swift) until SIGINT or SIGTERM.
+// With `--dashboard` (and `--port N`, 0 for a free one; `--token T` to ask for a token; `--dir PATH` for the log's
+// directory) it then keeps running with the HTTP API and the dashboard (DashboardDemo.swift) until SIGINT or SIGTERM.
 import Cairn
 import CairnLog
 import Foundation
@@ -124,5 +124,10 @@ if twice.isEmpty {
 }
 say("inspect the log with: swift run cairn inspect \(root)/log")
 if dashboard {
-    try await DashboardDemo(root: root, port: port).run()
+    do {
+        try await DashboardDemo(root: root, port: port, token: option("--token")).run()
+    } catch {
+        FileHandle.standardError.write(Data("cairn-demo: the dashboard stopped: \(error)\n".utf8))
+        exit(1)
+    }
 }

@@ -56,6 +56,8 @@ struct WorkflowPageModel {
             }
         }
         if let failure = workflow.failure { context["failure"] = "\(failure.errorType): \(failure.message)" }
+        // A fork replays up to where the workflow diverged, by default.
+        context["forkBefore"] = workflow.divergence?.position.flatMap { $0.split(separator: ".").first.map(String.init) } ?? "0"
         if let divergence = workflow.divergence {
             context["divergence"] = Self.divergence(divergence)
         } else if let reason = workflow.parkReason {

@@ -193,10 +193,14 @@ enum DashboardScript {
                 const action = button.dataset.action;
                 let body = {};
                 if (action === "fork") {
-                  const answer = window.prompt("Fork " + id + " before which top-level position? (1 runs it all again)", "1");
+                  const answer = window.prompt("Fork " + id + ": a new workflow replays its history before which top-level position, " +
+                    "and runs live from there? (0 runs it all again)", root.dataset.forkBefore || "0");
                   if (answer === null) return;
                   const before = Number(answer.trim());
-                  if (!Number.isInteger(before) || before < 1) { show("'" + answer + "' is not a position: give a whole number from 1."); return; }
+                  if (answer.trim() === "" || !Number.isInteger(before) || before < 0) {
+                    show("'" + answer + "' is not a position: give a whole number from 0.");
+                    return;
+                  }
                   body = { before: before };
                 } else if (!window.confirm(action.charAt(0).toUpperCase() + action.slice(1) + " workflow " + id + "?")) {
                   return;

@@ -3,7 +3,7 @@
 enum WorkflowTemplate {
     static let text = #"""
         {{> header}}
-        <div class="workflow" id="workflow" data-workflow-id="{{id}}" data-after="{{lastLSN}}"{{#live}} data-live="true"{{/live}}>
+        <div class="workflow" id="workflow" data-workflow-id="{{id}}" data-after="{{lastLSN}}" data-fork-before="{{forkBefore}}"{{#live}} data-live="true"{{/live}}>
         <div class="title-row">
           <h1><span class="muted">Workflow</span> <span class="wfid">{{id}}</span></h1>
           <span id="status-badge" class="badge big status-{{status}}">{{status}}</span>
