@@ -77,7 +77,7 @@ struct WorkflowRow {
     /// The workflow.
     let summary: WorkflowSummary
 
-    /// The row's template context (its failure or park reason's first line as `problem`).
+    /// The row's template context (its failure, divergence or park reason, short, as `problem`).
     var context: [String: Any] {
         var model: [String: Any] = [
             "id": summary.id, "href": DashboardFormat.workflowPath(summary.id), "name": summary.name,
@@ -87,8 +87,15 @@ struct WorkflowRow {
         if let parent = summary.parentID {
             model["parent"] = ["id": parent, "href": DashboardFormat.workflowPath(parent)]
         }
-        if let failure = summary.failure { model["problem"] = "\(failure.errorType): \(failure.message)" }
-        else if let reason = summary.parkReason { model["problem"] = reason.split(separator: "\n").first.map(String.init) ?? reason }
+        if let failure = summary.failure {
+            model["problem"] = "\(failure.errorType): \(failure.message)"
+        } else if let reason = summary.parkReason {
+            if summary.status == .diverged, let report = APIDivergence(report: reason) {
+                model["problem"] = "at position \(report.position ?? "?"): \(report.reason)"
+            } else {
+                model["problem"] = reason.split(separator: "\n").first.map(String.init) ?? reason
+            }
+        }
         return model
     }
 }
