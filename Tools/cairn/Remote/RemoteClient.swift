@@ -164,6 +164,9 @@ struct RemoteClient: Sendable {
     /// An error in one line, for a message.
     static func describe(_ error: any Error) -> String {
         switch error {
+        case let error as IOError:
+            // Its description repeats itself ("connection reset (error set): Connection refused) (errno: 111)").
+            return String(cString: strerror(error.errnoCode))
         case let error as DecodingError:
             switch error {
             case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
