@@ -13,8 +13,11 @@ public struct APIEvent: Codable, Sendable, Hashable {
     /// Its place in the store (a history continues `after` it).
     public var lsn: UInt64
     public var workflowID: String
-    /// The kind, as `cairn show` names it (``EventKind``'s description: `stepCompleted`, `sleepStarted`, …).
+    /// The kind's stable name, as `cairn show --json` gives it (the ``EventKind`` case: `stepCompleted`,
+    /// `sleepStarted`, …).
     public var kind: String
+    /// The kind in words, as `cairn show` prints it (`step completed`).
+    public var label: String
     /// The operation's position in the workflow (`3`, `2.1` inside parallel branches); nil for lifecycle events.
     public var position: String?
     /// The operation's name (a step's name, a message's topic, an event's key, …).
@@ -31,7 +34,8 @@ public struct APIEvent: Codable, Sendable, Hashable {
     public init(_ event: HistoryEvent, payload: APIPayload?) {
         lsn = event.lsn.rawValue
         workflowID = event.workflowID
-        kind = "\(event.kind)"
+        kind = event.kind.declaration.caseName
+        label = event.kind.displayName
         position = event.position.map { "\($0)" }
         name = event.name
         callSite = event.callSite.map { "\($0)" }

@@ -29,7 +29,8 @@ public struct CairnHTTPConfiguration: Sendable {
 
 /// Where a payload comes from, for ``CairnHTTPConfiguration/redact``.
 public struct PayloadOrigin: Sendable, Hashable {
-    /// What the payload is.
+    /// What the payload is: wherever a workflow's input, result or event value appears (its summary, or the
+    /// history event that recorded it), it has that role.
     public enum Role: String, Sendable, Hashable {
         /// A workflow's input.
         case input
@@ -47,7 +48,8 @@ public struct PayloadOrigin: Sendable, Hashable {
     public var workflowName: String?
     /// The step, topic or key the payload belongs to ("" for an input or a result).
     public var name: String
-    /// For ``Role/historyEvent``: the event's kind (`stepCompleted`, `messageSent`, …).
+    /// The kind of the history event that carries the payload (`workflowStarted`, `stepCompleted`, `messageSent`,
+    /// …); nil in a workflow's summary.
     public var eventKind: String?
 
     public init(role: Role, workflowID: String, workflowName: String?, name: String, eventKind: String? = nil) {

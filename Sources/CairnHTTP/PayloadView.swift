@@ -27,12 +27,20 @@ struct PayloadView: Sendable {
             output: summary.output.map { show($0, origin(.output)) }, eventValues: values)
     }
 
-    /// An event as the API shows it.
+    /// An event as the API shows it. A start's payload is the workflow's input, a completion's its result, an
+    /// event set its value: the hook sees them in those roles, so one rule covers every place a value appears.
     func event(_ event: HistoryEvent, workflowName: String?) -> APIEvent {
+        let role: PayloadOrigin.Role =
+            switch event.kind {
+            case .workflowStarted: .input
+            case .workflowCompleted: .output
+            case .eventSet: .eventValue
+            default: .historyEvent
+            }
         let payload = event.payload.map {
             show($0, PayloadOrigin(
-                role: .historyEvent, workflowID: event.workflowID, workflowName: workflowName, name: event.name,
-                eventKind: "\(event.kind)"))
+                role: role, workflowID: event.workflowID, workflowName: workflowName,
+                name: role == .input || role == .output ? "" : event.name, eventKind: event.kind.declaration.caseName))
         }
         return APIEvent(event, payload: payload)
     }

@@ -23,7 +23,7 @@ extension WorkflowEngine {
     ///   and otherwise throws ``WorkflowError``:
     ///   - `.fellBehind` when its consumer fell ``EngineConfiguration/maxBufferedChanges`` changes behind (the
     ///     engine never waits for a consumer): the changes buffered until then are delivered first; read the state
-    ///     again (``summary(of:)``, ``list(status:name:startedSince:startedBefore:limit:after:)``) and subscribe
+    ///     again (``summary(of:)``, ``list(status:name:startedSince:startedBefore:idContaining:limit:after:)``) and subscribe
     ///     again.
     ///   - `.shuttingDown` (`.logFailure` when the log failed) when the engine stops: no more changes come from it.
     public func changes(name: String? = nil, id: String? = nil) -> WorkflowChanges {

@@ -25,13 +25,15 @@ extension WorkflowEngine {
     ///   - name: only workflows of this registered name.
     ///   - startedSince: only those started at or after this time (to within a microsecond).
     ///   - startedBefore: only those started before this time.
+    ///   - idContaining: only those whose ID contains this text (a search box's).
     ///   - limit: at most this many (nil: all). A limit of 0 or less gives an empty page.
     ///   - cursor: only those after it in the newest-first order (``WorkflowPage/next`` of the page before).
     /// - Returns: the page, whose ``WorkflowPage/next`` is nil when nothing more matches.
     public func list(
         status: Set<WorkflowStatus>? = nil, name: String? = nil, startedSince: Date? = nil, startedBefore: Date? = nil,
-        limit: Int? = nil, after cursor: WorkflowCursor? = nil
+        idContaining: String? = nil, limit: Int? = nil, after cursor: WorkflowCursor? = nil
     ) -> WorkflowPage {
+        let idContaining = idContaining?.isEmpty == true ? nil : idContaining
         let since = startedSince?.nanosecondsSince1970
         let before = startedBefore?.nanosecondsSince1970
         let limit = limit.map { Swift.max(0, $0) } ?? .max
@@ -42,6 +44,7 @@ extension WorkflowEngine {
             if let since, summary.startedAt < since { return false }
             if let before, summary.startedAt >= before { return false }
             if let cursor, !cursor.precedes(startedAt: summary.startedAt, id: summary.id) { return false }
+            if let idContaining, !summary.id.contains(idContaining) { return false }
             return true
         }
         return state.withLock { s in
@@ -96,7 +99,7 @@ extension WorkflowEngine {
     }
 }
 
-/// A workflow in the newest-first order of ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``:
+/// A workflow in the newest-first order of ``WorkflowEngine/list(status:name:startedSince:startedBefore:idContaining:limit:after:)``:
 /// ordered by start time, then ID (the order ``WorkflowCursor`` continues).
 private struct Listed: Comparable {
     var startedAt: Int64

@@ -1,4 +1,4 @@
-/// One page of ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``: the matching
+/// One page of ``WorkflowEngine/list(status:name:startedSince:startedBefore:idContaining:limit:after:)``: the matching
 /// workflows, newest start first, and the cursor the next page starts after.
 ///
 /// A collection of ``WorkflowSummary``: `page.count`, `for summary in page`, `page.map(\.id)` read the summaries.
@@ -32,7 +32,7 @@ public struct WorkflowPage: RandomAccessCollection, Sendable {
     public subscript(position: Int) -> WorkflowSummary { summaries[position] }
 }
 
-/// A place in the newest-first order of ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``:
+/// A place in the newest-first order of ``WorkflowEngine/list(status:name:startedSince:startedBefore:idContaining:limit:after:)``:
 /// a listing `after:` it returns the workflows that come after it (started earlier, or at the same time with a
 /// smaller ID).
 ///

@@ -62,11 +62,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 }
 
-/// A JSON decoding error as one line a user can act on: where in the document, and what was wrong.
-struct JSONProblem: CustomStringConvertible {
-    let description: String
+/// A JSON decoding error as one line a user can act on: where in the document, and what was wrong (the API and
+/// the tools say it the same way).
+public struct JSONProblem: CustomStringConvertible, Sendable {
+    public let description: String
 
-    init(_ error: any Error) {
+    public init(_ error: any Error) {
         guard let error = error as? DecodingError else {
             description = "\(error)"
             return

@@ -57,7 +57,7 @@ public struct WorkflowSummary: Sendable, Hashable {
     /// For a completed workflow, as the engine's queries give it: its result as recorded (``output(as:codec:)``).
     public var output: [UInt8]? = nil
     /// As the engine's queries and change sequences give it (``WorkflowEngine/summary(of:)``,
-    /// ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``, ``WorkflowHandle/summary()``,
+    /// ``WorkflowEngine/list(status:name:startedSince:startedBefore:idContaining:limit:after:)``, ``WorkflowHandle/summary()``,
     /// ``WorkflowEngine/changes(name:id:)``): the value of each event the workflow had set at that point, by key, as
     /// recorded (``eventValue(_:key:codec:)`` decodes one).
     public var eventValues: [String: [UInt8]] = [:]

@@ -11,7 +11,7 @@ extension WorkflowSummary {
     /// The result of a completed workflow, decoded as `type`; nil when the workflow has not completed (a failed
     /// one's error is ``failure``).
     ///
-    /// Summaries from ``WorkflowEngine/summary(of:)``, ``WorkflowEngine/list(status:name:startedSince:startedBefore:limit:after:)``
+    /// Summaries from ``WorkflowEngine/summary(of:)``, ``WorkflowEngine/list(status:name:startedSince:startedBefore:idContaining:limit:after:)``
     /// and ``WorkflowHandle/summary()`` carry the result. A typed handle's ``WorkflowHandle/result()`` is the usual
     /// way; this serves a listing of workflows of several types.
     /// - Parameter codec: the codec the engine was configured with (``EngineConfiguration/codec``).

@@ -18,6 +18,20 @@ enum APIResponse {
         try json(APIErrorBody(code: code, message: message, workflowID: workflowID), status: status)
     }
 
+    /// The answer to whatever a handler threw: the engine's errors and the API's refusals as themselves, anything
+    /// else as a 500 that says what happened.
+    static func error(for error: any Error) throws -> Response {
+        switch error {
+        case let error as WorkflowError: return try self.error(error)
+        case let problem as APIProblem: return try self.error(problem.status, problem.code, problem.message)
+        case let error as HTTPError where error.status == .contentTooLarge:
+            return try self.error(.contentTooLarge, "payload_too_large", "the request body is over this server's limit; nothing was written")
+        case let error as HTTPError:
+            return try self.error(error.status, "http_error", error.body ?? "\(error.status)")
+        default: return try self.error(.internalServerError, "internal", "\(error)")
+        }
+    }
+
     /// The status and code of an engine error: what the caller did wrong (4xx) or what failed here (5xx).
     static func error(_ error: WorkflowError) throws -> Response {
         let (status, code): (HTTPResponse.Status, String) =
