@@ -88,7 +88,7 @@ import Testing
             #expect(((done["workflow"] as? [String: Any])?["output"] as? [String: Any])?["json"] as? String == "c:again")
 
             // A workflow that is not cancelled cannot be resumed: the engine's refusal, in one line.
-            expectOneLineError(try cairn(["resume", "waits-2"], on: server), status: 7, containing: "")
+            expectOneLineError(try cairn(["resume", "waits-2"], on: server), status: 7, containing: "resumed")
         }
     }
 

@@ -24,7 +24,7 @@ import Testing
         try await withTestServer { server in
             // remote-greet takes a string.
             let result = try cairn(["start", "remote-greet", "--input", "{\"name\": 1}", "--id", "typed"], on: server)
-            expectOneLineError(result, status: 7, containing: "")
+            expectOneLineError(result, status: 7, containing: "nothing was started")
             expectOneLineError(try cairn(["show", "typed"], on: server), status: 3, containing: "typed")
         }
     }

@@ -184,7 +184,9 @@ struct RemoteClient: Sendable {
 extension CLIError {
     /// An error the API answered, as its message, with the exit status of its code.
     init(api error: APIErrorBody) {
-        let message = Format.oneLine(error.error.message)
+        var message = Format.oneLine(error.error.message)
+        // Some engine messages say "this ID" without it; the error names the workflow beside the message.
+        if let id = error.error.workflowID, !message.contains(id) { message += " (workflow '\(id)')" }
         switch error.error.code {
         case "not_found", "unknown_workflow":
             self.init(message, status: ExitStatus.notFound)

@@ -6,7 +6,8 @@ import NIOCore
 /// The events of the API's event stream (`GET /api/v1/events`), decoded, as they arrive.
 ///
 /// Ends when the server ends the stream. Throws ``Quiet`` when nothing, not even a keep-alive, arrived for the
-/// client's idle timeout, and a ``CLIError`` when the connection breaks or an event is not the API's.
+/// client's idle timeout, and a ``CLIError`` when the connection breaks, the server sends an `error` event, or an
+/// event is not the API's.
 struct RemoteEventStream: AsyncSequence {
     typealias Element = APIEvent
 
@@ -45,7 +46,13 @@ struct RemoteEventStream: AsyncSequence {
                     throw CLIError("the event stream from \(endpoint.base) broke off: \(RemoteClient.describe(error))")
                 }
                 guard let chunk else { return nil }
-                for event in parser.feed(chunk.readableBytesView) where event.type == "event" {
+                for event in parser.feed(chunk.readableBytesView) {
+                    if event.type == "error" {
+                        // The server could not read on (`event: error` with the API's error).
+                        let body = try? decoder.decode(APIErrorBody.self, from: Data(event.data.utf8))
+                        throw body.map { CLIError(api: $0) } ?? CLIError("the event stream from \(endpoint.base) ended in an error: \(event.data)")
+                    }
+                    guard event.type == "event" else { continue }
                     do {
                         ready.append(try decoder.decode(APIEvent.self, from: Data(event.data.utf8)))
                     } catch {
