@@ -89,6 +89,10 @@ import Testing
 
             // A workflow that is not cancelled cannot be resumed: the engine's refusal, in one line.
             expectOneLineError(try cairn(["resume", "waits-2"], on: server), status: 7, containing: "resumed")
+            // Nor is a finished one cancelled.
+            let finished = try cairn(["cancel", "waits-2"], on: server)
+            #expect(finished.status == 0, "\(finished.stderr)")
+            #expect(finished.stdout == "waits-2 (remote-waits) had already finished: completed\n")
         }
     }
 

@@ -8,7 +8,8 @@ struct CancelCommand: AsyncParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a workflow on a running engine (and its children, unless --keep-children).",
         discussion: """
-            A cancelled workflow stops at its next operation and can be resumed (cairn resume).
+            A cancelled workflow stops at its next operation and can be resumed (cairn resume). Cancelling a \
+            finished workflow changes nothing for it (its unfinished children are still cancelled).
 
             Examples:
               cairn cancel order-1042 --url http://127.0.0.1:8080
@@ -30,7 +31,13 @@ struct CancelCommand: AsyncParsableCommand {
             let workflow: APIWorkflow = try await RemoteClient.with(endpoint) {
                 try await $0.post(RemoteClient.workflowPath(id, "/cancel"), body: request)
             }
-            try remote.print(workflow, "cancelled \(workflow.id) (\(workflow.name)): \(workflow.status.rawValue)")
+            let line =
+                switch workflow.status {
+                case .cancelled: "cancelled \(workflow.id) (\(workflow.name))"
+                case .completed, .failed: "\(workflow.id) (\(workflow.name)) had already finished: \(workflow.status.rawValue)"
+                default: "\(workflow.id) (\(workflow.name)): \(workflow.status.rawValue)"
+                }
+            try remote.print(workflow, line)
         }
     }
 }
