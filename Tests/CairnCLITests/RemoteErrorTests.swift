@@ -17,6 +17,10 @@ import Testing
             expectOneLineError(try cairn(["show", "nobody"], on: server), status: 3, containing: "nobody")
             expectOneLineError(try cairn(["cancel", "nobody"], on: server), status: 3, containing: "nobody")
             expectOneLineError(try cairn(["tail", "--workflow", "nobody"], on: server), status: 3, containing: "nobody")
+            expectOneLineError(try cairn(["tail", "--workflow", "nobody", "--follow"], on: server), status: 3, containing: "nobody")
+            expectOneLineError(try cairn(["send", "nobody", "--message", "1"], on: server), status: 3, containing: "nobody")
+            expectOneLineError(try cairn(["resume", "nobody"], on: server), status: 3, containing: "nobody")
+            expectOneLineError(try cairn(["fork", "nobody", "--before", "1"], on: server), status: 3, containing: "nobody")
         }
     }
 
