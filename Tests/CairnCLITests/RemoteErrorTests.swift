@@ -54,10 +54,15 @@ import Testing
         try await withTestServer(token: token) { server in
             let wrong = "wrong-token-wrong-token-wrong"
             let refused = try cairn(["list", "--token", wrong], on: server)
-            expectOneLineError(refused, status: 8, containing: "token")
+            expectOneLineError(refused, status: 8, containing: "the token given was refused")
             #expect(!refused.stderr.contains(wrong) && !refused.stdout.contains(wrong), "the token is never printed")
-            let none = try cairn(["start", "remote-greet", "--input", "\"x\""], on: server, environment: ["CAIRN_TOKEN": wrong])
-            expectOneLineError(none, status: 8, containing: "token")
+            let wrongInEnvironment = try cairn(["start", "remote-greet", "--input", "\"x\""], on: server, environment: ["CAIRN_TOKEN": wrong])
+            expectOneLineError(wrongInEnvironment, status: 8, containing: "the token given was refused")
+            // None at all (an empty CAIRN_TOKEN is none).
+            let missing = try cairn(["list", "--url", server.url], environment: ["CAIRN_TOKEN": ""])
+            expectOneLineError(missing, status: 8, containing: "token")
+            #expect(!missing.stderr.contains("refused"), "\(missing.stderr)")
+            #expect(try cairn(["list", "--token", ""], on: server).status == 64)
             // The right one, from the environment (`cairn(_:on:)` passes the server's).
             let listed = try cairn(["list", "--json"], on: server)
             #expect(listed.status == 0, "\(listed.stderr)")

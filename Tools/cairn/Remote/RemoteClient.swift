@@ -150,7 +150,7 @@ struct RemoteClient: Sendable {
     /// The error of an answer with a failure status: the API's own (``APIErrorBody``) when it sent one.
     private func answerError(status: HTTPResponseStatus, body: [UInt8], answering what: String) -> CLIError {
         if let error = try? APIJSON.decoder().decode(APIErrorBody.self, from: Data(body)) {
-            return CLIError(api: error)
+            return CLIError(api: error, tokenSent: endpoint.token != nil)
         }
         return CLIError(
             "the server at \(endpoint.base) answered \(what) with \(status.code) \(status.reasonPhrase), not an API error; is it a Cairn HTTP API (CairnHTTPServer)?")
@@ -177,26 +177,6 @@ struct RemoteClient: Sendable {
             }
         default:
             return Format.oneLine("\(error)")
-        }
-    }
-}
-
-extension CLIError {
-    /// An error the API answered, as its message, with the exit status of its code.
-    init(api error: APIErrorBody) {
-        var message = Format.oneLine(error.error.message)
-        // Some engine messages say "this ID" without it; the error names the workflow beside the message.
-        if let id = error.error.workflowID, !message.contains(id) { message += " (workflow '\(id)')" }
-        switch error.error.code {
-        case "not_found", "unknown_workflow":
-            self.init(message, status: ExitStatus.notFound)
-        case "unauthorized":
-            self.init(
-                "\(message) (the engine's API wants its token: --token or CAIRN_TOKEN)", status: ExitStatus.denied)
-        case "forbidden":
-            self.init(message, status: ExitStatus.denied)
-        default:
-            self.init(message, status: ExitStatus.failure)
         }
     }
 }

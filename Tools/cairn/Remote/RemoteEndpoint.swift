@@ -10,7 +10,7 @@ struct RemoteEndpoint: Sendable {
     let token: String?
 
     /// - Throws: `ValidationError` when `url` is not an `http` or `https` URL with a host and nothing after the
-    ///   path (no query, no fragment), or the token is empty.
+    ///   path (no query, no fragment, no user), or `--token` is empty.
     init(url: String, token: String?) throws {
         guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
@@ -26,11 +26,9 @@ struct RemoteEndpoint: Sendable {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
-        let token = token ?? ProcessInfo.processInfo.environment["CAIRN_TOKEN"]
-        if let token, token.isEmpty {
-            throw ValidationError("the token (--token or CAIRN_TOKEN) is empty")
-        }
-        self.token = token
+        if let token, token.isEmpty { throw ValidationError("--token is empty") }
+        // An empty CAIRN_TOKEN is as good as none (`CAIRN_TOKEN= cairn ...`).
+        self.token = token ?? ProcessInfo.processInfo.environment["CAIRN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The URL of `path` (which starts with `/`; each part already percent-encoded) with `query`.

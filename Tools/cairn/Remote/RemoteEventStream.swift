@@ -50,7 +50,7 @@ struct RemoteEventStream: AsyncSequence {
                     if event.type == "error" {
                         // The server could not read on (`event: error` with the API's error).
                         let body = try? decoder.decode(APIErrorBody.self, from: Data(event.data.utf8))
-                        throw body.map { CLIError(api: $0) } ?? CLIError("the event stream from \(endpoint.base) ended in an error: \(event.data)")
+                        throw body.map { CLIError(api: $0, tokenSent: endpoint.token != nil) } ?? CLIError("the event stream from \(endpoint.base) ended in an error: \(event.data)")
                     }
                     guard event.type == "event" else { continue }
                     do {
