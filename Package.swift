@@ -111,7 +111,12 @@ let package = Package(
             dependencies: [
                 "Cairn",
                 "CairnLog",
+                "CairnAPI",
+                "CairnHTTP",
                 "CLZ4",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cairn-bench"

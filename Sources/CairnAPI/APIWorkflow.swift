@@ -20,7 +20,8 @@ public struct APIWorkflow: Codable, Sendable, Hashable {
     public var parkedBecause: String?
     /// A diverged workflow's report, parsed from ``parkReason``: what the log recorded and what the code attempted.
     public var divergence: APIDivergence?
-    /// How many events its history holds.
+    /// How many of its recorded operations the engine keeps for replay (0 once it finished: a finished workflow
+    /// keeps none in memory; its history is still read from the store).
     public var historyCount: Int
     /// The deadline it was started with, if any.
     public var deadline: Date?

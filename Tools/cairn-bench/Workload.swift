@@ -93,6 +93,14 @@ extension Workload {
             summary: "cairn compact of a log of n workflows (half the finished dropped, half summarized); events/s",
             run: CLIBenchmarks.compact),
         Workload(
+            name: "api-list", defaultN: 1_000_000,
+            summary: "GET /api/v1/workflows pages of 50 by cursor on a log of n workflows; p50/p99 ms per page (target 50)",
+            run: APIBench.list),
+        Workload(
+            name: "api-stream", defaultN: 10_000,
+            summary: "concurrent (n workflows) with and without a client on the live event stream; slowdown %, events/s",
+            run: APIBench.stream),
+        Workload(
             name: "schedule", defaultN: 1_000,
             summary: "n schedules ticking every second for 10 s, real clock; ticks expected, fired, missed, doubled; lateness",
             run: ScheduleBench.run),
@@ -106,6 +114,7 @@ extension Workload {
             "replay",
         ],
         "all-cli": ["verify", "list", "compact"],
+        "all-api": ["api-list", "api-stream"],
         "all": ["all-log", "all-engine", "all-cli"],
     ]
 

@@ -7,6 +7,9 @@
 //                                        until killed
 //
 // Record INDEX has tag INDEX % 256 and payload `testhostPayload(INDEX)`, which the tests recompute.
+//
+// Engine commands (engine-run, engine-soak, engine-retry) are in EngineModes.swift; the HTTP API's (http-serve)
+// in HTTPMode.swift.
 import CairnLog
 import Foundation
 
@@ -44,7 +47,8 @@ func waitForever() -> Never {
 
 let arguments = CommandLine.arguments
 func usage() -> Never {
-    FileHandle.standardError.write(Data("usage: cairn-testhost log-hold DIR | log-open DIR | log-append DIR N [W]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: cairn-testhost log-hold DIR | log-open DIR | log-append DIR N [W] | engine-... | http-serve DIR PORTFILE\n".utf8))
     exit(2)
 }
 guard arguments.count >= 3 else { usage() }
@@ -101,6 +105,9 @@ case "log-append":
 
 case let command where command.hasPrefix("engine-"):
     await engineMain(arguments)  // EngineModes.swift
+
+case "http-serve":
+    await httpServeMain(arguments)  // HTTPMode.swift
 
 default:
     usage()

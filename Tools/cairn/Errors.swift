@@ -20,8 +20,10 @@ enum ExitStatus {
     static let corrupt: Int32 = 5
     /// An engine holds the log's lock.
     static let locked: Int32 = 6
-    /// Anything else: permissions, I/O, a full disk.
+    /// Anything else: permissions, I/O, a full disk; an engine's API that cannot be reached or fails.
     static let failure: Int32 = 7
+    /// An engine's API refused the request: no token, a wrong one (`--token`, `CAIRN_TOKEN`), or a forbidden request.
+    static let denied: Int32 = 8
 }
 
 /// An error the tool reports as one line on standard error, with its exit status.

@@ -18,9 +18,13 @@ struct ListCommand: AsyncParsableCommand {
               cairn list /var/lib/orders/cairn --status failed --status parked --since 24h
               cairn list /var/lib/orders/cairn --name process-order --since 2025-01-01 --until 2025-02-01 --limit 0
               cairn list /var/lib/orders/cairn --json | jq -r '.[].id'
+              cairn list --url http://127.0.0.1:8080 --status running
+
+            With --url instead of a directory it asks a running engine (its CairnHTTPServer), with the same \
+            filters and columns; --json then prints the API's workflows.
             """)
 
-    @OptionGroup var options: LogOptions
+    @OptionGroup var options: SourceOptions
 
     @Option(
         name: .long, parsing: .singleValue,
@@ -41,10 +45,18 @@ struct ListCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        _ = try options.source()
     }
 
     func run() async throws {
-        let directory = options.directory
+        let directory: String
+        switch try options.source() {
+        case .engine(let endpoint):
+            try await reportingErrors(directory: endpoint.base) { try await runRemote(endpoint) }
+            return
+        case .directory(let path):
+            directory = path
+        }
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             let index = try WorkflowIndex(reading: access.reader, expectedWorkflows: access.expectedWorkflows)

@@ -17,23 +17,46 @@ struct ShowCommand: AsyncParsableCommand {
             Examples:
               cairn show /var/lib/orders/cairn order-1042
               cairn show /var/lib/orders/cairn order-1042 --json | jq '.events[] | select(.kind == "stepFailed")'
+              cairn show --url http://127.0.0.1:8080 order-1042
+
+            With --url instead of a directory it asks a running engine (its CairnHTTPServer) for the workflow and \
+            its history, shown the same way; --json then prints the API's workflow and events.
             """)
 
-    @OptionGroup var options: LogOptions
+    @OptionGroup var options: SourceOptions
 
-    @Argument(help: "The workflow's ID.")
-    var id: String
+    @Argument(help: "The workflow's ID (after the directory; alone with --url).")
+    var id: String?
 
     @Option(help: "Characters of each payload shown in the table (0: all; at least 20 otherwise).")
     var width = 60
 
     func validate() throws {
         guard width >= 0 else { throw ValidationError("--width must be 0 (all) or a positive number of characters") }
+        _ = try target()
+    }
+
+    /// Where to read and the workflow's ID: `DIR ID`, or `ID` with `--url` (which the parser gives as the first
+    /// argument).
+    private func target() throws -> (source: SourceOptions.Source, id: String) {
+        if options.url != nil, id == nil, let only = options.directory {
+            return (try options.source(directory: nil), only)
+        }
+        let source = try options.source()
+        guard let id else { throw ValidationError("give the workflow's ID") }
+        return (source, id)
     }
 
     func run() async throws {
-        let directory = options.directory
-        let id = self.id
+        let (source, id) = try target()
+        let directory: String
+        switch source {
+        case .engine(let endpoint):
+            try await reportingErrors(directory: endpoint.base) { try await runRemote(endpoint, id: id) }
+            return
+        case .directory(let path):
+            directory = path
+        }
         try await reportingErrors(directory: directory) {
             let access = try LogAccess(directory)
             let wanted = Array(id.utf8)
@@ -151,15 +174,18 @@ struct StreamListing {
 
     private(set) var streams: [Stream] = []
 
-    init(_ events: [Event]) {
+    init(_ events: [Event]) { self.init(events.lazy.map { (kind: $0.kind, name: $0.name) }) }
+
+    /// From each event's kind and name (a stream event's name is its key), in log order.
+    init(_ events: some Sequence<(kind: EventKind, name: String)>) {
         var index: [String: Int] = [:]
-        for event in events where event.kind == .streamWritten || event.kind == .streamClosed {
-            let i = index[event.name] ?? {
-                streams.append(Stream(key: event.name))
-                index[event.name] = streams.count - 1
+        for (kind, key) in events where kind == .streamWritten || kind == .streamClosed {
+            let i = index[key] ?? {
+                streams.append(Stream(key: key))
+                index[key] = streams.count - 1
                 return streams.count - 1
             }()
-            if event.kind == .streamWritten { streams[i].count += 1 } else { streams[i].closed = true }
+            if kind == .streamWritten { streams[i].count += 1 } else { streams[i].closed = true }
         }
     }
 }

@@ -10,13 +10,18 @@ struct TailCommand: AsyncParsableCommand {
         discussion: """
             Read-only and lock-free: run it beside a running engine. Stop --follow with Ctrl-C.
 
+            With --url instead of a directory it reads a running engine's event stream (its CairnHTTPServer): the \
+            last events, then with --follow each new one as the engine records it. Without --follow it stops at \
+            the last event recorded when it began (or after 5 s without one).
+
             Examples:
               cairn tail /var/lib/orders/cairn
               cairn tail /var/lib/orders/cairn --follow --workflow order-1042
               cairn tail /var/lib/orders/cairn --follow --json | jq -c 'select(.kind == "workflowFailed")'
+              cairn tail --url http://127.0.0.1:8080 --follow --workflow order-1042
             """)
 
-    @OptionGroup var options: LogOptions
+    @OptionGroup var options: SourceOptions
 
     @Flag(name: [.short, .long], help: "Keep running and print events as they are appended.")
     var follow = false
@@ -30,16 +35,24 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: "Only this workflow's events.")
     var workflow: String?
 
-    @Option(help: "How often --follow looks for new events, in milliseconds.")
+    @Option(help: "How often --follow looks for new events in a directory, in milliseconds.")
     var poll = 100
 
     func validate() throws {
         guard count >= 0 else { throw ValidationError("--lines must be 0 or more") }
         guard poll > 0 else { throw ValidationError("--poll must be positive") }
+        _ = try options.source()
     }
 
     func run() async throws {
-        let directory = options.directory
+        let directory: String
+        switch try options.source() {
+        case .engine(let endpoint):
+            try await reportingErrors(directory: endpoint.base) { try await runRemote(endpoint) }
+            return
+        case .directory(let path):
+            directory = path
+        }
         let wanted = workflow.map { Array($0.utf8) }
         let json = options.json
         try await reportingErrors(directory: directory) {
@@ -65,8 +78,7 @@ struct TailCommand: AsyncParsableCommand {
                 return true
             }
             if from == nil && latest.count == count && count > 0 { latest = Array(latest[ring...] + latest[..<ring]) }
-            var headerPrinted = false
-            var widths: [Int] = []
+            var printer = TailPrinter()
             func emit(_ rows: [(LSN, Event)]) {
                 if json {
                     var w = JSONWriter()
@@ -76,29 +88,8 @@ struct TailCommand: AsyncParsableCommand {
                         out.drain(&w)
                     }
                     out.bytes(w.bytes)
-                } else if !headerPrinted {
-                    var table = Table(EventFormat.tableColumns(workflowColumn: true))
-                    for (lsn, event) in rows { table.add(EventFormat.row(event, lsn: lsn, workflowColumn: true)) }
-                    let lines = table.lines()
-                    // Later events line up with these columns as far as they fit.
-                    widths = EventFormat.tableColumns(workflowColumn: true).indices.map { i in
-                        table.rows.reduce(table.columns[i].title.count) { Swift.max($0, i < $1.count ? $1[i].text.count : 0) }
-                    }
-                    for line in lines { out.line(line) }
-                    headerPrinted = true
                 } else {
-                    for (lsn, event) in rows {
-                        let cells = EventFormat.row(event, lsn: lsn, workflowColumn: true)
-                        var line = ""
-                        for (i, cell) in cells.enumerated() {
-                            let width = i < widths.count ? widths[i] : 0
-                            let padded = i == cells.count - 1 ? cell.text
-                                : i == 0 ? String(repeating: " ", count: Swift.max(0, width - cell.text.count)) + cell.text
-                                : cell.text.padding(width)
-                            line += (i == 0 ? "" : "  ") + (cell.style?.apply(padded) ?? padded)
-                        }
-                        out.line(line)
-                    }
+                    printer.print(rows.map { EventFormat.row($0.1, lsn: $0.0, workflowColumn: true) }, into: &out)
                 }
                 out.flush()
             }
