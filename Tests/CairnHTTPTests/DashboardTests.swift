@@ -33,7 +33,7 @@ import Testing
             let byName = try await fixture.request("/workflows?name=dash-change")
             #expect(byName.body.contains(">changed</a>") && byName.body.contains(">waiting</a>"))
             #expect(!byName.body.contains(">done</a>"))
-            let search = try await fixture.request("/workflows?q=AIT")
+            let search = try await fixture.request("/workflows?q=ait")
             #expect(search.body.contains(">waiting</a>"))
             #expect(!search.body.contains(">changed</a>"))
             let future = try await fixture.request("/workflows?since=2999-01-01T00:00")

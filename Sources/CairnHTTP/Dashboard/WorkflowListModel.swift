@@ -3,12 +3,10 @@ import CairnAPI
 import Foundation
 
 /// What the workflow list (`GET /workflows`) shows: the workflows matching its filters (status, name, started
-/// since, an ID substring), newest first, 50 a page, continued with the engine's cursor.
+/// since, an ID substring, as the API's `q`), newest first, 50 a page, continued with the engine's cursor.
 struct WorkflowListModel {
     /// Workflows per page.
     static let pageSize = 50
-    /// How many workflows an ID search reads in one pass of the engine's list.
-    static let searchBatch = 500
 
     /// A query parameter that cannot be used: the 400 page says which and why.
     struct BadQuery: Error {
@@ -62,30 +60,17 @@ struct WorkflowListModel {
     }
 
     /// The page: at most ``pageSize`` workflows and the cursor of the next page.
-    func page() -> (rows: [WorkflowSummary], next: WorkflowCursor?) {
-        let status = statuses.isEmpty ? nil : Set(statuses)
-        guard let search else {
-            let page = engine.list(status: status, name: name, startedSince: since, limit: Self.pageSize, after: cursor)
-            return (Array(page), page.next)
-        }
-        // The engine lists by filters, not by ID text: read its pages and keep the IDs that match, one more than
-        // a page to know whether there is a next one.
-        var found: [WorkflowSummary] = []
-        var after = cursor
-        while found.count <= Self.pageSize {
-            let batch = engine.list(status: status, name: name, startedSince: since, limit: Self.searchBatch, after: after)
-            found += batch.filter { $0.id.localizedCaseInsensitiveContains(search) }
-            guard let next = batch.next else { break }
-            after = next
-        }
-        guard found.count > Self.pageSize else { return (found, nil) }
-        let shown = Array(found.prefix(Self.pageSize))
-        return (shown, shown.last.map(WorkflowCursor.init(after:)))
+    func page() -> WorkflowPage {
+        engine.list(
+            status: statuses.isEmpty ? nil : Set(statuses), name: name, startedSince: since, idContaining: search,
+            limit: Self.pageSize, after: cursor)
     }
 
     /// The page's template context.
     func context() -> [String: Any] {
-        let (rows, next) = page()
+        let page = page()
+        let rows = Array(page)
+        let next = page.next
         var context: [String: Any] = [
             "rows": rows.map { WorkflowRow(summary: $0).context }, "count": rows.count,
             "q": search ?? "", "since": sinceText, "nameFilter": name ?? "",
