@@ -50,7 +50,8 @@ public struct APICancelRequest: Codable, Sendable, Hashable {
 
 /// `POST /api/v1/workflows/{id}/fork`: a new workflow with the same input, replaying the history before `before`.
 public struct APIForkRequest: Codable, Sendable, Hashable {
-    /// The first top-level position the fork runs live (1: from the start).
+    /// The first top-level position the fork runs live: it replays the source's operations at positions before it
+    /// (0: replays nothing, runs the whole workflow again).
     public var before: UInt32
     /// The new workflow's ID; a random UUID when absent.
     public var newID: String?

@@ -3,7 +3,8 @@ import HTTPTypes
 
 /// Who may use the server, and protection against cross-site requests.
 ///
-/// - **Token.** When the server has one, every request but the sign-in page and the stylesheet must carry it: as
+/// - **Token.** When the server has one, every request but the sign-in page and the static assets (the stylesheet,
+///   the script, the icon: the same for everyone, nothing of the engine's) must carry it: as
 ///   `Authorization: Bearer TOKEN` (the CLI, scripts), or as the `cairn_token` cookie the sign-in page sets
 ///   (the dashboard; `HttpOnly`, `SameSite=Strict`). Compared in constant time. Without one (loopback only), no
 ///   token is asked for.
@@ -18,10 +19,13 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static var cookieName: String { "cairn_token" }
 
+    /// What anyone may fetch: the sign-in page needs them before the token is known.
+    static var publicAssets: Set<String> { ["/static/dashboard.css", "/static/dashboard.js", "/static/favicon.svg"] }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         let isAPI = path.hasPrefix("/api/")
-        if let token, path != "/login", path != "/static/dashboard.css" {
+        if let token, path != "/login", !Self.publicAssets.contains(path) {
             guard let presented = Self.presentedToken(request), Self.constantTimeEquals(presented, token) else {
                 if isAPI || request.method != .get {
                     return try APIResponse.error(

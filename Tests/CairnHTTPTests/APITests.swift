@@ -116,6 +116,16 @@ struct APITests {
             #expect(try fork.decode(APIForkResponse.self).id == "w-1-fork")
             try await eventually { api.engine.summary(of: "w-1-fork")?.status.isActive == true }
             #expect(try await api.call(.post, "/api/v1/workflows/nope/cancel", json: "{}").status == 404)
+
+            // An ID with characters a path must escape.
+            let odd = "order/7 ü?"
+            let escaped = odd.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            #expect(try await api.call(.post, "/api/v1/workflows", json: #"{"name":"greet","input":{"name":"o"},"id":"order/7 ü?"}"#).status == 201)
+            try await api.waitFor(odd, .completed)
+            let fetched = try await api.call(.get, "/api/v1/workflows/\(escaped)")
+            #expect(fetched.status == 200)
+            #expect(try fetched.decode(APIWorkflow.self).id == odd)
+            #expect(try await api.call(.get, "/api/v1/workflows/\(escaped)/history").status == 200)
         }
     }
 

@@ -147,8 +147,11 @@ import Testing
             let login = try await fixture.request("/login")
             #expect(login.status == .ok)
             #expect(login.body.contains(#"id="login-form""#))
-            let script = try await fixture.request("/login?script=1")
+            #expect(login.body.contains(#"src="/static/dashboard.js""#))
+            // The sign-in page's assets load before the token is known; nothing of the engine's does.
+            let script = try await fixture.request("/static/dashboard.js")
             #expect(script.status == .ok && script.body.contains("wireLogin"))
+            #expect(try await fixture.request("/api/v1/overview").status == .unauthorized)
             let json: HTTPFields = [.contentType: "application/json"]
             let wrong = try await fixture.request("/login", method: .post, headers: json, body: #"{"token": "not-the-token-at-all"}"#)
             #expect(wrong.status == .unauthorized)

@@ -13,6 +13,10 @@
 /// seeded at random per table, so that IDs chosen from outside cannot be lined up on one probe sequence in advance
 /// (what `Hasher`'s per-process seed does for dictionaries; `Hasher` itself cost a tenth of a rebuild). The key of
 /// each entry is its `summary.id`; it must not change.
+///
+/// Each chunk also keeps the earliest and latest `summary.startedAt` of the workflows put in it (``startBounds``), so
+/// that a newest-first listing can skip chunks and stop early (``WorkflowEngine/list``) instead of visiting every
+/// workflow. A workflow's start time must not change once it is inserted either (the engine sets it only then).
 struct WorkflowTable: Sequence {
     private struct Slot {
         /// The high 32 bits of the ID's hash.
@@ -25,6 +29,9 @@ struct WorkflowTable: Sequence {
     private var chunks: [[Projection.Workflow]] = []
     /// The hash of each workflow's ID, by index.
     private var hashes: [UInt64] = []
+    /// For each chunk, bounds of its workflows' start times: every one lies within (a removal, which moves the last
+    /// workflow into a gap, may leave them wider than needed, never narrower).
+    private(set) var startBounds: [ClosedRange<Int64>] = []
     private var slots: [Slot]
     private var mask: Int
     private let seed: UInt64
@@ -83,13 +90,27 @@ struct WorkflowTable: Sequence {
     mutating func insert(_ workflow: Projection.Workflow, hash: UInt64) {
         precondition(count < Int(UInt32.max), "more workflows than a table indexes")
         if (count + 1) * 4 > slots.count * 3 { grow() }
+        let started = workflow.summary.startedAt
         if count & (Self.chunkSize - 1) == 0 {
             chunks.append([])
             chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
+            startBounds.append(started...started)
+        } else {
+            Self.widen(&startBounds[startBounds.count - 1], to: started)
         }
         chunks[chunks.count - 1].append(workflow)
         hashes.append(hash)
         place(hash, index: count - 1)
+    }
+
+    /// The indices of chunk `chunk` (`0 ..< startBounds.count`).
+    func indices(ofChunk chunk: Int) -> Range<Int> {
+        (chunk << Self.chunkShift) ..< Swift.min(count, (chunk + 1) << Self.chunkShift)
+    }
+
+    private static func widen(_ bounds: inout ClosedRange<Int64>, to time: Int64) {
+        if time < bounds.lowerBound { bounds = time...bounds.upperBound }
+        if time > bounds.upperBound { bounds = bounds.lowerBound...time }
     }
 
     func makeIterator() -> Iterator { Iterator(base: values.makeIterator()) }
@@ -208,12 +229,16 @@ struct WorkflowTable: Sequence {
         if index != last {
             let moved = slot(of: last)
             self[at: index] = chunks[lastChunk].removeLast()
+            Self.widen(&startBounds[index >> Self.chunkShift], to: self[at: index].summary.startedAt)
             hashes[index] = hashes[last]
             slots[moved].index = UInt32(index + 1)
         } else {
             chunks[lastChunk].removeLast()
         }
-        if chunks[lastChunk].isEmpty { chunks.removeLast() }
+        if chunks[lastChunk].isEmpty {
+            chunks.removeLast()
+            startBounds.removeLast()
+        }
         hashes.removeLast()
     }
 }

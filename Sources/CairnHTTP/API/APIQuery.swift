@@ -43,3 +43,12 @@ struct APIProblem: Error {
     static func badQuery(_ message: String) -> APIProblem { APIProblem(status: .badRequest, code: "invalid_query", message: message) }
     static func badBody(_ message: String) -> APIProblem { APIProblem(status: .badRequest, code: "invalid_json", message: message) }
 }
+
+/// A path parameter, percent-decoded (`/api/v1/workflows/a%2Fb` names workflow `a/b`).
+func pathParameter(_ name: String, _ context: BasicRequestContext) throws -> String {
+    let raw = try context.parameters.require(name)
+    guard let decoded = raw.removingPercentEncoding else {
+        throw APIProblem(status: .badRequest, code: "invalid_path", message: "the \(name) '\(raw)' is not valid percent-encoding")
+    }
+    return decoded
+}

@@ -22,7 +22,7 @@ extension APIRoutes {
         }
         api.post("workflows/:id/messages") { request, context in
             try await answer {
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 let body = try await decode(APISendRequest.self, from: request, context: context)
                 guard engine.summary(of: id) != nil else { throw notFound(id) }
                 let message = try APIJSON.encoder().encode(body.message)
@@ -33,7 +33,7 @@ extension APIRoutes {
         }
         api.post("workflows/:id/cancel") { request, context in
             try await answer {
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 let body = try await decode(APICancelRequest.self, from: request, context: context, emptyIs: APICancelRequest())
                 try await engine.cancel(id, includingChildren: body.includingChildren ?? true)
                 return try APIResponse.json(try await workflow(id))
@@ -41,7 +41,7 @@ extension APIRoutes {
         }
         api.post("workflows/:id/resume") { request, context in
             try await answer {
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 _ = try await decode(JSONValue.self, from: request, context: context, emptyIs: .object([:]))
                 try await engine.resume(id)
                 return try APIResponse.json(try await workflow(id))
@@ -49,7 +49,7 @@ extension APIRoutes {
         }
         api.post("workflows/:id/fork") { request, context in
             try await answer {
-                let id = try context.parameters.require("id")
+                let id = try pathParameter("id", context)
                 let body = try await decode(APIForkRequest.self, from: request, context: context)
                 let newID = try await engine.fork(id, before: body.before, newID: body.newID)
                 let summary = engine.summary(of: newID)

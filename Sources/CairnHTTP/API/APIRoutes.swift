@@ -29,23 +29,23 @@ struct APIRoutes: Sendable {
         api.get("schedules") { _, _ in try answer { try APIResponse.json(engine.schedules().map(APISchedule.init)) } }
         api.get("workflows") { request, _ in try answer { try APIResponse.json(list(APIQuery(request.uri))) } }
         api.get("workflows/:id") { _, context in
-            try await answer { try APIResponse.json(try await workflow(try context.parameters.require("id"))) }
+            try await answer { try APIResponse.json(try await workflow(try pathParameter("id", context))) }
         }
         api.get("workflows/:id/history") { request, context in
             try await answer {
-                try APIResponse.json(try await history(try context.parameters.require("id"), APIQuery(request.uri)))
+                try APIResponse.json(try await history(try pathParameter("id", context), APIQuery(request.uri)))
             }
         }
         api.get("workflows/:id/children") { _, context in
-            try await answer { try APIResponse.json(try await children(of: try context.parameters.require("id"))) }
+            try await answer { try APIResponse.json(try await children(of: try pathParameter("id", context))) }
         }
         api.get("workflows/:id/events") { _, context in
-            try answer { try APIResponse.json(try eventValues(of: try context.parameters.require("id"))) }
+            try answer { try APIResponse.json(try eventValues(of: try pathParameter("id", context))) }
         }
         api.get("workflows/:id/streams/:key") { request, context in
             try await answer {
                 try APIResponse.json(
-                    try await stream(try context.parameters.require("id"), key: try context.parameters.require("key"), APIQuery(request.uri)))
+                    try await stream(try pathParameter("id", context), key: try pathParameter("key", context), APIQuery(request.uri)))
             }
         }
         api.get("events") { request, _ in

@@ -36,14 +36,9 @@ struct DashboardRoutes: Sendable {
         router.get("/workflows/**") { _, context in
             await workflowPage(id: context.parameters.getCatchAll().joined(separator: "/"))
         }
-        router.get("/login") { request, _ in
-            // The sign-in page's script, from a path the access rules let through before signing in.
-            if DashboardQuery(request.uri.query ?? "").first("script") != nil {
-                return DashboardRenderer.asset(DashboardScript.text, contentType: "text/javascript; charset=utf-8")
-            }
+        router.get("/login") { _, _ in
             var model: [String: Any] = [:]
             if token == nil { model["open"] = true }
-            model["script"] = "/login?script=1"
             return DashboardRenderer.page("login", title: "Sign in", model: model)
         }
         router.post("/login") { request, _ in
