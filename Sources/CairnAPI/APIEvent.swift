@@ -46,10 +46,7 @@ public struct APIEvent: Codable, Sendable, Hashable {
 
     /// A date as the details carry it: ISO 8601 with milliseconds, UTC.
     static func date(_ date: Date) -> JSONValue { .string(APIJSON.format(date)) }
-    static func milliseconds(_ duration: Duration) -> JSONValue {
-        let (seconds, attoseconds) = duration.components
-        return .number(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
-    }
+    static func milliseconds(_ duration: Duration) -> JSONValue { .number(duration.inMilliseconds) }
     static func failure(_ failure: WorkflowFailure) -> JSONValue {
         .object(["errorType": .string(failure.errorType), "message": .string(failure.message)])
     }

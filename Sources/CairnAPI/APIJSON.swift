@@ -40,3 +40,10 @@ public enum APIJSON {
         return decoder
     }
 }
+
+extension Duration {
+    /// The duration in milliseconds, as the API writes durations (fields named `…Ms`).
+    public var inMilliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

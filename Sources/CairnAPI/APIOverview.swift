@@ -55,13 +55,10 @@ public struct APILatency: Codable, Sendable, Hashable {
     public var p99Ms: Double?
 
     public init(_ summary: LatencySummary) {
-        func ms(_ duration: Duration?) -> Double? {
-            duration.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }
-        }
         count = summary.count
-        p50Ms = ms(summary.p50)
-        p90Ms = ms(summary.p90)
-        p99Ms = ms(summary.p99)
+        p50Ms = summary.p50?.inMilliseconds
+        p90Ms = summary.p90?.inMilliseconds
+        p99Ms = summary.p99?.inMilliseconds
     }
 }
 
@@ -87,9 +84,7 @@ public struct APIQueue: Codable, Sendable, Hashable {
         workerConcurrency = state.declaration?.workerConcurrency
         partitionConcurrency = state.declaration?.partitionConcurrency
         rateLimitCount = state.declaration?.rateLimit?.count
-        rateLimitPeriodMs = state.declaration?.rateLimit.map {
-            Double($0.period.components.seconds) * 1000 + Double($0.period.components.attoseconds) / 1e15
-        }
+        rateLimitPeriodMs = state.declaration?.rateLimit?.period.inMilliseconds
     }
 }
 

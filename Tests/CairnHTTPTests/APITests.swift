@@ -225,6 +225,20 @@ struct APITests {
         }
     }
 
+    @Test("an engine that has stopped answers 503: reads go on, actions are refused")
+    func stoppedEngine() async throws {
+        try await APIHarness.run { api in
+            try await api.call(.post, "/api/v1/workflows", json: #"{"name":"greet","input":{"name":"a"},"id":"g"}"#)
+            try await api.waitFor("g", .completed)
+            await api.engine.shutdown()
+            let refused = try await api.call(.post, "/api/v1/workflows", json: #"{"name":"greet","input":{"name":"b"},"id":"g-2"}"#)
+            #expect(refused.status == 503)
+            #expect(refused.error?.error.code == "shutting_down")
+            #expect(api.engine.summary(of: "g-2") == nil)
+            #expect(try await api.call(.get, "/api/v1/workflows/g").status == 200)
+        }
+    }
+
     @Test("a server beyond loopback needs a token; a weak token is refused")
     func unsafeConfigurations() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/cairn-http-tests/\(UUID().uuidString)"

@@ -17,7 +17,9 @@ import Synchronization
 /// shuts down gracefully.
 ///
 /// Back-pressure: the store is read only as fast as the client takes the events, so a slow client costs the engine
-/// nothing; it just falls further behind the live end.
+/// nothing; it just falls further behind the live end. The reading runs at low priority: when the engine is busy
+/// (more events than the machine can both record and stream), the stream lags and catches up once the load drops,
+/// rather than slowing the engine.
 struct EventStream: Sendable {
     let engine: WorkflowEngine
     let payloads: PayloadView
@@ -41,15 +43,17 @@ struct EventStream: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (lines, output) = AsyncStream.makeStream(of: ByteBuffer.self)
                 let unwritten = Atomic<Int>(0)
-                // The events, read only while fewer than `window` wait to be written: back-pressure.
-                group.addTask {
+                // The events, read only while fewer than `window` wait to be written: back-pressure. At low priority:
+                // under load the engine's own work goes first, and the stream catches up after.
+                group.addTask(priority: .low) {
+                    let encoder = APIJSON.encoder()
                     do {
                         for try await event in events {
                             while unwritten.load(ordering: .acquiring) >= EventStream.window {
                                 try await Task.sleep(for: .milliseconds(5))
                             }
                             unwritten.add(1, ordering: .releasing)
-                            output.yield(try EventStream.line(payloads.event(event, workflowName: name)))
+                            output.yield(try EventStream.line(payloads.event(event, workflowName: name), encoder: encoder))
                         }
                     } catch is CancellationError {
                     } catch {
@@ -113,10 +117,10 @@ extension EventStream {
     static let window = 256
 
     /// An event as the stream carries it (it starts with `id:`, which the back-pressure count relies on).
-    static func line(_ event: APIEvent) throws -> ByteBuffer {
+    static func line(_ event: APIEvent, encoder: JSONEncoder) throws -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("id: \(event.lsn)\nevent: event\ndata: ")
-        buffer.writeBytes(try APIJSON.encoder().encode(event))
+        buffer.writeBytes(try encoder.encode(event))
         buffer.writeString("\n\n")
         return buffer
     }
