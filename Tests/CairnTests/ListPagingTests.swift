@@ -57,7 +57,7 @@ struct ListPagingTests {
                     pages += 1
                 } while cursor != nil && pages < 20_000
                 let wanted = expected.map(\.id).filter { !filtered || $0.contains("5") }
-                let difference = zip(listed, wanted).firstIndex { $0 != $1 }
+                let difference = zip(listed, wanted).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 #expect(
                     listed.count == wanted.count && difference == nil,
                     "limit \(limit), filtered \(filtered): \(listed.count) listed of \(wanted.count), first out of order at \(difference.map(String.init) ?? "none")")

@@ -59,7 +59,7 @@ enum APIBench {
     }
 
     /// `api-stream`: the `concurrent` workload (n workflows of 3 steps at once) with no one reading the event stream,
-    /// then with a client reading `GET /api/v1/events` from the live end, alternately, three rounds each; the
+    /// then with a client reading `GET /api/v1/events` from the live end, alternately, five rounds each; the
     /// engine's workflows/s both ways (the slowdown the stream costs, target ≤ 10 %), the events/s the client
     /// received, and how long after the last workflow finished its last event arrived. Then the stream at a paced
     /// 10,000 events/s for 3 s: the events/s delivered and the lag at the end (keeping up: a lag of about one poll).
@@ -73,7 +73,7 @@ enum APIBench {
                 var with: [Double] = []
                 var received: [Double] = []
                 var lags: [Double] = []
-                for round in 0..<3 {
+                for round in 0..<5 {
                     let alone = try await EngineBenchmarks.startAllAndWait(
                         ThreeSteps.self, engine, count: n, prefix: "alone-\(round)", expect: ThreeSteps.expected)
                     without.append(Double(n) / alone.seconds)
