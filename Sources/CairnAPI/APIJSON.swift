@@ -8,9 +8,19 @@ public import Foundation
 /// (`2026-12-07T21:05:09.123Z`), slashes unescaped. The server and clients use these, so both agree.
 public enum APIJSON {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    private static let wholeSeconds = Date.ISO8601FormatStyle(timeZone: .gmt)
 
-    /// A date as the API writes it.
-    public static func format(_ date: Date) -> String { style.format(date) }
+    /// A date as the API writes it, rounded to the millisecond. (The format style truncates a fraction that a
+    /// `Double` holds as .122999…, so a date read back and written again would lose a millisecond each time.)
+    public static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let (whole, ms) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
+        var text = wholeSeconds.format(Date(timeIntervalSince1970: Double(whole)))
+        text.removeLast()  // "Z"
+        let digits = String(ms)
+        return text + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
 
     /// A date the API wrote (or one without fractional seconds); nil when `text` is not one.
     public static func parse(_ text: String) -> Date? {

@@ -271,6 +271,27 @@ struct APITests {
         }
     }
 
+    @Test("the event stream's hand-written JSON reads back as the same events the history answers")
+    func handWrittenEventJSON() async throws {
+        try await APIHarness.run { api in
+            let name = "quote \" backslash \\ newline \n tab \t bell \u{07} slash / é 🌳"
+            let input = String(decoding: try APIJSON.encoder().encode(["name": name]), as: UTF8.self)
+            try await api.call(.post, "/api/v1/workflows", json: #"{"name":"parent","input":"x","id":"p"}"#)
+            try await api.call(.post, "/api/v1/workflows", json: #"{"name":"greet","input":\#(input),"id":"g"}"#)
+            try await api.waitFor("p", .completed)
+            try await api.waitFor("g", .completed)
+            for id in ["p", "child-of-p", "g"] {
+                let events = try await api.call(.get, "/api/v1/workflows/\(id)/history").decode(APIHistory.self).events
+                #expect(!events.isEmpty)
+                for event in events {
+                    let decoded = try APIJSON.decoder().decode(APIEvent.self, from: Data(event.jsonBytes))
+                    let encoded = try APIJSON.encoder().encode(event)
+                    #expect(decoded == event, "\(String(decoding: event.jsonBytes, as: UTF8.self)) vs \(String(decoding: encoded, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     @Test("a divergence report parses into what was recorded and what was attempted")
     func divergenceReport() {
         let error = DeterminismError(

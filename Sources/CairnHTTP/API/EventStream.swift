@@ -46,14 +46,13 @@ struct EventStream: Sendable {
                 // The events, read only while fewer than `window` wait to be written: back-pressure. At low priority:
                 // under load the engine's own work goes first, and the stream catches up after.
                 group.addTask(priority: .low) {
-                    let encoder = APIJSON.encoder()
                     do {
                         for try await event in events {
                             while unwritten.load(ordering: .acquiring) >= EventStream.window {
                                 try await Task.sleep(for: .milliseconds(5))
                             }
                             unwritten.add(1, ordering: .releasing)
-                            output.yield(try EventStream.line(payloads.event(event, workflowName: name), encoder: encoder))
+                            output.yield(EventStream.line(payloads.event(event, workflowName: name)))
                         }
                     } catch is CancellationError {
                     } catch {
@@ -117,10 +116,10 @@ extension EventStream {
     static let window = 256
 
     /// An event as the stream carries it (it starts with `id:`, which the back-pressure count relies on).
-    static func line(_ event: APIEvent, encoder: JSONEncoder) throws -> ByteBuffer {
+    static func line(_ event: APIEvent) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("id: \(event.lsn)\nevent: event\ndata: ")
-        buffer.writeBytes(try encoder.encode(event))
+        buffer.writeBytes(event.jsonBytes)
         buffer.writeString("\n\n")
         return buffer
     }
