@@ -23,7 +23,7 @@ public struct APIPayload: Codable, Sendable, Hashable {
     /// The payload of `bytes`: JSON when they parse as JSON, base64 otherwise.
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes.count
-        if let value = try? JSONValue(parsing: bytes) {
+        if let value = JSONScanner.parse(bytes) {
             json = value
         } else {
             base64 = Data(bytes).base64EncodedString()

@@ -17,7 +17,8 @@ import Synchronization
 /// shuts down gracefully.
 ///
 /// Back-pressure: the store is read only as fast as the client takes the events, so a slow client costs the engine
-/// nothing; it just falls further behind the live end. The reading runs at low priority: when the engine is busy
+/// nothing; it just falls further behind the live end. Events go out in batches (one write for up to 64, none held
+/// more than 10 ms). The reading runs at low priority: when the engine is busy
 /// (more events than the machine can both record and stream), the stream lags and catches up once the load drops,
 /// rather than slowing the engine.
 struct EventStream: Sendable {
@@ -41,24 +42,32 @@ struct EventStream: Sendable {
         let name = workflowName
         let body = ResponseBody { writer in
             try await withThrowingTaskGroup(of: Void.self) { group in
-                let (lines, output) = AsyncStream.makeStream(of: ByteBuffer.self)
-                let unwritten = Atomic<Int>(0)
+                let (chunks, output) = AsyncStream.makeStream(of: Chunk.self)
+                let batch = Batch(output)
                 // The events, read only while fewer than `window` wait to be written: back-pressure. At low priority:
                 // under load the engine's own work goes first, and the stream catches up after.
                 group.addTask(priority: .low) {
                     do {
                         for try await event in events {
-                            while unwritten.load(ordering: .acquiring) >= EventStream.window {
+                            while batch.unwritten >= EventStream.window {
                                 try await Task.sleep(for: .milliseconds(5))
                             }
-                            unwritten.add(1, ordering: .releasing)
-                            output.yield(EventStream.line(payloads.event(event, workflowName: name)))
+                            batch.add(EventStream.line(payloads.event(event, workflowName: name)))
                         }
+                        batch.flush()
                     } catch is CancellationError {
                     } catch {
-                        output.yield(EventStream.errorLine(error))
+                        batch.flush()
+                        output.yield(Chunk(bytes: EventStream.errorLine(error), events: 0))
                     }
                     output.finish()
+                }
+                // A batch not yet full goes out within `batchDelay`: a live client waits at most that long.
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: EventStream.batchDelay)
+                        batch.flush()
+                    }
                 }
                 // The server's graceful shutdown ends the stream (the client reconnects to the next server).
                 group.addTask {
@@ -68,14 +77,12 @@ struct EventStream: Sendable {
                 group.addTask {
                     while true {
                         try await Task.sleep(for: EventStream.keepAlive)
-                        output.yield(ByteBuffer(string: ": keep-alive\n\n"))
+                        output.yield(Chunk(bytes: ByteBuffer(string: ": keep-alive\n\n"), events: 0))
                     }
                 }
-                for await line in lines {
-                    try await writer.write(line)
-                    if line.readableBytes > 0 && line.getInteger(at: line.readerIndex, as: UInt8.self) == UInt8(ascii: "i") {
-                        unwritten.subtract(1, ordering: .releasing)
-                    }
+                for await chunk in chunks {
+                    try await writer.write(chunk.bytes)
+                    batch.written(chunk.events)
                 }
                 group.cancelAll()
             }
@@ -113,9 +120,51 @@ struct EventStream: Sendable {
 
 extension EventStream {
     /// How many events may wait to be written before the store is read further.
-    static let window = 256
+    static let window = 1024
+    /// Events are written in batches of up to `batchSize` (one write and one flush each, not one per event), and a
+    /// batch waits at most `batchDelay` for more.
+    static let batchSize = 64
+    static let batchDelay: Duration = .milliseconds(10)
 
-    /// An event as the stream carries it (it starts with `id:`, which the back-pressure count relies on).
+    /// Bytes to write, and how many events they carry.
+    struct Chunk: Sendable {
+        var bytes: ByteBuffer
+        var events: Int
+    }
+
+    /// The events read but not yet handed to the writer, and how many handed over are not yet written.
+    final class Batch: Sendable {
+        private let state = Mutex<(pending: ByteBuffer, count: Int, unwritten: Int)>((ByteBuffer(), 0, 0))
+        private let output: AsyncStream<Chunk>.Continuation
+
+        init(_ output: AsyncStream<Chunk>.Continuation) { self.output = output }
+
+        var unwritten: Int { state.withLock { $0.unwritten } }
+
+        func add(_ line: ByteBuffer) {
+            state.withLock { s in
+                var line = line
+                s.pending.writeBuffer(&line)
+                s.count += 1
+                s.unwritten += 1
+                if s.count >= EventStream.batchSize { hand(&s) }
+            }
+        }
+
+        func flush() { state.withLock { hand(&$0) } }
+
+        func written(_ events: Int) { state.withLock { $0.unwritten -= events } }
+
+        /// Yields the pending bytes, under the lock, so that batches reach the writer in the order they were made.
+        private func hand(_ s: inout (pending: ByteBuffer, count: Int, unwritten: Int)) {
+            guard s.count > 0 else { return }
+            output.yield(Chunk(bytes: s.pending, events: s.count))
+            s.pending = ByteBuffer()
+            s.count = 0
+        }
+    }
+
+    /// An event as the stream carries it.
     static func line(_ event: APIEvent) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("id: \(event.lsn)\nevent: event\ndata: ")
