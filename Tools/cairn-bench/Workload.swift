@@ -97,7 +97,7 @@ extension Workload {
             summary: "GET /api/v1/workflows pages of 50 by cursor on a log of n workflows; p50/p99 ms per page (target 50)",
             run: APIBench.list),
         Workload(
-            name: "api-stream", defaultN: 10_000,
+            name: "api-stream", defaultN: 100_000,
             summary: "concurrent (n workflows) with and without a client on the live event stream; slowdown %, events/s",
             run: APIBench.stream),
         Workload(
