@@ -30,7 +30,9 @@ extension WorkflowEngine {
     ///   - idContaining: only those whose ID contains this text (a search box's).
     ///   - limit: at most this many (nil: all). A limit of 0 or less gives an empty page.
     ///   - cursor: only those after it in the newest-first order (``WorkflowPage/next`` of the page before).
-    /// - Returns: the page, whose ``WorkflowPage/next`` is nil when nothing more matches.
+    /// - Returns: the page, whose ``WorkflowPage/next`` is nil when nothing more matches. (When the pass stopped
+    ///   early, with a filter, `next` is set without knowing whether the chunks not visited hold another match: its
+    ///   page may be empty, with a nil `next`.)
     public func list(
         status: Set<WorkflowStatus>? = nil, name: String? = nil, startedSince: Date? = nil, startedBefore: Date? = nil,
         idContaining: String? = nil, limit: Int? = nil, after cursor: WorkflowCursor? = nil
