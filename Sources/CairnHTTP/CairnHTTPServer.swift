@@ -47,7 +47,8 @@ public final class CairnHTTPServer: Service, Sendable {
     /// The port the server listens on, once it runs (the configured one, or the one picked for port 0).
     public var port: Int? { boundPort.withLock { $0 } }
 
-    /// Waits until the server listens; returns its port.
+    /// Waits until the server listens, and returns its port; nil when ``run()`` ended without listening (the
+    /// address was in use, say: `run()` throws why).
     public func waitUntilListening() async -> Int? {
         await running.wait()
         return port
@@ -55,6 +56,7 @@ public final class CairnHTTPServer: Service, Sendable {
 
     /// Serves until the service group shuts down gracefully (open streams end; then the server stops).
     public func run() async throws {
+        defer { running.fire() }  // a waiter learns that it never will listen, too
         let application = makeApplication(onListening: { [self] channel in
             boundPort.withLock { $0 = channel.localAddress?.port }
             running.fire()

@@ -64,6 +64,18 @@ struct EventStreamTests {
         return events
     }
 
+    @Test("a second server on a port in use fails to start, and says so to whoever waits for it")
+    func portInUse() async throws {
+        try await Self.withServer { engine, port in
+            var configuration = CairnHTTPConfiguration()
+            configuration.port = port
+            let second = try CairnHTTPServer(engine: engine, configuration: configuration)
+            let running = Task { try await second.run() }
+            #expect(await second.waitUntilListening() == nil)
+            await #expect(throws: (any Error).self) { try await running.value }
+        }
+    }
+
     @Test("events arrive live, in log order, and a reconnect with Last-Event-ID misses none")
     func live() async throws {
         try await Self.withServer { engine, port in
