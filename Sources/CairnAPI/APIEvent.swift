@@ -12,6 +12,7 @@ public import Foundation
 public struct APIEvent: Codable, Sendable, Hashable {
     /// Its place in the store (a history continues `after` it).
     public var lsn: UInt64
+    /// The workflow it belongs to (for a message sent from outside, the sender's; its `destination` detail names the receiver).
     public var workflowID: String
     /// The kind's stable name, as `cairn show --json` gives it (the ``EventKind`` case: `stepCompleted`,
     /// `sleepStarted`, …).
@@ -24,10 +25,12 @@ public struct APIEvent: Codable, Sendable, Hashable {
     public var name: String
     /// Where in the workflow's code the operation was called (`File.swift:42`).
     public var callSite: String?
+    /// When it was recorded.
     public var time: Date
     /// What this kind records beyond the above: `error` for failures, `wake` for sleeps, `childID`, `attempt`,
     /// `nextAttempt`, … (each kind's fields are listed in the OpenAPI document).
     public var details: [String: JSONValue]
+    /// What it recorded (a step's result, a message, an input, …), when its kind records a value.
     public var payload: APIPayload?
 
     /// The event of `event`, its payload as `payload` gives it (the redaction hook's say).
@@ -126,9 +129,12 @@ public struct APIEvent: Codable, Sendable, Hashable {
 
 /// A page of a workflow's history, in log order, and the LSN to continue after (nil when the history ends there).
 public struct APIHistory: Codable, Sendable, Hashable {
+    /// The events of this page, in log order.
     public var events: [APIEvent]
+    /// The LSN to ask `after` for the next page; nil at the end of the history.
     public var next: UInt64?
 
+    /// A page of `events`, continuing after `next`.
     public init(events: [APIEvent], next: UInt64?) {
         self.events = events
         self.next = next

@@ -35,6 +35,7 @@ public enum APIJSON {
         (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text))
     }
 
+    /// An encoder that writes the API's JSON.
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -45,6 +46,7 @@ public enum APIJSON {
         return encoder
     }
 
+    /// A decoder that reads the API's JSON.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in

@@ -5,12 +5,17 @@ public import Foundation
 /// A workflow as the API shows it: ``WorkflowSummary`` with dates, its failure or why it is parked, and (for one
 /// workflow, not in lists) its input, result and event values.
 public struct APIWorkflow: Codable, Sendable, Hashable {
+    /// Its ID.
     public var id: String
+    /// Its registered workflow name.
     public var name: String
+    /// Its status now.
     public var status: WorkflowStatus
+    /// When it was started.
     public var startedAt: Date
     /// When its status last changed (when it finished, for a finished one).
     public var updatedAt: Date
+    /// The workflow that started it as a child, if one did.
     public var parentID: String?
     /// Why it failed (failed), or why it was parked or diverged.
     public var failure: APIFailure?
@@ -36,6 +41,7 @@ public struct APIWorkflow: Codable, Sendable, Hashable {
     /// The current value of each event it set (one workflow's summary only).
     public var eventValues: [String: APIPayload]?
 
+    /// The API's form of `summary`, with the parts a single workflow's answer adds.
     public init(
         _ summary: WorkflowSummary, waitingFor: String? = nil, input: APIPayload? = nil, output: APIPayload? = nil,
         eventValues: [String: APIPayload]? = nil
@@ -62,9 +68,12 @@ public struct APIWorkflow: Codable, Sendable, Hashable {
 
 /// A recorded error: its type and message.
 public struct APIFailure: Codable, Sendable, Hashable {
+    /// The error's type (a durable error's name, or the Swift type).
     public var errorType: String
+    /// The error's message.
     public var message: String
 
+    /// A failure of `errorType` saying `message`.
     public init(errorType: String, message: String) {
         self.errorType = errorType
         self.message = message
@@ -74,9 +83,13 @@ public struct APIFailure: Codable, Sendable, Hashable {
 /// A divergence report (``DeterminismError``) in parts: the position, what the log recorded there and what the
 /// code attempted instead, each with its call site, and why they differ.
 public struct APIDivergence: Codable, Sendable, Hashable {
+    /// Where it diverged (`3`, `2.1`).
     public var position: String?
+    /// The operation the log recorded there, with its call site.
     public var recorded: String
+    /// The operation the code attempted instead, with its call site.
     public var attempted: String
+    /// Why the two differ.
     public var reason: String
 
     /// Parses ``DeterminismError/description``: a first line naming the position, then `recorded:`, `attempted:`
@@ -98,9 +111,12 @@ public struct APIDivergence: Codable, Sendable, Hashable {
 
 /// A page of workflows, newest start first, and the cursor of the next page (nil when there is none).
 public struct APIWorkflowPage: Codable, Sendable, Hashable {
+    /// The workflows of this page.
     public var workflows: [APIWorkflow]
+    /// The cursor of the next page (`cursor=`); nil when there is none.
     public var next: String?
 
+    /// A page of `workflows`, continuing at `next`.
     public init(workflows: [APIWorkflow], next: String?) {
         self.workflows = workflows
         self.next = next

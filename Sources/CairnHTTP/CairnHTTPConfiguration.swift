@@ -19,6 +19,7 @@ public struct CairnHTTPConfiguration: Sendable {
     /// The server's logger (requests at debug level; never a token or a payload).
     public var logger = Logger(label: "cairn.http")
 
+    /// The defaults: 127.0.0.1:8080, no token, every payload shown.
     public init() {}
 
     /// Whether `host` is a loopback address (IPv4 127/8, `::1`, `localhost`).
@@ -42,7 +43,9 @@ public struct PayloadOrigin: Sendable, Hashable {
         case historyEvent
     }
 
+    /// What the payload is.
     public var role: Role
+    /// The workflow it belongs to.
     public var workflowID: String
     /// The workflow's registered name, when known.
     public var workflowName: String?
@@ -52,6 +55,7 @@ public struct PayloadOrigin: Sendable, Hashable {
     /// …); nil in a workflow's summary.
     public var eventKind: String?
 
+    /// An origin (the server makes these; tests may too).
     public init(role: Role, workflowID: String, workflowName: String?, name: String, eventKind: String? = nil) {
         self.role = role
         self.workflowID = workflowID

@@ -19,7 +19,9 @@ import Synchronization
 ///
 /// The JSON API is under `/api/v1` (its OpenAPI document at `/api/v1/openapi.json`); the dashboard at `/`.
 public final class CairnHTTPServer: Service, Sendable {
+    /// The engine it serves.
     public let engine: WorkflowEngine
+    /// Its configuration.
     public let configuration: CairnHTTPConfiguration
     private let boundPort = Mutex<Int?>(nil)
     private let running = Signal()
@@ -87,30 +89,7 @@ public final class CairnHTTPServer: Service, Sendable {
 
 /// A configuration the server refuses, with what to change.
 public struct CairnHTTPError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong and what to change.
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Fired once; waited on by anyone (the server's "listening" moment).
-final class Signal: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.fired = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLock { s -> Bool in
-                if !s.fired { s.waiters.append(continuation) }
-                return s.fired
-            }
-            if fired { continuation.resume() }
-        }
-    }
 }

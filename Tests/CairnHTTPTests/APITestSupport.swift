@@ -110,28 +110,30 @@ struct APIHarness {
     }
 
     /// Waits until workflow `id` waits for a message (its history records the receive).
-    func waitUntilReceiving(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
+    func waitUntilReceiving(_ id: String) async throws {
+        try await eventually("\(id) to wait for a message") {
             let events = (try? await engine.history(of: id).collect()) ?? []
-            if events.contains(where: { $0.kind == .receiveStarted }) { return }
-            guard ContinuousClock.now < deadline else {
-                Issue.record("\(id) never began to wait for a message", sourceLocation: sourceLocation)
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
+            return events.contains { $0.kind == .receiveStarted }
         }
     }
 
-    /// Waits until workflow `id` has `status` (bounded: the test fails after 30 s rather than hang).
-    func waitFor(_ id: String, _ status: WorkflowStatus, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while engine.summary(of: id)?.status != status {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("\(id) never became \(status) (is \(engine.summary(of: id)?.status.rawValue ?? "missing"))", sourceLocation: sourceLocation)
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+    /// Waits until workflow `id` has `status`.
+    func waitFor(_ id: String, _ status: WorkflowStatus) async throws {
+        try await eventually("\(id) to be \(status)") { engine.summary(of: id)?.status == status }
+    }
+}
+
+/// A wait that gave up: the test fails with what it waited for.
+struct GaveUpWaiting: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Polls `condition` until it holds; throws ``GaveUpWaiting`` after 30 seconds (a deadline so a test cannot hang,
+/// not a timing assertion). The one wait of the HTTP tests.
+func eventually(_ what: String = "the condition", _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw GaveUpWaiting(description: "gave up waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(10))
     }
 }

@@ -313,15 +313,3 @@ struct APIStreamValuesShape: Codable {
     var values: [APIPayload]
     var closed: Bool
 }
-
-/// Waits (bounded) until `condition` holds.
-func eventually(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("the condition never held", sourceLocation: sourceLocation)
-            return
-        }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}

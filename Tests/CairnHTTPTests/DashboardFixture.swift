@@ -94,13 +94,9 @@ struct DashboardFixture {
         }
     }
 
-    /// Polls `condition` until it holds; fails after 30 seconds (a deadline, not a timing assertion).
+    /// Polls `condition` until it holds (``eventually(_:_:)``: throws after 30 seconds).
     static func poll(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw FixtureError(description: "gave up waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await eventually(what, condition)
     }
 
     /// The answer to one request: its status, headers and body as text.
@@ -125,7 +121,3 @@ struct DashboardFixture {
     }
 }
 
-/// A fixture that could not be set up: what it waited for.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}

@@ -37,10 +37,15 @@ public struct EngineActivity: Sendable, Equatable, CustomStringConvertible {
 extension WorkflowEngine {
     /// How many workflows run, wait in memory, wait as records, and wait for a running slot, now.
     public var activity: EngineActivity {
-        state.withLock { s in
-            EngineActivity(
-                running: max(0, s.running), cached: s.cache.count, waiting: s.room.count,
-                ready: s.backlog.count + s.woken.count + (s.queued?.count ?? 0))
-        }
+        state.withLock { $0.activity }
+    }
+}
+
+extension EngineState {
+    /// ``WorkflowEngine/activity``, read under the engine's lock.
+    var activity: EngineActivity {
+        EngineActivity(
+            running: max(0, running), cached: cache.count, waiting: room.count,
+            ready: backlog.count + woken.count + (queued?.count ?? 0))
     }
 }

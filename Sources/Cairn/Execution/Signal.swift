@@ -6,7 +6,7 @@ import Synchronization
 /// Most signals have one waiter (a handle awaiting a result, a workflow awaiting a message), so the first waiter is
 /// kept inline and only further ones go to a dictionary. Every continuation is taken out of the state, under the
 /// lock, before it is resumed: each is resumed exactly once, which is what makes unchecked continuations safe here.
-final class Signal: Sendable {
+package final class Signal: Sendable {
     private typealias Waiter = UnsafeContinuation<Void, Never>
 
     private struct State: ~Copyable {
@@ -18,9 +18,11 @@ final class Signal: Sendable {
     private let state = Mutex(State())
     private let nextID = Atomic<Int>(0)
 
-    var isFired: Bool { state.withLock { $0.fired } }
+    package init() {}
 
-    func fire() {
+    package var isFired: Bool { state.withLock { $0.fired } }
+
+    package func fire() {
         let (first, more) = state.withLock { s -> (Waiter?, [Waiter]) in
             s.fired = true
             defer {
@@ -33,7 +35,7 @@ final class Signal: Sendable {
         for waiter in more { waiter.resume() }
     }
 
-    func wait() async {
+    package func wait() async {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (c: Waiter) in

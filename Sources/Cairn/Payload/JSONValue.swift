@@ -65,8 +65,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
 /// A JSON decoding error as one line a user can act on: where in the document, and what was wrong (the API and
 /// the tools say it the same way).
 public struct JSONProblem: CustomStringConvertible, Sendable {
+    /// The problem in words: where, and what.
     public let description: String
 
+    /// The problem `error` names (a `DecodingError`; any other error as itself).
     public init(_ error: any Error) {
         guard let error = error as? DecodingError else {
             description = "\(error)"
