@@ -15,8 +15,10 @@ package final class FrameDecoder {
     /// The most raw bytes one stored byte of an LZ4 block can decompress to.
     package static let maxExpansion: UInt64 = 255
 
+    /// `initialCapacity`: the raw bytes expected (a reader passes what its segment's size suggests); the buffer grows
+    /// to whatever a block needs beside its 64 KiB of history.
     package init(initialCapacity: Int = 4 << 20) {
-        capacity = max(initialCapacity, 2 * FrameEncoder.window)
+        capacity = max(initialCapacity, 1 << 12)
         buffer = .allocate(byteCount: capacity, alignment: 16)
     }
 

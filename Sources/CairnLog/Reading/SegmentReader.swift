@@ -28,7 +28,9 @@ package final class SegmentReader {
     /// Set when the frames ended in a seal: the base LSN the segment after this one must have.
     package private(set) var sealedNextBase: LSN?
 
-    private let decoder = FrameDecoder()
+    private let decoder: FrameDecoder
+    /// The smallest read window: a tailer that opened a short, growing file still reads 64 KiB at a time.
+    private static let minimumWindow = 64 << 10
     private var window: UnsafeMutableRawPointer
     private var windowCapacity: Int
     private var windowStart: Int64 = 0
@@ -56,7 +58,11 @@ package final class SegmentReader {
     ) throws(LogError) {
         lastLSN = following
         file = try File.open(path, writable ? O_RDWR : O_RDONLY, in: fileSystem)
-        windowCapacity = 1 << 20
+        // A window of 1 MiB, or less for a smaller file (it grows when a frame needs more): a short file costs a
+        // short allocation — tools and tests open many, and each open used to map and poison a whole MiB.
+        let size = try file.size()
+        windowCapacity = Int(clamping: min(Int64(1 << 20), max(size, Int64(Self.minimumWindow))))
+        decoder = FrameDecoder(initialCapacity: Int(clamping: min(Int64(4 << 20), 2 * size)))
         window = .allocate(byteCount: windowCapacity, alignment: 16)
         let raw: [UInt8]
         do { raw = try file.read(count: SegmentHeader.size, at: 0) } catch {
