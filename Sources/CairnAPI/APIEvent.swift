@@ -59,7 +59,8 @@ public struct APIEvent: Codable, Sendable, Hashable {
         switch details {
         case .started(let parentID, let parentPosition):
             return ["parentID": optional(parentID), "parentPosition": optional(parentPosition.map { "\($0)" })]
-        case .stepCompleted, .completed, .cancelled, .resumed, .recoveryAttempted, .engineStopped, .timedOut:
+        case .stepCompleted, .completed, .cancelled, .resumed, .recoveryAttempted, .recoverySucceeded, .engineStopped,
+            .timedOut:
             return [:]
         case .stepFailed(let failure), .failed(let failure):
             return ["error": Self.failure(failure)]

@@ -21,7 +21,7 @@ struct EventKindDeclarationTests {
         "workflowCompleted", "workflowFailed", "workflowCancelled", "workflowResumed", "workflowForked",
         "workflowParked", "branchStarted", "recoveryAttempted", "engineStopped", "workflowSummary", "childWaitStarted",
         "retryWaitStarted", "streamWritten", "streamClosed", "workflowEnqueued", "workflowDequeued", "scheduleChanged",
-        "scheduleTicked", "debounceRequested", "queueDeclared",
+        "scheduleTicked", "debounceRequested", "queueDeclared", "recoverySucceeded",
     ]
 
     @Test("a kind's case name is its Swift case name, never renamed; case names and display names are unique")

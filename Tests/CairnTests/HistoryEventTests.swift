@@ -213,7 +213,8 @@ struct HistoryEventTests {
             (.workflowCompleted, .completed), (.workflowFailed, .failed(WorkflowFailure(errorType: "E", message: "message"))),
             (.workflowCancelled, .cancelled), (.workflowResumed, .resumed), (.workflowForked, .forked(source: "other", before: 9)),
             (.workflowParked, .parked(reason: .undecodableValue, message: "message", attempts: 9)),
-            (.branchStarted, .branch(label: "n")), (.recoveryAttempted, .recoveryAttempted), (.engineStopped, .engineStopped),
+            (.branchStarted, .branch(label: "n")), (.recoveryAttempted, .recoveryAttempted),
+            (.recoverySucceeded, .recoverySucceeded), (.engineStopped, .engineStopped),
             (.workflowSummary, .summary(status: .completed, startedAt: Date(nanosecondsSince1970: -5), failure: nil)),
             (.streamWritten, .streamWritten(key: "n")), (.streamClosed, .streamClosed(key: "n")),
             (.workflowEnqueued, .enqueued(

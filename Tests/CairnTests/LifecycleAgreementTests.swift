@@ -102,7 +102,8 @@ import Testing
             case 12:
                 event = Event(kind: .eventSet, workflowID: id, position: next(id), name: "k", time: t, payload: [UInt8(time)])
             case 13:
-                event = Event(kind: .recoveryAttempted, workflowID: id, name: "w", time: t)
+                let kind: EventKind = Bool.random(using: &random) ? .recoveryAttempted : .recoverySucceeded
+                event = Event(kind: kind, workflowID: id, name: "w", time: t)
             case 14:
                 event = Event(kind: .engineStopped, workflowID: "", name: "", time: t)
             default:

@@ -20,6 +20,37 @@ private struct AwaitsSleepyChild: Workflow {
     }
 }
 
+/// Two parallel branches: branch `k` sleeps `n + k` seconds, then runs counted step "after-sleep-k"; returns the
+/// sum. While both sleep, the history's last word is a branch's sleep, which recovery cannot tell from a branch
+/// between two steps.
+private struct SleepsInBranches: Workflow {
+    static let name = "test-sleeps-in-branches"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> Int {
+        let probe = Probe.get(input.probe)
+        let values = try await context.map([0, 1]) { branch, k in
+            try await branch.sleep(for: .seconds(input.n + k))
+            return try await branch.step("after-sleep-\(k)", countedStep(probe, "after-sleep-\(k)"))
+        }
+        return values.reduce(0, &+)
+    }
+}
+
+/// Two parallel branches: one sleeps `n` seconds, the other runs counted step "busy" (gated).
+private struct BusyBesideSleeper: Workflow {
+    static let name = "test-busy-beside-sleeper"
+    static func run(_ context: WorkflowContext, input: ProbeInput) async throws -> Int {
+        let probe = Probe.get(input.probe)
+        let values = try await context.map([0, 1]) { branch, k in
+            if k == 0 {
+                try await branch.sleep(for: .seconds(input.n))
+                return 0
+            }
+            return try await branch.step("busy", countedStep(probe, "busy"))
+        }
+        return values.reduce(0, &+)
+    }
+}
+
 /// Records the number of records of each commit the log makes.
 private final class CommitSizes: Sendable {
     private let sizes = Mutex<[Int]>([])
@@ -135,6 +166,83 @@ struct RecoveryAttemptTests {
         }
     }
 
+    /// Issue 9, item 3: a branch's end is not recorded, so recovery cannot see that every branch waits; it charged
+    /// such a workflow at every unclean restart and parked it after `maxRecoveryAttempts`, though it never ran code
+    /// when the process died.
+    @Test("a workflow whose parallel branches all sleep through more unclean restarts than maxRecoveryAttempts is not parked, and finishes right")
+    func parallelSleepersSurviveCrashes() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 2
+            let wakes = [clock.now() + Duration.seconds(3600).nanos, clock.now() + Duration.seconds(3601).nanos]
+            let input = ProbeInput(probe: probe.key, n: 3600)
+
+            let first = try await RunningEngine.start(dir, [SleepsInBranches.self], configuration: configuration)
+            _ = try await first.engine.start(SleepsInBranches.self, input: input, id: "branches")
+            for wake in wakes { try await clock.waitForSleeper(until: wake) }
+            try await first.crash()
+
+            // Each restart replays it into both sleeps (charged: replay runs code), and the process dies while
+            // they sleep (settled: every task of it waited).
+            for restart in 1...5 {
+                let running = try await RunningEngine.start(dir, [SleepsInBranches.self], configuration: configuration)
+                for wake in wakes { try await clock.waitForSleeper(until: wake) }
+                #expect(running.engine.summary(of: "branches")?.status == .running, "restart \(restart)")
+                try await running.crash()
+            }
+            let (attempts, successes) = try await Self.recoveryRecords(in: dir)
+            #expect(attempts["branches"] == 5 && successes["branches"] == 5, "attempts \(attempts), successes \(successes)")
+
+            let last = try await RunningEngine.start(dir, [SleepsInBranches.self], configuration: configuration)
+            for wake in wakes { try await clock.waitForSleeper(until: wake) }
+            #expect(last.engine.summary(of: "branches")?.status == .running)
+            clock.advance(to: wakes[1])
+            _ = try await result(last.engine.handle(for: "branches", of: SleepsInBranches.self))
+            #expect(probe.count("after-sleep-0") == 1 && probe.count("after-sleep-1") == 1)
+            #expect(last.engine.summary(of: "branches")?.status == .completed)
+            try await last.shutdown()
+            var kinds = Set<EventKind>()
+            try EventKindDeclarationTests.check(dir, seen: &kinds)  // the new record keeps to its declaration
+            #expect(kinds.contains(.recoverySucceeded))
+        }
+    }
+
+    @Test("a workflow whose parallel branch runs a step when the process dies, beside a sleeping branch, is still counted and parked")
+    func parallelBranchRunningCodeIsCounted() async throws {
+        try await withDirectory { dir in
+            let probe = Probe()
+            defer { probe.openAll() }
+            probe.close("busy")
+            let clock = ManualClock()
+            var configuration = testConfiguration(clock: clock)
+            configuration.maxRecoveryAttempts = 2
+            let wake = clock.now() + Duration.seconds(3600).nanos
+            let input = ProbeInput(probe: probe.key, n: 3600)
+            let types: [any Workflow.Type] = [BusyBesideSleeper.self]
+
+            let first = try await RunningEngine.start(dir, types, configuration: configuration)
+            _ = try await first.engine.start(BusyBesideSleeper.self, input: input, id: "busy")
+            try await clock.waitForSleeper(until: wake)
+            try await probe.waitForArrival("busy", count: 1)
+            try await first.crash()
+            for attempt in 1...2 {
+                let running = try await RunningEngine.start(dir, types, configuration: configuration)
+                try await clock.waitForSleeper(until: wake)
+                try await probe.waitForArrival("busy", count: 1 + attempt)
+                try await running.crash()
+            }
+            let last = try await RunningEngine.start(dir, types, configuration: configuration)
+            try await waitForStatus(last.engine, "busy", .parked)
+            #expect(probe.arrivals("busy") == 3)
+            try await last.shutdown()
+            let (_, successes) = try await Self.recoveryRecords(in: dir)
+            #expect(successes["busy"] == nil, "settled though a branch was running code: \(successes)")
+        }
+    }
+
     @Test("a workflow whose sleep is over when the process dies is running code: it is still counted and parked")
     func expiredSleepIsCounted() async throws {
         try await withDirectory { dir in
@@ -201,16 +309,26 @@ struct RecoveryAttemptTests {
 
     /// The recovery attempts recorded in the log at `dir`, by workflow.
     static func attempts(in dir: String) async throws -> [String: Int] {
+        try await recoveryRecords(in: dir).attempts
+    }
+
+    /// The recovery attempts and successes recorded in the log at `dir`, by workflow.
+    static func recoveryRecords(in dir: String) async throws -> (attempts: [String: Int], successes: [String: Int]) {
         var attempts: [String: Int] = [:]
+        var successes: [String: Int] = [:]
         let log = try Log.openBlocking(at: dir)
         _ = try log.scan { record in
-            if record.tag == EventKind.recoveryAttempted.rawValue {
+            if record.tag == EventKind.recoveryAttempted.rawValue || record.tag == EventKind.recoverySucceeded.rawValue {
                 let event = try Event(lsn: record.lsn, tag: record.tag, bytes: record.bytes)
-                attempts[event.workflowID, default: 0] += 1
+                if event.kind == .recoveryAttempted {
+                    attempts[event.workflowID, default: 0] += 1
+                } else {
+                    successes[event.workflowID, default: 0] += 1
+                }
             }
             return true
         }
         try await log.close()
-        return attempts
+        return (attempts, successes)
     }
 }

@@ -51,7 +51,8 @@ extension WorkflowEngine {
     func waiting<T>(_ context: WorkflowContext, _ wait: Wait, _ body: () async throws -> T) async throws -> T {
         let run = context.run
         guard !run.replayOnly else { return try await body() }
-        let token = enterWait(run, wait)
+        let (token, settles) = enterWait(run, wait)
+        if settles { await recoverySucceeded(run) }
         let result: Result<T, any Error>
         do {
             result = .success(try await body())
@@ -73,18 +74,18 @@ extension WorkflowEngine {
     /// A task of `run` begins `wait`: when now every task waits, the run gives its running slot up (and is cached,
     /// if it may be evicted). Under the engine's lock, so that the run's idleness and its cache entry agree.
     @inline(never)
-    private func enterWait(_ run: WorkflowRun, _ wait: Wait) -> UInt32 {
+    private func enterWait(_ run: WorkflowRun, _ wait: Wait) -> (token: UInt32, settles: Bool) {
         let limit = configuration.maxRunningWorkflows
         let cacheLimit = configuration.maxCachedWorkflows
         let now = clock.now()
-        let (token, admitted, evicted) = state.withLock { s in
-            let (token, idle) = run.enterWait(wait)
-            guard let idle else { return (token, [(String, String, WorkflowExecution)](), [WorkflowRun]()) }
+        let (token, settles, admitted, evicted) = state.withLock { s in
+            let (token, idle, settles) = run.enterWait(wait)
+            guard let idle else { return (token, settles, [(String, String, WorkflowExecution)](), [WorkflowRun]()) }
             let (admitted, evicted) = s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit, now: now)
-            return (token, admitted, evicted)
+            return (token, settles, admitted, evicted)
         }
         started(admitted, evicted: evicted)
-        return token
+        return (token, settles)
     }
 
     /// A parallel branch of `run` starts: if every task of the workflow waited (the parallel body starts branches
@@ -102,16 +103,27 @@ extension WorkflowEngine {
     }
 
     /// A parallel branch of `run` ended: if every remaining task of the workflow waits, it stops counting as running.
-    func branchEnded(_ run: WorkflowRun) {
+    func branchEnded(_ run: WorkflowRun) async {
         guard !run.replayOnly else { return }
         let limit = configuration.maxRunningWorkflows
         let cacheLimit = configuration.maxCachedWorkflows
         let now = clock.now()
-        let (admitted, evicted) = state.withLock { s in
-            guard let idle = run.branchEnded() else { return ([(String, String, WorkflowExecution)](), [WorkflowRun]()) }
-            return s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit, now: now)
+        let (settles, admitted, evicted) = state.withLock { s in
+            let (idle, settles) = run.branchEnded()
+            guard let idle else { return (settles, [(String, String, WorkflowExecution)](), [WorkflowRun]()) }
+            let (admitted, evicted) = s.becameIdle(run, idle, limit: limit, cacheLimit: cacheLimit, now: now)
+            return (settles, admitted, evicted)
         }
         started(admitted, evicted: evicted)
+        if settles { await recoverySucceeded(run) }
+    }
+
+    /// Records that `run`, resumed after an unclean stop (``WorkflowRun/recovering``), reached a wait: its recovery
+    /// attempts start afresh. Not recorded (the log failed, the engine stops): the attempt stays counted, which only
+    /// errs towards parking.
+    @inline(never)
+    func recoverySucceeded(_ run: WorkflowRun) async {
+        try? await commit([Event(kind: .recoverySucceeded, workflowID: run.id, name: run.name, time: clock.now())])
     }
 
     /// Starts what admission let in, and ends the waits of the runs eviction chose (outside the engine's lock).
@@ -201,7 +213,7 @@ extension WorkflowEngine {
         }
         // Made before the lock is taken; used when the workflow has no history (a new one, the usual case).
         let fresh = WorkflowRun(engine: self, id: id, name: name, history: [:])
-        enum Claim { case skip, fresh([UInt8], String?), decode(HistoryRecords, [UInt8], String?) }
+        enum Claim { case skip, fresh([UInt8], String?), decode(HistoryRecords, [UInt8], String?, recovering: Bool) }
         let claim: Claim = state.withLock { s in
             // Cancelled, or shutdown began, since the claim: the workflow stays as it is.
             guard s.phase < .draining, let index = s.projection.workflows.index(forKey: id),
@@ -213,7 +225,8 @@ extension WorkflowEngine {
             let traceContext = s.projection.workflows[at: index].traceContext
             guard records.isEmpty else {
                 // Decoding a long history takes a while: not under the engine's lock (the bytes are shared, not copied).
-                return .decode(records, input, traceContext)
+                let recovering = s.projection.recoveryAttempts(of: s.projection.workflows[at: index]) > 0
+                return .decode(records, input, traceContext, recovering: recovering)
             }
             execution.run = fresh  // under the engine's lock: beginShutdown() either sees it or ran before the guard
             return .fresh(input, traceContext)
@@ -223,8 +236,8 @@ extension WorkflowEngine {
             return .skip
         case .fresh(let input, let traceContext):
             return .run(fresh, registration, input, traceContext)
-        case .decode(let records, let input, let traceContext):
-            let run = WorkflowRun(engine: self, id: id, name: name, history: records.decoded())
+        case .decode(let records, let input, let traceContext, let recovering):
+            let run = WorkflowRun(engine: self, id: id, name: name, history: records.decoded(), recovering: recovering)
             let draining = state.withLock { s -> Bool in
                 execution.run = run
                 return s.phase >= .draining

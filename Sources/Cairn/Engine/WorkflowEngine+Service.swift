@@ -92,9 +92,14 @@ extension WorkflowEngine {
     ///
     /// Every other one runs code as soon as it is resumed: a recovery attempt is recorded first, so that one whose
     /// run keeps crashing the process is parked after ``EngineConfiguration/maxRecoveryAttempts``. It is scheduled,
-    /// and at most ``EngineConfiguration/maxRunningWorkflows`` start at once; the rest wait their turn as IDs. A wait
-    /// inside parallel branches is not seen here (a branch's end is not recorded), so such a workflow is resumed, and
-    /// charged, like one that runs code.
+    /// and at most ``EngineConfiguration/maxRunningWorkflows`` start at once; the rest wait their turn as IDs.
+    ///
+    /// A wait recovery cannot see in the history — inside parallel branches (a branch's end is not recorded, so a
+    /// finished branch looks like one between two steps), or an untimed event read (not recorded as a wait) — is
+    /// resumed and charged like code, since its replay does run code. The charge stands only until the run reaches
+    /// a wait (every task of it waiting): then ``EventKind/recoverySucceeded`` is recorded and its attempts start
+    /// afresh (``WorkflowRun/recovering``). So an attempt counts against a workflow only when the process died while
+    /// its code ran, whatever its wait looks like in the history.
     ///
     /// The records go in commits of ``EngineConfiguration/_recoveryRecordsPerCommit``: one commit is one frame, and
     /// a frame holds at most 256 MiB (some 3 million attempts).

@@ -75,6 +75,9 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// The engine declared a queue with these limits (written at ``WorkflowEngine/run()`` when they differ from the
     /// ones recorded last): what `cairn inspect` shows as the queue's limits.
     case queueDeclared = 33
+    /// A workflow resumed after an unclean stop reached a wait (every task of it waiting): its recovery succeeded,
+    /// and its recovery attempts count from zero again (see ``EngineConfiguration/maxRecoveryAttempts``).
+    case recoverySucceeded = 34
 
     /// The name shown by the CLI and in determinism reports.
     public var displayName: String { declaration.displayName }
@@ -234,6 +237,8 @@ public enum EventKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
             .operation("branchStarted", "branch", name: "the parallel call's label", replay: .parallel, payload: .none)
         case .recoveryAttempted:
             .lifecycle("recoveryAttempted", "recovery attempt", name: "the workflow's name")
+        case .recoverySucceeded:
+            .lifecycle("recoverySucceeded", "recovery succeeded", name: "the workflow's name")
         case .engineStopped:
             .lifecycle("engineStopped", "engine stopped", name: "empty (the workflow ID is empty too)")
         case .workflowSummary:

@@ -139,6 +139,8 @@ public struct HistoryEvent: Sendable, Hashable {
         case parked(reason: ParkReason, message: String, attempts: Int?)
         /// ``EventKind/recoveryAttempted``.
         case recoveryAttempted
+        /// ``EventKind/recoverySucceeded``.
+        case recoverySucceeded
         /// ``EventKind/engineStopped`` (not part of a workflow's history; listed for completeness).
         case engineStopped
         /// ``EventKind/workflowSummary``: a finished workflow whose history compaction replaced by this summary.
@@ -249,6 +251,8 @@ extension HistoryEvent.Details {
                 attempts: event.number.map { Int(clamping: $0) })
         case .recoveryAttempted:
             self = .recoveryAttempted
+        case .recoverySucceeded:
+            self = .recoverySucceeded
         case .engineStopped:
             self = .engineStopped
         case .workflowSummary:

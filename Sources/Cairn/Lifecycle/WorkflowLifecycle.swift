@@ -109,6 +109,9 @@ enum WorkflowLifecycle {
         case .recoveryAttempted:
             if let slot = found { store.attemptedRecovery(slot) }
             return (found, nil)
+        case .recoverySucceeded:
+            if let slot = found { store.recoverySucceeded(slot) }
+            return (found, nil)
         case .engineStopped:
             store.engineStopped()
             return (found, nil)

@@ -41,6 +41,8 @@ protocol WorkflowLifecycleStore {
     mutating func statusChanged(_ slot: Int)
     /// A recovery of the workflow at `slot` began.
     mutating func attemptedRecovery(_ slot: Int)
+    /// The workflow at `slot`, resumed after an unclean stop, reached a wait: its recovery attempts start afresh.
+    mutating func recoverySucceeded(_ slot: Int)
     /// The engine stopped cleanly.
     mutating func engineStopped()
 
@@ -72,6 +74,7 @@ extension WorkflowLifecycleStore {
     mutating func statusChanged(_ slot: Int) {}
     mutating func queueDeclared(_ event: EventEnvelope) {}
     mutating func attemptedRecovery(_ slot: Int) {}
+    mutating func recoverySucceeded(_ slot: Int) {}
     mutating func engineStopped() {}
     mutating func deliver(_ event: EventEnvelope, to destination: Range<Int>) -> Wakeup? { nil }
     mutating func consume(messageID: UInt64, _ event: EventEnvelope) {}

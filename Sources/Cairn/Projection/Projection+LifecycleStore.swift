@@ -54,6 +54,10 @@ extension Projection: QueueKeepingStore {
         workflows[at: slot].recoveryAttempts = 0
     }
 
+    mutating func recoverySucceeded(_ slot: Int) {
+        workflows[at: slot].recoveryAttempts = 0
+    }
+
     mutating func attemptedRecovery(_ slot: Int) {
         let epoch = stopEpoch
         Self.countAttempt(in: &workflows[at: slot], epoch: epoch)

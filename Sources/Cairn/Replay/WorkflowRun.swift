@@ -11,6 +11,12 @@ final class WorkflowRun: Sendable {
     /// Replaying without side effects (the determinism checker): nothing runs live, nothing is written, sleeps
     /// do not wait. The first operation past the record stops the run at the *frontier*.
     let replayOnly: Bool
+    /// The workflow was charged a recovery attempt that no wait has settled yet (this process resumed it after an
+    /// unclean stop): the first time every task of the run waits, its recovery has succeeded, and the engine
+    /// records so (``EventKind/recoverySucceeded``), which sets its attempts back to zero. Replay up to that point
+    /// ran code — a crash there counts — but a workflow that dies while it waits is not at fault, even when its
+    /// wait is one recovery cannot see in the history (inside parallel branches, an untimed event read).
+    let recovering: Bool
     /// Fired when the run must stop waiting: cancelled, or the engine is shutting down.
     let interrupt = Signal()
 
@@ -43,6 +49,27 @@ final class WorkflowRun: Sendable {
         var nextToken: UInt32 = 0
         /// The streams this run's code has closed (replayed closes included).
         var closedStreams: Set<String> = []
+        /// The run's tasks suspended on a parallel branch's value, or on the end of their branches (a parallel
+        /// body's join): not running code, unlike a parallel body in its `.branches` wait, which runs the body's code
+        /// (starting branches) while it counts as waiting for admission.
+        var blocked = 0
+        /// Whether the run's recovery has been settled (see ``WorkflowRun/recovering``).
+        var settled = false
+
+        /// Whether the run, recovering, has just reached its first moment of running no code at all — every task in
+        /// a durable wait or a pause, or suspended on a branch, and at least one in a wait: its recovery succeeded
+        /// (reported once).
+        mutating func settles(recovering: Bool) -> Bool {
+            guard recovering, !settled else { return false }
+            var waiting = 0
+            for case (_, let wait) in waits {
+                if case .branches = wait { continue }
+                waiting += 1
+            }
+            guard waiting > 0, waiting + blocked == tasks else { return false }
+            settled = true
+            return true
+        }
 
         /// Whether every task waits, and if so whether the run may be evicted.
         var idleness: Idleness? {
@@ -67,9 +94,10 @@ final class WorkflowRun: Sendable {
 
     init(
         engine: WorkflowEngine, id: String, name: String, history: [Position: Projection.HistoryEntry],
-        mode: DeterminismMode? = nil, replayOnly: Bool = false
+        mode: DeterminismMode? = nil, replayOnly: Bool = false, recovering: Bool = false
     ) {
         self.engine = engine
+        self.recovering = recovering
         self.id = id
         self.name = name
         self.history = history
@@ -182,13 +210,13 @@ final class WorkflowRun: Sendable {
     // (leaveWait), so that whether the run is idle, and whether it is cached, change together.
 
     /// A task of the run begins `wait`; returns the token that ends it and, when now every task waits, whether the
-    /// run may be evicted (it gives its running slot up).
-    func enterWait(_ wait: Wait) -> (token: UInt32, idle: Idleness?) {
+    /// run may be evicted (it gives its running slot up) and whether its recovery has just succeeded.
+    func enterWait(_ wait: Wait) -> (token: UInt32, idle: Idleness?, settles: Bool) {
         state.withLock { s in
             let token = s.nextToken
             s.nextToken &+= 1
             s.waits.append((token, wait))
-            return (token, s.idleness)
+            return (token, s.idleness, s.settles(recovering: recovering))
         }
     }
 
@@ -214,12 +242,28 @@ final class WorkflowRun: Sendable {
         }
     }
 
-    /// A parallel branch ended; when every remaining task waits, whether the run may be evicted.
-    func branchEnded() -> Idleness? {
+    /// A parallel branch ended; when every remaining task waits, whether the run may be evicted and whether its
+    /// recovery has just succeeded.
+    func branchEnded() -> (idle: Idleness?, settles: Bool) {
         state.withLock { s in
             s.tasks -= 1
-            return s.idleness
+            return (s.idleness, s.settles(recovering: recovering))
         }
+    }
+
+    /// A task of the run is about to suspend on a parallel branch (its value, or the end of them all); returns
+    /// whether the run's recovery has just succeeded. ``unblock(_:)`` undoes it, by whoever ends the suspension.
+    func blockOnBranch() -> Bool {
+        state.withLock { s in
+            s.blocked += 1
+            return s.settles(recovering: recovering)
+        }
+    }
+
+    /// `count` tasks suspended on a branch (``blockOnBranch()``) run again.
+    func unblock(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { $0.blocked -= count }
     }
 
     /// Evicts the run if every task still waits durably, nothing stopped it, and its wake-up has not `come`

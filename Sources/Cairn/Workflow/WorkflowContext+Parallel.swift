@@ -83,7 +83,7 @@ public final class Branches: Sendable {
 
     /// Starts a branch with its own context; its value is available from the returned ``Branch``.
     public func start<R: Sendable>(_ body: @escaping @Sendable (WorkflowContext) async throws -> R) -> Branch<R> {
-        let branch = Branch<R>()
+        let branch = Branch<R>(run: parent.run)
         parent.engine.branchStarted(parent.run)
         state.withLock { s in
             let context = WorkflowContext(run: parent.run, prefix: prefix + [s.next])
@@ -106,7 +106,7 @@ public final class Branches: Sendable {
                 }
                 if case .failure(let error) = final { self.failed(error) }
                 branch.complete(final)
-                context.engine.branchEnded(context.run)
+                await context.engine.branchEnded(context.run)
             }
             s.tasks.append(task)
         }
@@ -128,6 +128,11 @@ public final class Branches: Sendable {
 
     /// Waits for every branch; returns the first branch error.
     func join() async -> (any Error)? {
+        // Suspended on its branches, the body runs no code: the run may now wait as a whole (see
+        // `WorkflowRun.recovering`). Unblocked by itself at the end, when no branch is left to run either.
+        let run = parent.run
+        if run.blockOnBranch() { await run.engine.recoverySucceeded(run) }
+        defer { run.unblock(1) }
         var i = 0
         while true {
             let task = state.withLock { s -> Task<Void, Never>? in i < s.tasks.count ? s.tasks[i] : nil }
@@ -141,13 +146,26 @@ public final class Branches: Sendable {
 
 /// A running branch; `value` waits for its result.
 public final class Branch<R: Sendable>: Sendable {
-    private let state = Mutex<(result: Result<R, any Error>?, waiters: [CheckedContinuation<Result<R, any Error>, Never>])>((nil, []))
+    private struct State {
+        var result: Result<R, any Error>?
+        var waiters: [CheckedContinuation<Result<R, any Error>, Never>] = []
+        /// Tasks of the run counted as suspended on this branch (``WorkflowRun/blockOnBranch()``); the result's
+        /// arrival uncounts them at once, under this lock, so the run never looks idle while one is about to run.
+        var blocked = 0
+    }
 
-    init() {}
+    private let run: WorkflowRun
+    private let state = Mutex(State())
+
+    init(run: WorkflowRun) {
+        self.run = run
+    }
 
     func complete(_ result: Result<R, any Error>) {
         let waiters = state.withLock { s -> [CheckedContinuation<Result<R, any Error>, Never>] in
             s.result = result
+            run.unblock(s.blocked)
+            s.blocked = 0
             defer { s.waiters = [] }
             return s.waiters
         }
@@ -157,6 +175,14 @@ public final class Branch<R: Sendable>: Sendable {
     /// The branch's result; rethrows its error.
     public var value: R {
         get async throws {
+            // Not there yet: this task is about to suspend on the branch, running no code (the run may now wait as
+            // a whole: see `WorkflowRun.recovering`).
+            let settles = state.withLock { s -> Bool? in
+                guard s.result == nil else { return nil }
+                s.blocked += 1
+                return run.blockOnBranch()
+            }
+            if settles == true { await run.engine.recoverySucceeded(run) }
             let result = await withCheckedContinuation { (c: CheckedContinuation<Result<R, any Error>, Never>) in
                 let ready = state.withLock { s -> Result<R, any Error>? in
                     if let result = s.result { return result }
