@@ -16,8 +16,9 @@ extension FuzzTarget {
         _ = TimeArgument(argument: text)
         _ = StatusArgument(argument: text)
         _ = StopArgument(argument: text)
-        _ = try? ArgumentsProbe.parse(["--since", text])
-        _ = try? ArgumentsProbe.parse(["--keep", text, "--status", text])
+        // One command line per input, chosen by its length (ArgumentParser builds the command's argument set on
+        // every parse, half of this target's time): both reach every inserted type across the corpus.
+        _ = try? ArgumentsProbe.parse(input.count % 2 == 0 ? ["--since", text] : ["--keep", text, "--status", text])
     }
 }
 
