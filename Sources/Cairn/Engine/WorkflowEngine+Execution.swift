@@ -223,9 +223,10 @@ extension WorkflowEngine {
             let records = s.projection.workflows[at: index].records
             let input = s.projection.workflows[at: index].input
             let traceContext = s.projection.workflows[at: index].traceContext
-            guard records.isEmpty else {
+            // Charged a recovery attempt that no wait has settled: see `WorkflowRun.recovering`.
+            let recovering = s.projection.recoveryAttempts(of: s.projection.workflows[at: index]) > 0
+            guard records.isEmpty && !recovering else {
                 // Decoding a long history takes a while: not under the engine's lock (the bytes are shared, not copied).
-                let recovering = s.projection.recoveryAttempts(of: s.projection.workflows[at: index]) > 0
                 return .decode(records, input, traceContext, recovering: recovering)
             }
             execution.run = fresh  // under the engine's lock: beginShutdown() either sees it or ran before the guard
