@@ -6,11 +6,17 @@ import Testing
 /// A service, a test suite or a tool that opens engines again and again in one process must not collect them.
 @Suite("A stopped engine is freed, and its log's files are closed")
 struct EngineLifetimeTests {
+    #if canImport(Glibc)
+    static let descriptorDirectory = "/proc/self/fd"
+    #else
+    static let descriptorDirectory = "/dev/fd"
+    #endif
+
     /// The descriptors this process has open on files under `directory`.
     static func descriptors(under directory: String) -> [String] {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: descriptorDirectory)) ?? []
         return fds.compactMap { fd in
-            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)") else { return nil }
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptorDirectory)/\(fd)") else { return nil }
             return target.hasPrefix(directory + "/") ? target : nil
         }
     }
